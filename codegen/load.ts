@@ -1,0 +1,163 @@
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { ts } from 'ts-morph'
+import * as v from 'valibot'
+import { jsonPath, LexiconError, type LexiconProblem } from './errors.js'
+import { type LexDef, type LexiconDocument, lexiconDocument, PRIMARY_TYPES } from './lexicon-document.js'
+
+/** A lexicon file as read: its name (for messages) and its text. */
+export interface LexiconSource {
+  file: string
+  text: string
+}
+
+export interface LoadedDocument {
+  file: string
+  doc: LexiconDocument
+}
+
+/** A resolved `ref`: the document and def it points to. */
+export interface DefTarget {
+  docId: string
+  defName: string
+  def: LexDef
+}
+
+/** A checked set of lexicon documents whose refs all resolve. */
+export class LexiconSet {
+  readonly documents: ReadonlyMap<string, LoadedDocument>
+
+  constructor(documents: LoadedDocument[]) {
+    this.documents = new Map(documents.map((d) => [d.doc.id, d]))
+  }
+
+  /** Resolves a ref written in document `fromId`: `#def`, `nsid` (its main) or `nsid#def`. */
+  resolve(fromId: string, ref: string): DefTarget | undefined {
+    const [id, defName = 'main'] = ref.startsWith('#') ? [fromId, ref.slice(1)] : ref.split('#', 2)
+    const def = this.documents.get(id)?.doc.defs[defName]
+    return def && { docId: id, defName, def }
+  }
+}
+
+/** Reads every `*.json` under `dir` (sorted, so results never depend on the file system's order). */
+export async function readLexiconDir(dir: string): Promise<LexiconSource[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  const files = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.json'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort()
+  return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, 'utf8') })))
+}
+
+/**
+ * Parses and checks documents: JSON syntax, the lexicon language, primary types only as `main`,
+ * `required`/`nullable` naming real properties, unique ids, and every ref resolving. All problems
+ * are collected and thrown together as a `LexiconError`.
+ */
+export function loadLexicons(sources: readonly LexiconSource[]): LexiconSet {
+  const problems: LexiconProblem[] = []
+  const documents: LoadedDocument[] = []
+  const fileById = new Map<string, string>()
+
+  for (const { file, text } of sources) {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      problems.push({ file, path: '$', message: `invalid JSON: ${describeJsonError(error as Error, text)}` })
+      continue
+    }
+    const before = problems.length
+    const parsed = v.safeParse(lexiconDocument, json)
+    if (!parsed.success) {
+      for (const issue of parsed.issues) problems.push({ file, path: jsonPath(issuePath(issue)), message: issue.message })
+    }
+    // Structural rules are checked even when the schema failed, so one run reports every problem.
+    checkDefs(file, json, problems)
+    if (!parsed.success || problems.length > before) continue
+    const doc = parsed.output as LexiconDocument
+    const previous = fileById.get(doc.id)
+    if (previous !== undefined) {
+      problems.push({ file, path: '$.id', message: `duplicate id ${doc.id}, also defined in ${previous}` })
+      continue
+    }
+    fileById.set(doc.id, file)
+    documents.push({ file, doc })
+  }
+
+  const set = new LexiconSet(documents)
+  for (const { file, doc } of documents) {
+    forEachRef(doc, (ref, keys, inUnion) => {
+      const message = refProblem(set.resolve(doc.id, ref), inUnion)
+      if (message) problems.push({ file, path: jsonPath(keys), message: `${message}: ${ref}` })
+    })
+  }
+  if (problems.length > 0) throw new LexiconError(problems)
+  return set
+}
+
+const DATA_TYPES = new Set(['object', 'record', 'token', 'array', 'boolean', 'integer', 'string', 'bytes', 'cid-link', 'blob'])
+
+function refProblem(target: DefTarget | undefined, inUnion: boolean): string | undefined {
+  if (!target) return 'unresolvable ref'
+  if (inUnion && target.def.type !== 'object' && target.def.type !== 'record') return `union member must be an object, not a ${target.def.type}`
+  if (!DATA_TYPES.has(target.def.type)) return `a ${target.def.type} cannot be referenced`
+  return undefined
+}
+
+function checkDefs(file: string, json: unknown, problems: LexiconProblem[]): void {
+  const defs = (json as { defs?: unknown } | null)?.defs
+  if (typeof defs !== 'object' || defs === null) return
+  for (const [name, def] of Object.entries(defs as Record<string, { type?: unknown }>)) {
+    if (typeof def?.type === 'string' && PRIMARY_TYPES.has(def.type) && name !== 'main') {
+      problems.push({ file, path: jsonPath(['defs', name, 'type']), message: `a ${def.type} may only be the main def` })
+    }
+  }
+  walk(defs, ['defs'], (node, keys) => {
+    const properties = node.properties
+    if ((node.type !== 'object' && node.type !== 'params') || typeof properties !== 'object' || properties === null) return
+    for (const list of ['required', 'nullable'] as const) {
+      const names = node[list]
+      if (!Array.isArray(names)) continue
+      names.forEach((name, i) => {
+        if (typeof name === 'string' && !Object.hasOwn(properties, name)) {
+          problems.push({ file, path: jsonPath([...keys, list, i]), message: `${name} is not a property` })
+        }
+      })
+    }
+  })
+}
+
+/** Calls `visit` with every `ref` and union member under `node`, its JSON path, and whether it is a union member. */
+export function forEachRef(
+  node: unknown,
+  visit: (ref: string, keys: (string | number)[], inUnion: boolean) => void,
+): void {
+  walk(node, [], (child, keys) => {
+    if (child.type === 'ref' && typeof child.ref === 'string') visit(child.ref, [...keys, 'ref'], false)
+    if (child.type === 'union' && Array.isArray(child.refs)) {
+      child.refs.forEach((ref, i) => visit(ref, [...keys, 'refs', i], true))
+    }
+  })
+}
+
+function walk(node: unknown, keys: (string | number)[], visit: (node: Record<string, unknown>, keys: (string | number)[]) => void): void {
+  if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...keys, i], visit))
+  else if (typeof node === 'object' && node !== null) {
+    visit(node as Record<string, unknown>, keys)
+    for (const [key, value] of Object.entries(node)) walk(value, [...keys, key], visit)
+  }
+}
+
+function issuePath(issue: v.BaseIssue<unknown>): (string | number)[] {
+  return (issue.path ?? []).map((item) => item.key as string | number)
+}
+
+/** V8's JSON errors often give no position; TypeScript's JSON parser does, with a line and column. */
+function describeJsonError(error: Error, text: string): string {
+  const parsed = ts.parseJsonText('lexicon.json', text)
+  const diagnostic = (parsed as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics?.[0]
+  if (diagnostic?.start === undefined) return error.message
+  const { line, character } = parsed.getLineAndCharacterOfPosition(diagnostic.start)
+  return `${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')} at line ${line + 1}, column ${character + 1}`
+}
