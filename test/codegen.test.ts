@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { generate, LexiconError } from '../codegen/index.js'
+import { generateTemp, repoRoot, source, tempDir } from './support/codegen.js'
+
+const run = promisify(execFile)
+
+const post = {
+  lexicon: 1,
+  id: 'com.example.post',
+  defs: {
+    main: {
+      type: 'record',
+      key: 'tid',
+      record: {
+        type: 'object',
+        required: ['text'],
+        properties: { text: { type: 'string', maxLength: 30 }, reply: { type: 'ref', ref: '#replyRef' } },
+      },
+    },
+    replyRef: { type: 'object', properties: { uri: { type: 'string', format: 'at-uri' } } },
+  },
+}
+
+async function refusal(sources: Parameters<typeof generateTemp>[0]): Promise<LexiconError> {
+  const error = await generateTemp(sources).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(LexiconError)
+  return error as LexiconError
+}
+
+describe('codegen: bad input is refused with file and JSON path', () => {
+  it('bad JSON', async () => {
+    const { problems } = await refusal([source('lexicons/bad.json', '{\n  "lexicon": 1,\n  "id": }')])
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatchObject({ file: 'lexicons/bad.json', path: '$' })
+    expect(problems[0].message).toMatch(/invalid JSON.*line 3/)
+  })
+
+  it('a schema violation', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.properties.text.maxLength = '30'
+    const { problems } = await refusal([source('post.json', doc)])
+    expect(problems).toEqual([
+      { file: 'post.json', path: '$.defs.main.record.properties.text.maxLength', message: expect.any(String) },
+    ])
+  })
+
+  it('an unknown type, and a primary type outside main', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.replyRef.properties.uri.type = 'text'
+    doc.defs.other = { type: 'query' }
+    const { problems } = await refusal([source('post.json', doc)])
+    expect(problems.map((p) => p.path).sort()).toEqual(['$.defs.other.type', '$.defs.replyRef.properties.uri.type'])
+  })
+
+  it('a required property that does not exist', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.required = ['text', 'txet']
+    const { problems } = await refusal([source('post.json', doc)])
+    expect(problems).toEqual([{ file: 'post.json', path: '$.defs.main.record.required[1]', message: 'txet is not a property' }])
+  })
+
+  it('an unresolvable ref, and a union member that is not an object', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.properties.reply.ref = 'com.example.missing#thing'
+    doc.defs.main.record.properties.embed = { type: 'union', refs: ['#replyRef', '#token'] }
+    doc.defs.token = { type: 'token' }
+    const { problems } = await refusal([source('post.json', doc)])
+    expect(problems).toEqual([
+      {
+        file: 'post.json',
+        path: '$.defs.main.record.properties.reply.ref',
+        message: 'unresolvable ref: com.example.missing#thing',
+      },
+      {
+        file: 'post.json',
+        path: '$.defs.main.record.properties.embed.refs[1]',
+        message: 'union member must be an object, not a token: #token',
+      },
+    ])
+  })
+
+  it('a duplicate id names both files', async () => {
+    const { problems } = await refusal([source('a/post.json', post), source('b/post.json', post)])
+    expect(problems).toEqual([{ file: 'b/post.json', path: '$.id', message: expect.stringContaining('a/post.json') }])
+  })
+
+  it('leaves the previous output untouched, with no temporary directories behind', async () => {
+    const dir = await tempDir()
+    const out = path.join(dir, 'out')
+    await generate({ lexicons: [source('post.json', post)], out, runtime: 'blueskysdk/schema' })
+    const before = await snapshot(out)
+    const broken = structuredClone(post) as any
+    broken.defs.main.record.properties.reply.ref = '#nope'
+    await expect(generate({ lexicons: [source('post.json', broken)], out })).rejects.toBeInstanceOf(LexiconError)
+    expect(await snapshot(out)).toEqual(before)
+    expect(await readdir(dir)).toEqual(['out'])
+  })
+})
+
+describe('codegen CLI', () => {
+  const cli = path.join(repoRoot, 'codegen/cli.ts')
+  const tsx = path.join(repoRoot, 'node_modules/.bin/tsx')
+
+  it('exits non-zero naming the file and path, and writes nothing', async () => {
+    const dir = await tempDir()
+    const lexicons = path.join(dir, 'lexicons')
+    await writeJson(path.join(lexicons, 'post.json'), { ...post, defs: { main: { type: 'record', key: 'tid' } } })
+    const result = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')]).catch((e) => e)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`${path.join(lexicons, 'post.json')}: $.defs.main.record:`)
+    expect(await readdir(dir)).toEqual(['lexicons'])
+  })
+
+  it('generates and reports namespaces and types without code', async () => {
+    const dir = await tempDir()
+    const lexicons = path.join(dir, 'lexicons')
+    await writeJson(path.join(lexicons, 'post.json'), post)
+    await writeJson(path.join(lexicons, 'perms.json'), {
+      lexicon: 1,
+      id: 'com.example.perms',
+      defs: { main: { type: 'permission-set', permissions: [{ type: 'permission', resource: 'repo', collection: ['com.example.post'] }] } },
+    })
+    const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
+    expect(stdout).toContain('Generated 2 files from 2 lexicon documents')
+    expect(stdout).toContain('com.example 2')
+    expect(stdout).toContain('no code for permission-set com.example.perms')
+    expect((await readFile(path.join(dir, 'out/com/example/post.ts'), 'utf8')).includes("from 'blueskysdk/schema'")).toBe(true)
+  })
+})
+
+describe('codegen output', () => {
+  it('is deterministic: the same input gives byte-identical files', async () => {
+    const first = await tempDir()
+    const second = await tempDir()
+    const lexicons = path.join(repoRoot, 'lexicons/app/bsky/feed')
+    const deps = [path.join(repoRoot, 'lexicons/app/bsky'), path.join(repoRoot, 'lexicons/com/atproto')]
+    await generate({ lexicons: deps, out: first })
+    await generate({ lexicons: [...deps].reverse(), out: second })
+    expect(lexicons).toBeTruthy()
+    expect(await snapshot(second)).toEqual(await snapshot(first))
+  })
+
+  it('matches the committed generated/ directory', async () => {
+    const out = path.join(await tempDir(), 'generated')
+    await generate({ lexicons: path.join(repoRoot, 'lexicons'), out, runtime: path.join(repoRoot, 'src/schema/index.ts') })
+    const fresh = await snapshot(out)
+    const committed = await snapshot(path.join(repoRoot, 'generated'))
+    // Paths to the runtime are relative, so a copy generated elsewhere differs only in those imports.
+    const normalise = (files: Map<string, string>) =>
+      new Map([...files].map(([file, text]) => [file, text.replace(/from '(\.\.\/)+[^']*src\/schema\/index\.js'/, "from 'RUNTIME'")]))
+    expect([...normalise(fresh).keys()]).toEqual([...normalise(committed).keys()])
+    for (const [file, text] of normalise(fresh)) expect(text, file).toBe(normalise(committed).get(file))
+  })
+})
+
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+  files.sort()
+  return new Map(await Promise.all(files.map(async (file) => [file, await readFile(path.join(dir, file), 'utf8')] as const)))
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises')
+  await mkdir(path.dirname(file), { recursive: true })
+  await writeFile(file, JSON.stringify(value))
+}
