@@ -40,9 +40,12 @@ async function main(): Promise<number> {
       format: !values['no-format'],
     })
     const seconds = ((performance.now() - started) / 1000).toFixed(2)
-    console.log(`Generated ${report.files} files from ${report.documents} lexicon documents into ${values.out} in ${seconds} s`)
+    console.log(
+      `Generated ${report.files} files from ${report.documents} lexicon documents into ${values.out} in ${seconds} s`,
+    )
     for (const [namespace, count] of Object.entries(report.namespaces).sort()) console.log(`  ${namespace} ${count}`)
-    for (const { id, def, type } of report.skipped) console.log(`  no code for ${type} ${def === 'main' ? id : `${id}#${def}`}`)
+    for (const { id, def, type } of report.skipped)
+      console.log(`  no code for ${type} ${def === 'main' ? id : `${id}#${def}`}`)
     return 0
   } catch (error) {
     if (error instanceof LexiconError) {

@@ -18,7 +18,11 @@ export function emitRegistry(set: LexiconSet, plan: Plan, runtimeSpecifier: stri
       if (doc.defs[defName].type === 'token') continue
       if (!aliases.has(module.id)) aliases.set(module.id, table.claim(moduleAlias(module.id)))
       const alias = aliases.get(module.id)!
-      entries.push({ ref: typeIdOf(module.id, defName), type: `${alias}.${names.type}`, schema: `${alias}.${names.schema}` })
+      entries.push({
+        ref: typeIdOf(module.id, defName),
+        type: `${alias}.${names.type}`,
+        schema: `${alias}.${names.schema}`,
+      })
     }
   }
 
@@ -30,7 +34,9 @@ export function emitRegistry(set: LexiconSet, plan: Plan, runtimeSpecifier: stri
   )
   w.writeLine(`import * as l from ${JSON.stringify(runtimeSpecifier)}`)
   for (const [id, alias] of aliases) {
-    w.writeLine(`import * as ${alias} from ${JSON.stringify(relativeImport(REGISTRY_FILE, plan.modules.get(id)!.file))}`)
+    w.writeLine(
+      `import * as ${alias} from ${JSON.stringify(relativeImport(REGISTRY_FILE, plan.modules.get(id)!.file))}`,
+    )
   }
   w.blankLine()
   w.writeLine('/** The TypeScript type of each lexicon reference: an NSID (its main def) or `nsid#def`. */')
@@ -39,9 +45,11 @@ export function emitRegistry(set: LexiconSet, plan: Plan, runtimeSpecifier: stri
   })
   w.newLine().blankLine()
   w.writeLine('/** Every schema by lexicon reference. */')
-  w.write('export const schemas: { readonly [R in keyof LexiconTypes]: l.LexSchema<LexiconTypes[R]> } = ').inlineBlock(() => {
-    for (const entry of entries) w.writeLine(`${JSON.stringify(entry.ref)}: ${entry.schema},`)
-  })
+  w.write('export const schemas: { readonly [R in keyof LexiconTypes]: l.LexSchema<LexiconTypes[R]> } = ').inlineBlock(
+    () => {
+      for (const entry of entries) w.writeLine(`${JSON.stringify(entry.ref)}: ${entry.schema},`)
+    },
+  )
   w.newLine().blankLine()
   w.writeLine('const registry = /*#__PURE__*/ l.createRegistry(schemas)')
   w.blankLine()
@@ -50,7 +58,9 @@ export function emitRegistry(set: LexiconSet, plan: Plan, runtimeSpecifier: stri
       'Validates `value` against the lexicon def `ref`: an NSID (its main def; for a record, the record object) or\n`nsid#def`. Returns `{ success: true, value }` or `{ success: false, issues: [{ path, message }] }`; an unknown\nref is a failure, not an exception, since refs often come from data (`$type`).',
     ),
   )
-  w.writeLine('export function validate<R extends keyof LexiconTypes>(ref: R, value: unknown): l.ValidationResult<LexiconTypes[R]>')
+  w.writeLine(
+    'export function validate<R extends keyof LexiconTypes>(ref: R, value: unknown): l.ValidationResult<LexiconTypes[R]>',
+  )
   w.writeLine('export function validate(ref: string, value: unknown): l.ValidationResult<unknown>')
   w.write('export function validate(ref: string, value: unknown): l.ValidationResult<unknown> ').inlineBlock(() => {
     w.writeLine('return registry.validate(ref, value)')

@@ -30,7 +30,13 @@ export interface GenerateReport {
   skipped: Plan['skipped']
 }
 
-const PRETTIER_OPTIONS = { parser: 'typescript', semi: false, singleQuote: true, printWidth: 120, trailingComma: 'all' } as const
+const PRETTIER_OPTIONS = {
+  parser: 'typescript',
+  semi: false,
+  singleQuote: true,
+  printWidth: 120,
+  trailingComma: 'all',
+} as const
 
 /**
  * Generates TypeScript from lexicon documents. Invalid input throws `LexiconError` (every problem, by
@@ -45,7 +51,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
   const formatted =
     options.format === false
       ? files
-      : new Map(await Promise.all([...files].map(async ([file, text]) => [file, await format(text, PRETTIER_OPTIONS)] as const)))
+      : new Map(
+          await Promise.all(
+            [...files].map(async ([file, text]) => [file, await format(text, PRETTIER_OPTIONS)] as const),
+          ),
+        )
   await replaceDirectory(out, formatted)
 
   const namespaces: Record<string, number> = {}
@@ -65,10 +75,14 @@ async function readSources(lexicons: GenerateOptions['lexicons']): Promise<reado
 }
 
 /** The unformatted source of every output file, by path relative to the output directory. */
-export function generateFiles(set: LexiconSet, runtimeFor: (file: string) => string): { files: Map<string, string>; plan: Plan } {
+export function generateFiles(
+  set: LexiconSet,
+  runtimeFor: (file: string) => string,
+): { files: Map<string, string>; plan: Plan } {
   const plan = planModules(set)
   const files = new Map<string, string>()
-  for (const module of plan.modules.values()) files.set(module.file, emitModule(set, plan, module, runtimeFor(module.file)))
+  for (const module of plan.modules.values())
+    files.set(module.file, emitModule(set, plan, module, runtimeFor(module.file)))
   files.set(REGISTRY_FILE, emitRegistry(set, plan, runtimeFor(REGISTRY_FILE)))
   return { files, plan }
 }
@@ -80,7 +94,10 @@ function runtimeResolver(runtime = 'blueskysdk/schema', out: string): (file: str
   if (!isPath) return () => runtime
   const target = path.resolve(runtime).replace(/\.ts$/, '.js')
   return (file) => {
-    const relative = path.relative(path.dirname(path.join(out, file)), target).split(path.sep).join('/')
+    const relative = path
+      .relative(path.dirname(path.join(out, file)), target)
+      .split(path.sep)
+      .join('/')
     return relative.startsWith('.') ? relative : `./${relative}`
   }
 }

@@ -56,7 +56,9 @@ export function topologicalOrder<T>(nodes: readonly T[], dependencies: (node: T)
   const visit = (node: T) => {
     if (done.has(node)) return
     done.add(node)
-    const deps = [...dependencies(node)].filter((d) => position.has(d)).sort((a, b) => position.get(a)! - position.get(b)!)
+    const deps = [...dependencies(node)]
+      .filter((d) => position.has(d))
+      .sort((a, b) => position.get(a)! - position.get(b)!)
     deps.forEach(visit)
     order.push(node)
   }

@@ -90,7 +90,13 @@ const object = v.looseObject({
   description,
   required: v.optional(v.array(v.string())),
   nullable: v.optional(v.array(v.string())),
-  properties: v.optional(v.record(v.string(), v.lazy(() => field)), {}),
+  properties: v.optional(
+    v.record(
+      v.string(),
+      v.lazy(() => field),
+    ),
+    {},
+  ),
 })
 
 const field: v.GenericSchema = v.variant('type', [...primitive, ref, union, array, object])
@@ -121,7 +127,13 @@ const body = v.looseObject({
 const errors = v.optional(v.array(v.looseObject({ name: v.pipe(v.string(), v.minLength(1)), description })))
 
 const record = v.looseObject({ type: v.literal('record'), description, key: v.optional(v.string()), record: object })
-const query = v.looseObject({ type: v.literal('query'), description, parameters: v.optional(params), output: v.optional(body), errors })
+const query = v.looseObject({
+  type: v.literal('query'),
+  description,
+  parameters: v.optional(params),
+  output: v.optional(body),
+  errors,
+})
 const procedure = v.looseObject({
   type: v.literal('procedure'),
   description,

@@ -70,7 +70,8 @@ export function loadLexicons(sources: readonly LexiconSource[]): LexiconSet {
     const before = problems.length
     const parsed = v.safeParse(lexiconDocument, json)
     if (!parsed.success) {
-      for (const issue of parsed.issues) problems.push({ file, path: jsonPath(issuePath(issue)), message: issue.message })
+      for (const issue of parsed.issues)
+        problems.push({ file, path: jsonPath(issuePath(issue)), message: issue.message })
     }
     // Structural rules are checked even when the schema failed, so one run reports every problem.
     checkDefs(file, json, problems)
@@ -96,11 +97,23 @@ export function loadLexicons(sources: readonly LexiconSource[]): LexiconSet {
   return set
 }
 
-const DATA_TYPES = new Set(['object', 'record', 'token', 'array', 'boolean', 'integer', 'string', 'bytes', 'cid-link', 'blob'])
+const DATA_TYPES = new Set([
+  'object',
+  'record',
+  'token',
+  'array',
+  'boolean',
+  'integer',
+  'string',
+  'bytes',
+  'cid-link',
+  'blob',
+])
 
 function refProblem(target: DefTarget | undefined, inUnion: boolean): string | undefined {
   if (!target) return 'unresolvable ref'
-  if (inUnion && target.def.type !== 'object' && target.def.type !== 'record') return `union member must be an object, not a ${target.def.type}`
+  if (inUnion && target.def.type !== 'object' && target.def.type !== 'record')
+    return `union member must be an object, not a ${target.def.type}`
   if (!DATA_TYPES.has(target.def.type)) return `a ${target.def.type} cannot be referenced`
   return undefined
 }
@@ -115,7 +128,8 @@ function checkDefs(file: string, json: unknown, problems: LexiconProblem[]): voi
   }
   walk(defs, ['defs'], (node, keys) => {
     const properties = node.properties
-    if ((node.type !== 'object' && node.type !== 'params') || typeof properties !== 'object' || properties === null) return
+    if ((node.type !== 'object' && node.type !== 'params') || typeof properties !== 'object' || properties === null)
+      return
     for (const list of ['required', 'nullable'] as const) {
       const names = node[list]
       if (!Array.isArray(names)) continue
@@ -141,7 +155,11 @@ export function forEachRef(
   })
 }
 
-function walk(node: unknown, keys: (string | number)[], visit: (node: Record<string, unknown>, keys: (string | number)[]) => void): void {
+function walk(
+  node: unknown,
+  keys: (string | number)[],
+  visit: (node: Record<string, unknown>, keys: (string | number)[]) => void,
+): void {
   if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...keys, i], visit))
   else if (typeof node === 'object' && node !== null) {
     visit(node as Record<string, unknown>, keys)

@@ -1,6 +1,15 @@
 import { stronglyConnected, topologicalOrder } from './graph.js'
 import { type DefTarget, forEachRef, type LexiconSet } from './load.js'
-import { camelCase, guardName, moduleAlias, modulePath, NameTable, pascalCase, safeIdentifier, schemaName } from './names.js'
+import {
+  camelCase,
+  guardName,
+  moduleAlias,
+  modulePath,
+  NameTable,
+  pascalCase,
+  safeIdentifier,
+  schemaName,
+} from './names.js'
 
 /**
  * Decisions made across all documents before any code is written: names, which refs must be lazy

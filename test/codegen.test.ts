@@ -60,7 +60,9 @@ describe('codegen: bad input is refused with file and JSON path', () => {
     const doc = structuredClone(post) as any
     doc.defs.main.record.required = ['text', 'txet']
     const { problems } = await refusal([source('post.json', doc)])
-    expect(problems).toEqual([{ file: 'post.json', path: '$.defs.main.record.required[1]', message: 'txet is not a property' }])
+    expect(problems).toEqual([
+      { file: 'post.json', path: '$.defs.main.record.required[1]', message: 'txet is not a property' },
+    ])
   })
 
   it('an unresolvable ref, and a union member that is not an object', async () => {
@@ -122,13 +124,20 @@ describe('codegen CLI', () => {
     await writeJson(path.join(lexicons, 'perms.json'), {
       lexicon: 1,
       id: 'com.example.perms',
-      defs: { main: { type: 'permission-set', permissions: [{ type: 'permission', resource: 'repo', collection: ['com.example.post'] }] } },
+      defs: {
+        main: {
+          type: 'permission-set',
+          permissions: [{ type: 'permission', resource: 'repo', collection: ['com.example.post'] }],
+        },
+      },
     })
     const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
     expect(stdout).toContain('Generated 2 files from 2 lexicon documents')
     expect(stdout).toContain('com.example 2')
     expect(stdout).toContain('no code for permission-set com.example.perms')
-    expect((await readFile(path.join(dir, 'out/com/example/post.ts'), 'utf8')).includes("from 'blueskysdk/schema'")).toBe(true)
+    expect(
+      (await readFile(path.join(dir, 'out/com/example/post.ts'), 'utf8')).includes("from 'blueskysdk/schema'"),
+    ).toBe(true)
   })
 })
 
@@ -146,12 +155,21 @@ describe('codegen output', () => {
 
   it('matches the committed generated/ directory', async () => {
     const out = path.join(await tempDir(), 'generated')
-    await generate({ lexicons: path.join(repoRoot, 'lexicons'), out, runtime: path.join(repoRoot, 'src/schema/index.ts') })
+    await generate({
+      lexicons: path.join(repoRoot, 'lexicons'),
+      out,
+      runtime: path.join(repoRoot, 'src/schema/index.ts'),
+    })
     const fresh = await snapshot(out)
     const committed = await snapshot(path.join(repoRoot, 'generated'))
     // Paths to the runtime are relative, so a copy generated elsewhere differs only in those imports.
     const normalise = (files: Map<string, string>) =>
-      new Map([...files].map(([file, text]) => [file, text.replace(/from '(\.\.\/)+[^']*src\/schema\/index\.js'/, "from 'RUNTIME'")]))
+      new Map(
+        [...files].map(([file, text]) => [
+          file,
+          text.replace(/from '(\.\.\/)+[^']*src\/schema\/index\.js'/, "from 'RUNTIME'"),
+        ]),
+      )
     expect([...normalise(fresh).keys()]).toEqual([...normalise(committed).keys()])
     for (const [file, text] of normalise(fresh)) expect(text, file).toBe(normalise(committed).get(file))
   })
@@ -161,7 +179,9 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
   const files = entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
   files.sort()
-  return new Map(await Promise.all(files.map(async (file) => [file, await readFile(path.join(dir, file), 'utf8')] as const)))
+  return new Map(
+    await Promise.all(files.map(async (file) => [file, await readFile(path.join(dir, file), 'utf8')] as const)),
+  )
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {

@@ -1,7 +1,11 @@
+import { type CheckFunction, compileArray, compileObject, compileUnion, type ObjectShape } from './compile.js'
 import { type CheckContext, type Fail, FAIL, fail, LexSchema, prefixIssues } from './core.js'
 import { isPlainObject } from './primitives.js'
 
-/** Object, array, union and (lazy) ref schemas: the structure of lexicon data. */
+/**
+ * Object, array, union and (lazy) ref schemas: the structure of lexicon data. Each builds a
+ * specialised check on first use (see compile.ts) and keeps a generic one for where it cannot.
+ */
 
 type Entries = Readonly<Record<string, LexSchema<unknown>>>
 
@@ -17,69 +21,78 @@ export interface ObjectOptions {
 export class ObjectSchema<T> extends LexSchema<T> {
   readonly type = 'object'
   readonly expects = 'object'
-  private readonly keys: string[]
-  private readonly schemas: LexSchema<unknown>[]
-  private readonly required: boolean[]
-  private readonly nullable: boolean[]
-  private readonly defaults: unknown[]
-  /** `$type` this object accepts, if any: its own id, and for a main def also `nsid#main`. */
-  private readonly typeIds: readonly string[] | undefined
 
   constructor(
     /** The lexicon id of this type (`app.bsky.feed.post`, `app.bsky.feed.post#replyRef`), if it has one. */
     readonly typeId: string | undefined,
     readonly entries: Entries,
-    options: ObjectOptions = {},
+    readonly options: ObjectOptions = {},
   ) {
     super()
-    this.keys = Object.keys(entries)
-    this.schemas = this.keys.map((key) => entries[key])
-    this.required = this.keys.map((key) => options.required?.includes(key) ?? false)
-    this.nullable = this.keys.map((key) => options.nullable?.includes(key) ?? false)
-    this.defaults = this.schemas.map((schema) => (schema as { default?: unknown }).default)
-    this.typeIds = typeId === undefined ? undefined : typeId.includes('#') ? [typeId] : [typeId, `${typeId}#main`]
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
-    if (!isPlainObject(value)) return fail(ctx, value, 'object', 'must be an object')
-    let failed = false
-    const $type = value.$type
-    if ($type !== undefined && this.typeIds !== undefined && !this.typeIds.includes($type as string)) {
-      const from = ctx.issues.length
-      fail(ctx, $type, JSON.stringify(this.typeId), `must be ${JSON.stringify(this.typeId)}`)
-      prefixIssues(ctx, from, '$type')
-      failed = true
+    const shape = this.shape()
+    const check = compileObject<T>(shape) ?? ((v: unknown, c: CheckContext) => checkObject<T>(shape, v, c))
+    this.check = check
+    return check(value, ctx)
+  }
+
+  /** Computed on first use, not at import: most schemas of a big lexicon set are never used. */
+  private shape(): ObjectShape {
+    const keys = Object.keys(this.entries)
+    const schemas = keys.map((key) => this.entries[key])
+    const { typeId } = this
+    return {
+      keys,
+      schemas,
+      required: keys.map((key) => this.options.required?.includes(key) ?? false),
+      nullable: keys.map((key) => this.options.nullable?.includes(key) ?? false),
+      defaults: schemas.map((schema) => (schema as { default?: unknown }).default),
+      typeIds: typeId === undefined ? undefined : typeId.includes('#') ? [typeId] : [typeId, `${typeId}#main`],
+      typeId,
     }
-    let output = value
-    const { keys, schemas } = this
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]
-      const child = value[key]
-      if (child === undefined) {
-        if (this.defaults[i] !== undefined) {
-          if (output === value) output = { ...value }
-          output[key] = this.defaults[i]
-        } else if (this.required[i]) {
-          const from = ctx.issues.length
-          fail(ctx, undefined, schemas[i].expects, 'is required')
-          prefixIssues(ctx, from, key)
-          failed = true
-        }
-        continue
-      }
-      if (child === null && this.nullable[i]) continue
-      const from = ctx.issues.length
-      const checked = schemas[i].check(child, ctx)
-      if (checked === FAIL) {
+  }
+}
+
+function checkObject<T>(shape: ObjectShape, value: unknown, ctx: CheckContext): T | Fail {
+  if (!isPlainObject(value)) return fail(ctx, value, 'object', 'must be an object')
+  let failed = false
+  const $type = value.$type
+  if ($type !== undefined && shape.typeIds !== undefined && !shape.typeIds.includes($type as string)) {
+    const from = ctx.issues.length
+    fail(ctx, $type, JSON.stringify(shape.typeId), `must be ${JSON.stringify(shape.typeId)}`)
+    prefixIssues(ctx, from, '$type')
+    failed = true
+  }
+  let output = value
+  for (let i = 0; i < shape.keys.length; i++) {
+    const key = shape.keys[i]
+    const child = value[key]
+    if (child === undefined) {
+      if (shape.defaults[i] !== undefined) {
+        if (output === value) output = { ...value }
+        output[key] = shape.defaults[i]
+      } else if (shape.required[i]) {
+        const from = ctx.issues.length
+        fail(ctx, undefined, shape.schemas[i].expects, 'is required')
         prefixIssues(ctx, from, key)
         failed = true
-      } else if (checked !== child) {
-        if (output === value) output = { ...value }
-        output[key] = checked
       }
+      continue
     }
-    return failed ? FAIL : (output as T)
+    if (child === null && shape.nullable[i]) continue
+    const from = ctx.issues.length
+    const checked = shape.schemas[i].check(child, ctx)
+    if (checked === FAIL) {
+      prefixIssues(ctx, from, key)
+      failed = true
+    } else if (checked !== child) {
+      if (output === value) output = { ...value }
+      output[key] = checked
+    }
   }
+  return failed ? FAIL : (output as T)
 }
 
 export interface ArrayOptions {
@@ -99,10 +112,20 @@ export class ArraySchema<T> extends LexSchema<T[]> {
   }
 
   check(value: unknown, ctx: CheckContext): T[] | Fail {
+    const { minLength, maxLength } = this.options
+    const check =
+      compileArray(this.items, minLength, maxLength) ?? ((v: unknown, c: CheckContext) => this.checkGeneric(v, c))
+    this.check = check
+    return check(value, ctx)
+  }
+
+  private checkGeneric(value: unknown, ctx: CheckContext): T[] | Fail {
     if (!Array.isArray(value)) return fail(ctx, value, 'array', 'must be an array')
     const { minLength, maxLength } = this.options
-    if (maxLength !== undefined && value.length > maxLength) return fail(ctx, value, 'array', `must not have more than ${maxLength} items`)
-    if (minLength !== undefined && value.length < minLength) return fail(ctx, value, 'array', `must not have fewer than ${minLength} items`)
+    if (maxLength !== undefined && value.length > maxLength)
+      return fail(ctx, value, 'array', `must not have more than ${maxLength} items`)
+    if (minLength !== undefined && value.length < minLength)
+      return fail(ctx, value, 'array', `must not have fewer than ${minLength} items`)
     let output = value
     let failed = false
     for (let i = 0; i < value.length; i++) {
@@ -126,37 +149,47 @@ export class ArraySchema<T> extends LexSchema<T[]> {
  */
 export class UnionSchema<T> extends LexSchema<T> {
   readonly type = 'union'
-  readonly expects: string = 'object with $type'
-  private byType: Map<string, LexSchema<unknown>> | undefined
+  readonly expects = 'object with $type'
 
   constructor(
-    private readonly members: () => readonly ObjectSchema<unknown>[],
+    private readonly members: () => readonly ObjectSchema<any>[],
     readonly closed: boolean,
   ) {
     super()
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
-    if (!isPlainObject(value) || typeof value.$type !== 'string') {
-      return fail(ctx, value, this.expects, 'must be an object with a $type')
-    }
-    const member = (this.byType ??= this.index()).get(value.$type)
-    if (member !== undefined) return member.check(value, ctx) as T | Fail
-    if (!this.closed) return value as T
-    const from = ctx.issues.length
-    const names = this.members().map((member) => member.typeId!)
-    fail(ctx, value.$type, names.join(' | '), `must be one of ${names.join(', ')}`)
-    prefixIssues(ctx, from, '$type')
-    return FAIL
-  }
-
-  private index(): Map<string, LexSchema<unknown>> {
     const byType = new Map<string, LexSchema<unknown>>()
     for (const member of this.members()) {
       byType.set(member.typeId!, member)
       if (!member.typeId!.includes('#')) byType.set(`${member.typeId}#main`, member)
     }
-    return byType
+    const unmatched = this.closed ? closedUnionMiss<T>(this.members().map((m) => m.typeId!)) : (v: unknown) => v as T
+    const check = compileUnion(byType, unmatched) ?? checkUnionGeneric(byType, unmatched)
+    this.check = check
+    return check(value, ctx)
+  }
+}
+
+function checkUnionGeneric<T>(
+  byType: ReadonlyMap<string, LexSchema<unknown>>,
+  unmatched: CheckFunction<T>,
+): CheckFunction<T> {
+  return (value, ctx) => {
+    if (!isPlainObject(value) || typeof value.$type !== 'string') {
+      return fail(ctx, value, 'object with $type', 'must be an object with a $type')
+    }
+    const member = byType.get(value.$type)
+    return member !== undefined ? (member.check(value, ctx) as T | Fail) : unmatched(value, ctx)
+  }
+}
+
+function closedUnionMiss<T>(typeIds: string[]): CheckFunction<T> {
+  return (value, ctx) => {
+    const from = ctx.issues.length
+    fail(ctx, (value as { $type: string }).$type, typeIds.join(' | '), `must be one of ${typeIds.join(', ')}`)
+    prefixIssues(ctx, from, '$type')
+    return FAIL
   }
 }
 

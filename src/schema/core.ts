@@ -56,9 +56,7 @@ export interface ValidationIssue {
   message: string
 }
 
-export type ValidationResult<T> =
-  | { success: true; value: T }
-  | { success: false; issues: ValidationIssue[] }
+export type ValidationResult<T> = { success: true; value: T } | { success: false; issues: ValidationIssue[] }
 
 export abstract class LexSchema<T> implements BaseSchema<unknown, T, LexIssue> {
   readonly kind = 'schema' as const
@@ -106,12 +104,18 @@ export abstract class LexSchema<T> implements BaseSchema<unknown, T, LexIssue> {
   }
 }
 
+// Checks are synchronous and never call back into `validate`, so one context serves every call.
+const sharedContext = new CheckContext()
+
 /** Validates `value` against `schema`: `{ success: true, value }` or `{ success: false, issues }`. */
 export function validate<T>(schema: LexSchema<T>, value: unknown): ValidationResult<T> {
-  const ctx = new CheckContext()
+  const ctx = sharedContext
+  if (ctx.issues.length !== 0) ctx.issues.length = 0 // a check threw (a hostile getter) and left issues behind
   const output = schema.check(value, ctx)
   if (output !== FAIL) return { success: true, value: output }
-  return { success: false, issues: ctx.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) }
+  const issues = ctx.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }))
+  ctx.issues.length = 0
+  return { success: false, issues }
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/

@@ -20,28 +20,33 @@ interface EndpointBase<Params, ErrorName extends string> {
   readonly errors: readonly ErrorName[]
 }
 
-export interface QueryEndpoint<Params, Output, ErrorName extends string = never> extends EndpointBase<Params, ErrorName> {
+export interface QueryEndpoint<Params, Output, ErrorName extends string = never> extends EndpointBase<
+  Params,
+  ErrorName
+> {
   readonly type: 'query'
   readonly output: Body<Output> | undefined
 }
 
-export interface ProcedureEndpoint<Params, Input, Output, ErrorName extends string = never>
-  extends EndpointBase<Params, ErrorName> {
+export interface ProcedureEndpoint<Params, Input, Output, ErrorName extends string = never> extends EndpointBase<
+  Params,
+  ErrorName
+> {
   readonly type: 'procedure'
   readonly input: Body<Input> | undefined
   readonly output: Body<Output> | undefined
 }
 
-export interface SubscriptionEndpoint<Params, Message, ErrorName extends string = never>
-  extends EndpointBase<Params, ErrorName> {
+export interface SubscriptionEndpoint<Params, Message, ErrorName extends string = never> extends EndpointBase<
+  Params,
+  ErrorName
+> {
   readonly type: 'subscription'
   readonly message: LexSchema<Message> | undefined
 }
 
 export type Endpoint =
-  | QueryEndpoint<any, any, string>
-  | ProcedureEndpoint<any, any, any, string>
-  | SubscriptionEndpoint<any, any, string>
+  QueryEndpoint<any, any, string> | ProcedureEndpoint<any, any, any, string> | SubscriptionEndpoint<any, any, string>
 
 /** A body whose encoding is not JSON (`*\/*`, `image/*`, `application/vnd.ipld.car`): raw bytes. */
 export type BinaryBody = Uint8Array

@@ -3,7 +3,15 @@
  * data-model types. Generated code imports this module as `l`.
  */
 import { type LexSchema, type ValidationIssue, type ValidationResult, validate } from './core.js'
-import { ArraySchema, type ArrayOptions, LazySchema, LiteralSchema, ObjectSchema, type ObjectOptions, UnionSchema } from './composites.js'
+import {
+  ArraySchema,
+  type ArrayOptions,
+  LazySchema,
+  LiteralSchema,
+  ObjectSchema,
+  type ObjectOptions,
+  UnionSchema,
+} from './composites.js'
 import {
   type BlobOptions,
   BlobSchema,
@@ -70,7 +78,11 @@ export function literal<T extends string>(value: T): LiteralSchema<T> {
 }
 
 /* @__NO_SIDE_EFFECTS__ */
-export function object<T>(typeId: string | undefined, entries: Record<string, LexSchema<any>>, options?: ObjectOptions): ObjectSchema<T> {
+export function object<T>(
+  typeId: string | undefined,
+  entries: Record<string, LexSchema<any>>,
+  options?: ObjectOptions,
+): ObjectSchema<T> {
   return new ObjectSchema<T>(typeId, entries, options)
 }
 
@@ -80,7 +92,10 @@ export function array<T>(items: LexSchema<T>, options?: ArrayOptions): ArraySche
 }
 
 /* @__NO_SIDE_EFFECTS__ */
-export function union<T>(members: () => readonly ObjectSchema<any>[], options: { closed?: boolean } = {}): UnionSchema<T> {
+export function union<T>(
+  members: () => readonly ObjectSchema<any>[],
+  options: { closed?: boolean } = {},
+): UnionSchema<T> {
   return new UnionSchema<T>(members, options.closed ?? false)
 }
 
@@ -94,8 +109,11 @@ export function lazy<T>(resolve: () => LexSchema<T>): LazySchema<T> {
  * (its main def; for a record, the record object) or `nsid#def`.
  */
 export function createRegistry(schemas: Readonly<Record<string, LexSchema<unknown>>>) {
-  const find = (ref: string): LexSchema<unknown> | undefined =>
-    Object.hasOwn(schemas, ref) ? schemas[ref] : ref.endsWith('#main') ? find(ref.slice(0, -5)) : undefined
+  let byRef: Map<string, LexSchema<unknown>> | undefined
+  const find = (ref: string): LexSchema<unknown> | undefined => {
+    byRef ??= new Map(Object.entries(schemas))
+    return byRef.get(ref) ?? (ref.endsWith('#main') ? byRef.get(ref.slice(0, -5)) : undefined)
+  }
   return {
     has: (ref: string): boolean => find(ref) !== undefined,
     get: find,

@@ -34,42 +34,61 @@ export class StringSchema<T extends string = string> extends LexSchema<T> {
   readonly type = 'string'
   readonly expects: string
   readonly default: T | undefined
+  // Every constraint is an own field, set or undefined, so all string schemas share one shape and the
+  // property reads in `check` stay monomorphic.
+  private readonly constValue: T | undefined
+  private readonly enumValues: readonly T[] | undefined
+  private readonly minLength: number | undefined
+  private readonly maxLength: number | undefined
+  private readonly minGraphemes: number | undefined
+  private readonly maxGraphemes: number | undefined
+  private readonly format: LexStringFormat | undefined
   private readonly isFormat: ((value: string) => boolean) | undefined
 
-  constructor(readonly options: StringOptions<T>) {
+  constructor(options: StringOptions<T>) {
     super()
     this.default = options.default
+    this.constValue = options.const
+    this.enumValues = options.enum
+    this.minLength = options.minLength
+    this.maxLength = options.maxLength
+    this.minGraphemes = options.minGraphemes
+    this.maxGraphemes = options.maxGraphemes
+    this.format = options.format
     this.isFormat = options.format && formatValidators[options.format]
     this.expects = options.format ? `string (${options.format})` : 'string'
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
     if (typeof value !== 'string') return fail(ctx, value, this.expects, 'must be a string')
-    const o = this.options
-    if (o.const !== undefined && value !== o.const) return fail(ctx, value, JSON.stringify(o.const), `must be ${JSON.stringify(o.const)}`)
-    if (o.enum !== undefined && !o.enum.includes(value as T)) {
-      return fail(ctx, value, o.enum.join(' | '), `must be one of ${o.enum.map((e) => JSON.stringify(e)).join(', ')}`)
+    if (this.constValue !== undefined && value !== this.constValue) {
+      return fail(ctx, value, JSON.stringify(this.constValue), `must be ${JSON.stringify(this.constValue)}`)
+    }
+    if (this.enumValues !== undefined && !this.enumValues.includes(value as T)) {
+      const choices = this.enumValues.map((e) => JSON.stringify(e))
+      return fail(ctx, value, choices.join(' | '), `must be one of ${choices.join(', ')}`)
     }
     // UTF-16 length bounds the UTF-8 length (1 to 3 bytes per unit): most strings never need counting.
-    if (o.maxLength !== undefined && value.length * 3 > o.maxLength) {
-      if (value.length > o.maxLength || utf8Length(value) > o.maxLength) {
-        return fail(ctx, value, this.expects, `must not be longer than ${o.maxLength} bytes (UTF-8)`)
+    const { maxLength, minLength, maxGraphemes, minGraphemes } = this
+    if (maxLength !== undefined && value.length * 3 > maxLength) {
+      if (value.length > maxLength || utf8Length(value) > maxLength) {
+        return fail(ctx, value, this.expects, `must not be longer than ${maxLength} bytes (UTF-8)`)
       }
     }
-    if (o.minLength !== undefined && value.length < o.minLength) {
-      if (value.length * 3 < o.minLength || utf8Length(value) < o.minLength) {
-        return fail(ctx, value, this.expects, `must not be shorter than ${o.minLength} bytes (UTF-8)`)
+    if (minLength !== undefined && value.length < minLength) {
+      if (value.length * 3 < minLength || utf8Length(value) < minLength) {
+        return fail(ctx, value, this.expects, `must not be shorter than ${minLength} bytes (UTF-8)`)
       }
     }
     // A string has at most as many graphemes as UTF-16 units, so segmenting is rarely needed.
-    if (o.maxGraphemes !== undefined && value.length > o.maxGraphemes && graphemeLength(value) > o.maxGraphemes) {
-      return fail(ctx, value, this.expects, `must not be longer than ${o.maxGraphemes} graphemes`)
+    if (maxGraphemes !== undefined && value.length > maxGraphemes && graphemeLength(value) > maxGraphemes) {
+      return fail(ctx, value, this.expects, `must not be longer than ${maxGraphemes} graphemes`)
     }
-    if (o.minGraphemes !== undefined && (value.length < o.minGraphemes || graphemeLength(value) < o.minGraphemes)) {
-      return fail(ctx, value, this.expects, `must not be shorter than ${o.minGraphemes} graphemes`)
+    if (minGraphemes !== undefined && (value.length < minGraphemes || graphemeLength(value) < minGraphemes)) {
+      return fail(ctx, value, this.expects, `must not be shorter than ${minGraphemes} graphemes`)
     }
     if (this.isFormat !== undefined && !this.isFormat(value)) {
-      return fail(ctx, value, this.expects, `must be ${FORMAT_NAMES[o.format!]}`)
+      return fail(ctx, value, this.expects, `must be ${FORMAT_NAMES[this.format!]}`)
     }
     return value as T
   }
@@ -87,20 +106,35 @@ export class IntegerSchema<T extends number = number> extends LexSchema<T> {
   readonly type = 'integer'
   readonly expects = 'integer'
   readonly default: T | undefined
+  private readonly constValue: T | undefined
+  private readonly enumValues: readonly T[] | undefined
+  private readonly minimum: number | undefined
+  private readonly maximum: number | undefined
 
-  constructor(readonly options: IntegerOptions<T>) {
+  constructor(options: IntegerOptions<T>) {
     super()
     this.default = options.default
+    this.constValue = options.const
+    this.enumValues = options.enum
+    this.minimum = options.minimum
+    this.maximum = options.maximum
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
     if (!Number.isInteger(value)) return fail(ctx, value, 'integer', 'must be an integer')
-    const o = this.options
     const n = value as T
-    if (o.const !== undefined && n !== o.const) return fail(ctx, value, String(o.const), `must be ${o.const}`)
-    if (o.enum !== undefined && !o.enum.includes(n)) return fail(ctx, value, o.enum.join(' | '), `must be one of ${o.enum.join(', ')}`)
-    if (o.minimum !== undefined && n < o.minimum) return fail(ctx, value, `>= ${o.minimum}`, `must not be less than ${o.minimum}`)
-    if (o.maximum !== undefined && n > o.maximum) return fail(ctx, value, `<= ${o.maximum}`, `must not be greater than ${o.maximum}`)
+    if (this.constValue !== undefined && n !== this.constValue) {
+      return fail(ctx, value, String(this.constValue), `must be ${this.constValue}`)
+    }
+    if (this.enumValues !== undefined && !this.enumValues.includes(n)) {
+      return fail(ctx, value, this.enumValues.join(' | '), `must be one of ${this.enumValues.join(', ')}`)
+    }
+    if (this.minimum !== undefined && n < this.minimum) {
+      return fail(ctx, value, `>= ${this.minimum}`, `must not be less than ${this.minimum}`)
+    }
+    if (this.maximum !== undefined && n > this.maximum) {
+      return fail(ctx, value, `<= ${this.maximum}`, `must not be greater than ${this.maximum}`)
+    }
     return n
   }
 }
@@ -147,15 +181,22 @@ export class BytesSchema extends LexSchema<Bytes> {
 
   check(value: unknown, ctx: CheckContext): Bytes | Fail {
     const b64 = isPlainObject(value) ? value.$bytes : undefined
-    if (typeof b64 !== 'string' || !BASE64.test(b64) || b64.length % 4 === 1 || Object.keys(value as object).length !== 1) {
+    if (
+      typeof b64 !== 'string' ||
+      !BASE64.test(b64) ||
+      b64.length % 4 === 1 ||
+      Object.keys(value as object).length !== 1
+    ) {
       return fail(ctx, value, this.expects, 'must be bytes ({ $bytes: base64 })')
     }
     let unpadded = b64.length
     while (unpadded > 0 && b64.charCodeAt(unpadded - 1) === 61 /* = */) unpadded--
     const size = Math.floor((unpadded * 3) / 4)
     const o = this.options
-    if (o.maxLength !== undefined && size > o.maxLength) return fail(ctx, value, this.expects, `must not be larger than ${o.maxLength} bytes`)
-    if (o.minLength !== undefined && size < o.minLength) return fail(ctx, value, this.expects, `must not be smaller than ${o.minLength} bytes`)
+    if (o.maxLength !== undefined && size > o.maxLength)
+      return fail(ctx, value, this.expects, `must not be larger than ${o.maxLength} bytes`)
+    if (o.minLength !== undefined && size < o.minLength)
+      return fail(ctx, value, this.expects, `must not be smaller than ${o.minLength} bytes`)
     return value as Bytes
   }
 }
@@ -190,7 +231,11 @@ export class BlobSchema extends LexSchema<BlobRef> {
       return fail(ctx, value, 'blob', 'must be a blob reference')
     }
     const typed = value.$type === 'blob'
-    if (typed ? !isCidLink(value.ref) || !Number.isInteger(value.size) || (value.size as number) < 0 : typeof value.cid !== 'string' || !isCid(value.cid)) {
+    if (
+      typed
+        ? !isCidLink(value.ref) || !Number.isInteger(value.size) || (value.size as number) < 0
+        : typeof value.cid !== 'string' || !isCid(value.cid)
+    ) {
       return fail(ctx, value, 'blob', 'must be a blob reference')
     }
     const { accept, maxSize } = this.options

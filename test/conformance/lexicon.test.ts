@@ -48,7 +48,9 @@ describeInterop('interop: record data against the catalog', () => {
   })
 
   it('reports the permission-set as producing no code', () => {
-    expect(generated.report.skipped).toEqual([{ id: 'example.lexicon.permissionset', def: 'main', type: 'permission-set' }])
+    expect(generated.report.skipped).toEqual([
+      { id: 'example.lexicon.permissionset', def: 'main', type: 'permission-set' },
+    ])
   })
 
   describe('valid records are accepted', () => {

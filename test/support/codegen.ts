@@ -18,7 +18,10 @@ export interface GeneratedSet {
 }
 
 /** Generates `lexicons` into a fresh directory under `.tmp/` (removed after the file's tests) and loads its registry. */
-export async function generateTemp(lexicons: string | string[] | LexiconSource[], options: { format?: boolean } = {}): Promise<GeneratedSet> {
+export async function generateTemp(
+  lexicons: string | string[] | LexiconSource[],
+  options: { format?: boolean } = {},
+): Promise<GeneratedSet> {
   const dir = await tempDir()
   const out = path.join(dir, 'generated')
   const report = await generate({ lexicons, out, runtime, format: options.format ?? false })
