@@ -139,6 +139,16 @@ for (const compiled of [true, false]) {
       })
     })
 
+    it('refuses union members without a usable $type, even in an open union', () => {
+      const { post } = schemas()
+      for (const embed of [{ alt: 'no type' }, { $type: '', alt: 'empty type' }, { $type: 7 }, 'image']) {
+        expect(l.validate(post, { text: 'hi', embed })).toEqual({
+          success: false,
+          issues: [{ path: 'embed', message: 'must be an object with a $type' }],
+        })
+      }
+    })
+
     it('refuses what is not an object where an object goes, arrays included', () => {
       const { ref } = schemas()
       for (const value of [null, [], 'x', 1, true]) expect(l.validate(ref, value).success).toBe(false)

@@ -121,7 +121,7 @@ export function compileUnion<T>(
     ([type, schema]) => `case ${key(type)}: return m${members.indexOf(schema)}.check(value, ctx)`,
   )
   const body = [
-    `if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof value.$type !== 'string') return fail(ctx, value, 'object with $type', 'must be an object with a $type')`,
+    `if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof value.$type !== 'string' || value.$type === '') return fail(ctx, value, 'object with $type', 'must be an object with a $type')`,
     `switch (value.$type) {`,
     ...cases,
     `}`,

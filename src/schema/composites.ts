@@ -176,7 +176,7 @@ function checkUnionGeneric<T>(
   unmatched: CheckFunction<T>,
 ): CheckFunction<T> {
   return (value, ctx) => {
-    if (!isPlainObject(value) || typeof value.$type !== 'string') {
+    if (!isPlainObject(value) || typeof value.$type !== 'string' || value.$type === '') {
       return fail(ctx, value, 'object with $type', 'must be an object with a $type')
     }
     const member = byType.get(value.$type)

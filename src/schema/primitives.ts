@@ -164,6 +164,7 @@ export class BooleanSchema<T extends boolean = boolean> extends LexSchema<T> {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const BYTES_KEYS = new Set(['$bytes'])
 
 export interface BytesOptions {
   minLength?: number
@@ -230,14 +231,15 @@ export class BlobSchema extends LexSchema<BlobRef> {
     if (!isPlainObject(value) || typeof value.mimeType !== 'string') {
       return fail(ctx, value, 'blob', 'must be a blob reference')
     }
+    // Like bytes and links, the two blob forms have exactly their own keys.
     const typed = value.$type === 'blob'
-    if (
-      typed
-        ? !isCidLink(value.ref) || !Number.isInteger(value.size) || (value.size as number) < 0
-        : typeof value.cid !== 'string' || !isCid(value.cid)
-    ) {
-      return fail(ctx, value, 'blob', 'must be a blob reference')
-    }
+    const wellFormed = typed
+      ? isCidLink(value.ref) &&
+        Number.isInteger(value.size) &&
+        (value.size as number) >= 0 &&
+        onlyKeys(value, TYPED_BLOB_KEYS)
+      : typeof value.cid === 'string' && isCid(value.cid) && onlyKeys(value, LEGACY_BLOB_KEYS)
+    if (!wellFormed) return fail(ctx, value, 'blob', 'must be a blob reference')
     const { accept, maxSize } = this.options
     if (accept !== undefined && !accept.some((pattern) => mimeMatches(pattern, value.mimeType as string))) {
       return fail(ctx, value, accept.join(', '), `must be a blob of type ${accept.join(', ')}`)
@@ -271,6 +273,16 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** `{ $link: cid }` and nothing else (interop data-model: "link with extra fields" is invalid). */
 function isCidLink(value: unknown): value is CidLink {
-  return isPlainObject(value) && typeof value.$link === 'string' && isCid(value.$link)
+  return isPlainObject(value) && typeof value.$link === 'string' && onlyKeys(value, LINK_KEYS) && isCid(value.$link)
+}
+
+const LINK_KEYS = new Set(['$link'])
+const TYPED_BLOB_KEYS = new Set(['$type', 'ref', 'mimeType', 'size'])
+const LEGACY_BLOB_KEYS = new Set(['cid', 'mimeType'])
+
+function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const key in value) if (!allowed.has(key)) return false
+  return true
 }
