@@ -332,19 +332,7 @@ describe('differential: generator coverage', () => {
   })
 
   it('the runs above exercised every kind of node and mutation', () => {
-    const formats = [
-      'did',
-      'handle',
-      'at-identifier',
-      'nsid',
-      'at-uri',
-      'cid',
-      'datetime',
-      'language',
-      'tid',
-      'record-key',
-      'uri',
-    ]
+    const formats = Object.keys(formatValidators)
     const features = [
       ...formats.map((format) => `format:${format}`),
       'string:max-bytes',
