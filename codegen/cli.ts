@@ -10,7 +10,7 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
   --lexicons DIR   directory of lexicon JSON files (searched recursively); repeat to combine sets
   --out DIR        output directory (owned by the generator: replaced as a whole)
   --runtime X      where generated code imports the schema runtime from
-                   (default: blueskysdk/schema; a path to the runtime's index file makes it relative)
+                   (default: blueskysdk/runtime; a path to the runtime's index file makes it relative)
   --no-format      skip prettier`
 
 async function main(): Promise<number> {

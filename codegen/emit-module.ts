@@ -7,6 +7,12 @@ import type { DefNames, ModulePlan, Plan } from './plan.js'
 
 const JSON_ENCODING = 'application/json'
 
+/** Members of the runtime's XRPCResponse that output fields must not shadow. */
+const RESPONSE_MEMBERS = new Set(['data', 'headers', 'status', 'rateLimit', 'toJSON', 'constructor', 'schema'])
+
+/** The value for a response type name: `l.XRPCResponse<undefined>` → `l.XRPCResponse`. */
+const responseValue = (type: string): string => type.replace(/<.*>$/, '')
+
 const lit = (value: unknown): string => JSON.stringify(value)
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 const propertyKey = (name: string): string => (IDENTIFIER.test(name) ? name : lit(name))
@@ -136,28 +142,83 @@ class ModuleWriter {
       message = this.writeBodySchema(def.message.schema, names.message, def.message.description)
     }
 
-    const errors = (def.errors ?? []).map((e) => lit(e.name))
-    const errorType = errors.length ? errors.join(' | ') : 'never'
+    w.blankLine()
+    for (const error of def.errors ?? []) {
+      const className = names.errors.get(error.name)!
+      w.write(docComment(error.description ?? `The ${error.name} error of ${this.module.id}.`)).newLine()
+      w.write(`export class ${className} extends ${this.rt('XRPCError')} `).inlineBlock(() => {
+        w.writeLine(`override name = ${lit(className)}`)
+      })
+      w.newLine()
+    }
+    const response = def.type === 'subscription' ? undefined : this.writeResponse(def.output, output?.type)
+
+    const errorMap = [...names.errors].map(([name, className]) => `${propertyKey(name)}: ${className}`)
+    const errorsType = errorMap.length
+      ? `{ ${[...names.errors].map(([name, c]) => `${propertyKey(name)}: typeof ${c}`).join('; ')} }`
+      : '{}'
     const paramsSchema = params && Object.keys(params.properties).length > 0 ? names.params.schema : 'undefined'
     const p = names.params.type
     w.blankLine()
     w.writeLine(`/** The ${this.module.id} ${def.type}, for \`client.call\` and per-endpoint imports. */`)
     const [kind, typeArgs] =
       def.type === 'query'
-        ? ['QueryEndpoint', [p, output?.type ?? 'undefined', errorType]]
+        ? ['QueryEndpoint', [p, output?.type ?? 'undefined', response!, errorsType]]
         : def.type === 'procedure'
-          ? ['ProcedureEndpoint', [p, input?.type ?? 'undefined', output?.type ?? 'undefined', errorType]]
-          : ['SubscriptionEndpoint', [p, message ?? 'undefined', errorType]]
+          ? ['ProcedureEndpoint', [p, input?.type ?? 'undefined', output?.type ?? 'undefined', response!, errorsType]]
+          : ['SubscriptionEndpoint', [p, message ?? 'undefined', errorsType]]
     w.write(`export const ${names.descriptor}: ${this.rt(kind)}<${typeArgs.join(', ')}> = `).inlineBlock(() => {
       w.writeLine(`type: ${lit(def.type)},`)
       w.writeLine(`nsid: NSID,`)
       w.writeLine(`params: ${paramsSchema},`)
       if (def.type === 'procedure') w.writeLine(`input: ${input?.descriptor ?? 'undefined'},`)
-      if (def.type !== 'subscription') w.writeLine(`output: ${output?.descriptor ?? 'undefined'},`)
-      else w.writeLine(`message: ${message ? names.message.schema : 'undefined'},`)
-      w.writeLine(`errors: [${errors.join(', ')}],`)
+      if (def.type !== 'subscription') {
+        w.writeLine(`output: ${output?.descriptor ?? 'undefined'},`)
+        w.writeLine(`response: ${responseValue(response!)},`)
+      } else w.writeLine(`message: ${message ? names.message.schema : 'undefined'},`)
+      w.writeLine(`errors: { ${errorMap.join(', ')} },`)
     })
     w.newLine()
+  }
+
+  /**
+   * The response class of an endpoint: generated, with a getter per field, when the output is a JSON
+   * object; a runtime class otherwise. Returns the type to name it by.
+   */
+  private writeResponse(body: LexBody | undefined, outputType: string | undefined): string {
+    if (!body) return `${this.rt('XRPCResponse')}<undefined>`
+    if (body.encoding !== JSON_ENCODING) return this.rt('BinaryResponse')
+    if (!body.schema) return `${this.rt('XRPCResponse')}<${outputType}>`
+    const w = this.w
+    const names = this.module.endpoint!
+    const fields = this.outputFields(body.schema)
+    w.blankLine()
+    w.writeLine(
+      `/** The response of ${this.module.id}: the output's fields as getters, plus \`headers\` and \`rateLimit\`. */`,
+    )
+    w.write(`export class ${names.response} extends ${this.rt('XRPCResponse')}<${outputType}> `).inlineBlock(() => {
+      w.writeLine(`static override readonly schema = ${names.output.schema}`)
+      for (const [name, field] of fields) {
+        if (RESPONSE_MEMBERS.has(name) || !IDENTIFIER.test(name)) continue // reachable through \`data\`
+        w.blankLine()
+        if (field.description) w.write(docComment(field.description)).newLine()
+        w.write(`get ${name}(): ${outputType}[${lit(name)}] `).inlineBlock(() =>
+          w.writeLine(`return this.data.${name}`),
+        )
+      }
+    })
+    w.newLine()
+    return names.response
+  }
+
+  /** The properties of an output schema: its own, or its ref's when it names an object. */
+  private outputFields(schema: LexObject | LexField): [string, LexField][] {
+    if (schema.type === 'object') return Object.entries(schema.properties)
+    if (schema.type === 'ref') {
+      const target = this.set.resolve(this.module.id, schema.ref)!
+      if (target.def.type === 'object') return Object.entries(target.def.properties)
+    }
+    return []
   }
 
   /** Writes the type (and schema) of an input or output body; returns its type name and descriptor literal. */

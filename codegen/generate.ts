@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { format } from 'prettier'
+import { emitEndpoints, emitNamespaces, ENDPOINTS_FILE, NAMESPACES_FILE } from './emit-client.js'
 import { emitModule } from './emit-module.js'
 import { emitRegistry, REGISTRY_FILE } from './emit-registry.js'
 import { type LexiconSet, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
@@ -13,8 +14,8 @@ export interface GenerateOptions {
   /** The output directory. It is owned by the generator: replaced as a whole, and only once all is well. */
   out: string
   /**
-   * Where generated modules import the schema runtime from: a package specifier (default
-   * `blueskysdk/schema`), or a path to the runtime's index file, which each module imports relatively.
+   * Where generated modules import the runtime from: a package specifier (default
+   * `blueskysdk/runtime`), or a path to the runtime's index file, which each module imports relatively.
    */
   runtime?: string
   /** Format with prettier (default true). */
@@ -84,11 +85,13 @@ export function generateFiles(
   for (const module of plan.modules.values())
     files.set(module.file, emitModule(set, plan, module, runtimeFor(module.file)))
   files.set(REGISTRY_FILE, emitRegistry(set, plan, runtimeFor(REGISTRY_FILE)))
+  files.set(ENDPOINTS_FILE, emitEndpoints(set, plan, runtimeFor(ENDPOINTS_FILE)))
+  files.set(NAMESPACES_FILE, emitNamespaces(set, plan, runtimeFor(NAMESPACES_FILE)))
   return { files, plan }
 }
 
 /** A package specifier is used as is; a path to the runtime becomes a relative import from each file. */
-function runtimeResolver(runtime = 'blueskysdk/schema', out: string): (file: string) => string {
+function runtimeResolver(runtime = 'blueskysdk/runtime', out: string): (file: string) => string {
   // Package specifiers never end in a source extension; paths to the runtime file do.
   const isPath = runtime.startsWith('.') || path.isAbsolute(runtime) || /\.[mc]?[jt]s$/.test(runtime)
   if (!isPath) return () => runtime

@@ -1,4 +1,5 @@
 import { stronglyConnected, topologicalOrder } from './graph.js'
+import type { LexQuery } from './lexicon-document.js'
 import { type DefTarget, forEachRef, type LexiconSet } from './load.js'
 import {
   camelCase,
@@ -33,6 +34,10 @@ export interface EndpointNames {
   input: DefNames
   output: DefNames
   message: DefNames
+  /** The generated response class (`GetProfileResponse`). */
+  response: string
+  /** Generated error classes by declared error name (`RecordNotFound` → `RecordNotFoundError`). */
+  errors: Map<string, string>
 }
 
 export interface ModulePlan {
@@ -108,7 +113,8 @@ export function planModules(set: LexiconSet): Plan {
     const main = doc.defs.main
     let endpoint: EndpointNames | undefined
     if (main && ENDPOINT_TYPES.has(main.type)) {
-      const descriptor = safeIdentifier(camelCase(id.slice(id.lastIndexOf('.') + 1)))
+      const method = id.slice(id.lastIndexOf('.') + 1)
+      const descriptor = safeIdentifier(camelCase(method))
       table.reserve(descriptor)
       endpoint = {
         descriptor,
@@ -116,6 +122,10 @@ export function planModules(set: LexiconSet): Plan {
         input: namesFor(table.claim('Input')),
         output: namesFor(table.claim('Output')),
         message: namesFor(table.claim('Message')),
+        response: table.claim(`${pascalCase(method)}Response`),
+        errors: new Map(
+          ((main as LexQuery).errors ?? []).map((e) => [e.name, table.claim(`${pascalCase(e.name)}Error`)]),
+        ),
       }
     }
     const names = new Map<string, DefNames>()

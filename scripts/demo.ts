@@ -39,7 +39,7 @@ console.log(`   ${JSON.stringify(validate('com.example.unknown', {}))}`)
 console.log('\n4. What the generated descriptor of app.bsky.actor.getProfile knows:')
 console.log(`   ${getProfile.type} ${getProfile.nsid}, params ${getProfile.params ? 'validated' : 'none'}`)
 console.log(
-  `   output ${getProfile.output?.encoding}, declared errors: ${getProfile.errors.length ? getProfile.errors.join(', ') : 'none'}`,
+  `   output ${getProfile.output?.encoding}, declared errors: ${Object.keys(getProfile.errors).join(', ') || 'none'}`,
 )
 const params = getProfile.params!['~standard'].validate({ actor: 'not a handle!' })
 console.log(`   params { actor: 'not a handle!' } →`, JSON.stringify(params))

@@ -93,7 +93,7 @@ describe('codegen: bad input is refused with file and JSON path', () => {
   it('leaves the previous output untouched, with no temporary directories behind', async () => {
     const dir = await tempDir()
     const out = path.join(dir, 'out')
-    await generate({ lexicons: [source('post.json', post)], out, runtime: 'blueskysdk/schema' })
+    await generate({ lexicons: [source('post.json', post)], out, runtime: 'blueskysdk/runtime' })
     const before = await snapshot(out)
     const broken = structuredClone(post) as any
     broken.defs.main.record.properties.reply.ref = '#nope'
@@ -132,11 +132,11 @@ describe('codegen CLI', () => {
       },
     })
     const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
-    expect(stdout).toContain('Generated 2 files from 2 lexicon documents')
+    expect(stdout).toContain('Generated 4 files from 2 lexicon documents') // post, registry, endpoints, namespaces
     expect(stdout).toContain('com.example 2')
     expect(stdout).toContain('no code for permission-set com.example.perms')
     expect(
-      (await readFile(path.join(dir, 'out/com/example/post.ts'), 'utf8')).includes("from 'blueskysdk/schema'"),
+      (await readFile(path.join(dir, 'out/com/example/post.ts'), 'utf8')).includes("from 'blueskysdk/runtime'"),
     ).toBe(true)
   })
 })
@@ -158,7 +158,7 @@ describe('codegen output', () => {
     await generate({
       lexicons: path.join(repoRoot, 'lexicons'),
       out,
-      runtime: path.join(repoRoot, 'src/schema/index.ts'),
+      runtime: path.join(repoRoot, 'src/runtime.ts'),
     })
     const fresh = await snapshot(out)
     const committed = await snapshot(path.join(repoRoot, 'generated'))
@@ -167,7 +167,7 @@ describe('codegen output', () => {
       new Map(
         [...files].map(([file, text]) => [
           file,
-          text.replace(/from '(\.\.\/)+[^']*src\/schema\/index\.js'/, "from 'RUNTIME'"),
+          text.replace(/from '(\.\.\/)+[^']*src\/runtime\.js'/, "from 'RUNTIME'"),
         ]),
       )
     expect([...normalise(fresh).keys()]).toEqual([...normalise(committed).keys()])

@@ -33,7 +33,6 @@ export * from './primitives.js'
 export * from './formats.js'
 export * from './text.js'
 export * from './types.js'
-export * from './endpoint.js'
 
 // Factories are what generated code calls; marked side-effect free so bundlers drop unused schemas.
 

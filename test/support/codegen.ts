@@ -7,7 +7,7 @@ import type { LexiconSource } from '../../codegen/load.js'
 import type { ValidationResult } from '../../src/schema/index.js'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const runtime = path.join(repoRoot, 'src/schema/index.ts')
+const runtime = path.join(repoRoot, 'src/runtime.ts')
 
 export interface GeneratedSet {
   dir: string
