@@ -1,7 +1,7 @@
 import { endpoints } from '../../generated/endpoints.js'
 import type { Namespaces } from '../../generated/namespaces.js'
 import type { EndpointLoaders, HttpEndpoint } from './endpoint.js'
-import type { CallOptions } from './types.js'
+import type { Call, CallOptions } from './types.js'
 import { XrpcClient, type XrpcClientOptions } from './xrpc-client.js'
 
 export interface ClientOptions extends XrpcClientOptions {}
@@ -24,7 +24,9 @@ export class Client extends XrpcClient {
    * Calls an endpoint by descriptor (as `XrpcClient`) or by NSID (`'app.bsky.actor.getProfile'`).
    * An NSID no lexicon here defines is refused at once.
    */
-  override call(endpoint: HttpEndpoint | string, ...args: unknown[]): any {
+  override call<E extends HttpEndpoint>(endpoint: E, ...args: Parameters<Call<E>>): ReturnType<Call<E>>
+  override call(nsid: string, ...args: unknown[]): unknown
+  override call(endpoint: HttpEndpoint | string, ...args: unknown[]): unknown {
     if (typeof endpoint !== 'string') return super.call(endpoint, ...(args as []))
     const entry = endpoints[endpoint]
     if (!entry)

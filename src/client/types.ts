@@ -51,19 +51,13 @@ export type ProcedureBuilder<Input, R> = RequestBuilder<R> &
 /** The call signature of an endpoint in the namespaced API and `client.call`. */
 export type Call<E> =
   E extends QueryEndpoint<infer Params, any, infer R, any>
-    ? {
-        (params: Params, options?: CallOptions): QueryBuilder<Params, R>
-        /** Set params with the fluent setters, then await or `send()`. */
-        (): QueryBuilder<Params, R>
-      }
+    ? // Params may be left out, to be set with the fluent setters (then await or `send()`).
+      (params?: Params, options?: CallOptions) => QueryBuilder<Params, R>
     : E extends ProcedureEndpoint<infer Params, infer Input, any, infer R, any>
       ? [Input] extends [BinaryBody]
         ? (data: BinaryInput, options: ProcedureOptions<Params> & { encoding: string }) => RequestBuilder<R>
         : [Input] extends [undefined]
           ? (input?: undefined, options?: ProcedureOptions<Params>) => RequestBuilder<R>
-          : {
-              (input: Input, options?: ProcedureOptions<Params>): ProcedureBuilder<Input, R>
-              /** Set input fields with the fluent setters, then await or `send()`. */
-              (): ProcedureBuilder<Input, R>
-            }
+          : // Input may be left out, to be set with the fluent setters (then await or `send()`).
+            (input?: Input, options?: ProcedureOptions<Params>) => ProcedureBuilder<Input, R>
       : never
