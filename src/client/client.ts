@@ -1,10 +1,18 @@
+import { CreateSessionResponse } from '../../generated/com/atproto/server/createSession.js'
 import { endpoints } from '../../generated/endpoints.js'
 import type { Namespaces } from '../../generated/namespaces.js'
+import { pdsEndpoint } from '../session/did-doc.js'
+import { SessionManager, type SessionOptions } from '../session/session.js'
 import type { EndpointLoaders, HttpEndpoint } from './endpoint.js'
+import type { XRPCError } from './errors.js'
 import type { Call, CallOptions } from './types.js'
 import { XrpcClient, type XrpcClientOptions } from './xrpc-client.js'
 
-export interface ClientOptions extends XrpcClientOptions {}
+export interface ClientOptions extends XrpcClientOptions, SessionOptions {}
+
+/** Calls authenticated by the refresh token rather than the access token. */
+const REFRESH_TOKEN_CALLS = new Set(['com.atproto.server.refreshSession', 'com.atproto.server.deleteSession'])
+const UNAUTHENTICATED_CALLS = new Set(['com.atproto.server.createSession'])
 
 /**
  * The namespaced client: `client.app.bsky.actor.getProfile({ actor })` for every query and
@@ -13,11 +21,68 @@ export interface ClientOptions extends XrpcClientOptions {}
  */
 export interface Client extends Namespaces {}
 export class Client extends XrpcClient {
-  private readonly namespaces = new Map<string, unknown>()
+  readonly #namespaces = new Map<string, unknown>()
+  readonly #sessions: SessionManager
 
   constructor(options: ClientOptions) {
     super(options)
+    this.#sessions = new SessionManager(
+      options,
+      (endpoint, input) => this.call(endpoint as never, input as never) as never,
+    )
     defineAuthorities(endpoints)
+  }
+
+  /**
+   * Logs in, reusing a saved session where it can: a valid access token is used as is (no network),
+   * an expired one is refreshed with the refresh token, and only when both are dead does it log in
+   * with the credentials. `saved` is a `CreateSessionResponse`, its JSON (object or string), or
+   * undefined to use the session store's. Throws `AuthenticationError` if the server refuses.
+   */
+  authenticate(
+    identifier: string,
+    password: string,
+    saved?: CreateSessionResponse | object | string,
+  ): Promise<CreateSessionResponse> {
+    return this.#sessions.authenticate(identifier, password, saved)
+  }
+
+  /** The current session (serializable with `JSON.stringify`, restorable with `CreateSessionResponse.fromJSON`). */
+  authenticated(): CreateSessionResponse | undefined {
+    const session = this.#sessions.session
+    return session && new CreateSessionResponse(session)
+  }
+
+  /** Ends the session on the server (`deleteSession`) and forgets it, in the store too. */
+  logout(): Promise<void> {
+    return this.#sessions.logout()
+  }
+
+  protected override serviceUrl(): string {
+    return pdsEndpoint(this.#sessions.session?.didDoc) ?? super.serviceUrl()
+  }
+
+  protected override async authHeaders(endpoint: HttpEndpoint): Promise<Record<string, string>> {
+    if (UNAUTHENTICATED_CALLS.has(endpoint.nsid) || !this.#sessions.session) return {}
+    if (REFRESH_TOKEN_CALLS.has(endpoint.nsid)) return { authorization: `Bearer ${this.#sessions.refreshJwt}` }
+    await this.#sessions.fresh()
+    const token = this.#sessions.accessJwt
+    return token ? { authorization: `Bearer ${token}` } : {}
+  }
+
+  protected override async shouldRetryAfter(
+    error: XRPCError,
+    endpoint: HttpEndpoint,
+    authorization?: string,
+  ): Promise<boolean> {
+    if (error.error !== 'ExpiredToken' || !authorization || REFRESH_TOKEN_CALLS.has(endpoint.nsid)) return false
+    await this.#sessions.refreshOnce(authorization.replace(/^Bearer /, ''))
+    return true
+  }
+
+  override toJSON(): Record<string, unknown> {
+    const session = this.#sessions.session
+    return { ...super.toJSON(), session: session ? { did: session.did, handle: session.handle } : null }
   }
 
   /**
@@ -39,10 +104,10 @@ export class Client extends XrpcClient {
 
   /** The namespace (or method) at `path`, created once per client. */
   namespace(path: string): unknown {
-    let node = this.namespaces.get(path)
+    let node = this.#namespaces.get(path)
     if (!node) {
       node = namespaceProxy(this, path)
-      this.namespaces.set(path, node)
+      this.#namespaces.set(path, node)
     }
     return node
   }

@@ -209,3 +209,34 @@ export function parseRateLimit(headers: Headers): RateLimit | undefined {
   if (policy !== null) rateLimit.policy = policy
   return rateLimit
 }
+
+/** Logging in failed: the credentials were refused (or the session is dead and none are held). */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError'
+  /** The server's error, when it gave one (`AuthenticationRequired`, `AccountTakedown`, …). */
+  readonly serverError: XRPCError | undefined
+
+  constructor(message: string, serverError?: XRPCError) {
+    super(
+      serverError
+        ? `${message}: ${serverError.error}${serverError.message ? ` (${serverError.message})` : ''}`
+        : message,
+      {
+        cause: serverError,
+      },
+    )
+    this.serverError = serverError
+  }
+
+  get status(): number | undefined {
+    return this.serverError?.status
+  }
+
+  get error(): string | undefined {
+    return this.serverError?.error
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, serverError: this.serverError?.toJSON() }
+  }
+}

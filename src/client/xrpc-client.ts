@@ -55,12 +55,12 @@ const JSON_ENCODING = 'application/json'
  * endpoint. `Client` adds the namespaced API and sessions on top of it.
  */
 export class XrpcClient {
-  protected readonly options: Readonly<XrpcClientOptions>
-  private readonly http: KyInstance
+  readonly #options: Readonly<XrpcClientOptions>
+  readonly #http: KyInstance
 
   constructor(options: XrpcClientOptions) {
-    this.options = { ...options }
-    this.http = ky.create({ fetch: options.fetch, throwHttpErrors: true })
+    this.#options = { ...options }
+    this.#http = ky.create({ fetch: options.fetch, throwHttpErrors: true })
   }
 
   /** Calls an endpoint by its descriptor: `(params, options)` for queries, `(input, options)` for procedures. */
@@ -92,9 +92,23 @@ export class XrpcClient {
     return createRequest(state, (s) => this.send(s))
   }
 
+  /** The options this client was made with (read-only: they may hold headers with secrets, so they are not enumerable). */
+  protected get options(): Readonly<XrpcClientOptions> {
+    return this.#options
+  }
+
+  /** What `JSON.stringify(client)` shows: never a token or a header. */
+  toJSON(): Record<string, unknown> {
+    return { service: this.serviceUrl() }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
+  }
+
   /** The base URL a call goes to. `Client` sends to the PDS of the session once logged in. */
   protected serviceUrl(): string {
-    return String(this.options.service)
+    return String(this.#options.service)
   }
 
   /** Headers that authenticate a call; `Client` adds the session's. */
@@ -102,21 +116,33 @@ export class XrpcClient {
     return {}
   }
 
-  /** Whether a failed call should be sent again once (`Client` refreshes an expired session here). */
-  protected async shouldRetryAfter(_error: XRPCError, _endpoint: HttpEndpoint): Promise<boolean> {
+  /**
+   * Whether a failed call should be sent again, once (`Client` refreshes an expired session here).
+   * `authorization` is the header the failed attempt carried.
+   */
+  protected async shouldRetryAfter(
+    _error: XRPCError,
+    _endpoint: HttpEndpoint,
+    _authorization?: string,
+  ): Promise<boolean> {
     return false
   }
 
   protected async send(state: CallState): Promise<unknown> {
     const endpoint = typeof state.endpoint === 'function' ? await state.endpoint() : state.endpoint
-    const validation = validationOf(state.options.validate ?? this.options.validate)
+    const validation = validationOf(state.options.validate ?? this.#options.validate)
     const params = validation.request ? checked(endpoint, 'params', state.params) : state.params
     const body = this.body(endpoint, state, validation.request)
+    const sent: { authorization?: string } = {}
     try {
-      return await this.attempt(endpoint, state, params, body, validation.response)
+      return await this.attempt(endpoint, state, params, body, validation.response, sent)
     } catch (error) {
-      if (error instanceof XRPCError && !isStream(body.body) && (await this.shouldRetryAfter(error, endpoint))) {
-        return this.attempt(endpoint, state, params, body, validation.response)
+      if (
+        error instanceof XRPCError &&
+        !isStream(body.body) &&
+        (await this.shouldRetryAfter(error, endpoint, sent.authorization))
+      ) {
+        return this.attempt(endpoint, state, params, body, validation.response, sent)
       }
       throw error
     }
@@ -149,20 +175,22 @@ export class XrpcClient {
     params: Record<string, unknown>,
     { body, contentType }: { body?: BodyInit; contentType?: string },
     validateResponse: boolean,
+    sent: { authorization?: string },
   ): Promise<unknown> {
     const url = this.url(endpoint.nsid, params)
-    const headers = {
+    const headers: Record<string, string> = {
       ...this.routingHeaders(endpoint.nsid, state.options),
-      ...this.options.headers,
+      ...this.#options.headers,
       ...state.options.headers,
       ...(await this.authHeaders(endpoint)),
       ...(contentType ? { 'content-type': contentType } : {}),
     }
-    const timeoutMs = state.options.timeoutMs ?? this.options.timeoutMs ?? 30_000
+    sent.authorization = headers.authorization
+    const timeoutMs = state.options.timeoutMs ?? this.#options.timeoutMs ?? 30_000
     const retryable = endpoint.type === 'query' || state.options.idempotent === true
     let response: Response
     try {
-      response = await this.http(url, {
+      response = await this.#http(url, {
         method: endpoint.type === 'query' ? 'get' : 'post',
         headers,
         body,
@@ -194,16 +222,16 @@ export class XrpcClient {
       options.proxy !== undefined
         ? options.proxy
         : nsid.startsWith('chat.bsky.')
-          ? (this.options.chatProxy ?? DEFAULT_CHAT_PROXY)
-          : this.options.proxy
+          ? (this.#options.chatProxy ?? DEFAULT_CHAT_PROXY)
+          : this.#options.proxy
     if (proxy) headers['atproto-proxy'] = proxy
-    const labelers = options.labelers ?? this.options.labelers
+    const labelers = options.labelers ?? this.#options.labelers
     if (labelers?.length) headers['atproto-accept-labelers'] = labelers.join(', ')
     return headers
   }
 
   private retryPolicy(retryable: boolean): KyOptions['retry'] {
-    const retry = this.options.retry
+    const retry = this.#options.retry
     if (!retryable || retry === false) return { limit: 0 }
     const maxRetryAfter = retry?.maxRetryAfterMs ?? 60_000
     return {

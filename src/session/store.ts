@@ -1,0 +1,80 @@
+import type { Output as SessionData } from '../../generated/com/atproto/server/createSession.js'
+
+export type { SessionData }
+
+/** Where a client keeps its session between runs. All methods are async so any storage fits. */
+export interface SessionStore {
+  get(): Promise<SessionData | undefined>
+  set(session: SessionData): Promise<void>
+  delete(): Promise<void>
+}
+
+/** A session kept in memory: for tests, and for sharing one session between clients of a process. */
+export class MemorySessionStore implements SessionStore {
+  #session: SessionData | undefined
+
+  async get(): Promise<SessionData | undefined> {
+    return this.#session && { ...this.#session }
+  }
+
+  async set(session: SessionData): Promise<void> {
+    this.#session = { ...session }
+  }
+
+  async delete(): Promise<void> {
+    this.#session = undefined
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { type: 'MemorySessionStore' }
+  }
+}
+
+/**
+ * A session in a JSON file, readable only by its owner (mode 0600). Written to a temporary file
+ * and renamed over the old one, so a crash mid-write leaves the old session or the new one, never a
+ * truncated file. Node only.
+ */
+export class FileSessionStore implements SessionStore {
+  constructor(readonly path: string) {}
+
+  async get(): Promise<SessionData | undefined> {
+    const { readFile } = await import('node:fs/promises')
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+    try {
+      return JSON.parse(text) as SessionData
+    } catch {
+      return undefined // not ours or damaged by hand: ignored, and replaced on the next login
+    }
+  }
+
+  async set(session: SessionData): Promise<void> {
+    const { open, rename, mkdir } = await import('node:fs/promises')
+    const { dirname } = await import('node:path')
+    await mkdir(dirname(this.path), { recursive: true })
+    const temporary = `${this.path}.${process.pid}.${Date.now()}.tmp`
+    const file = await open(temporary, 'w', 0o600)
+    try {
+      await file.writeFile(JSON.stringify(session))
+      await file.sync() // on disk before the rename makes it the session
+    } finally {
+      await file.close()
+    }
+    await rename(temporary, this.path)
+  }
+
+  async delete(): Promise<void> {
+    const { rm } = await import('node:fs/promises')
+    await rm(this.path, { force: true })
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { type: 'FileSessionStore', path: this.path }
+  }
+}
