@@ -1,0 +1,261 @@
+/**
+ * The client against a real PDS and PLC directory (in-process, on loopback): accounts, sessions,
+ * records, blobs, repo and identity reads, preferences, and the server's errors as typed classes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RecordNotFoundError } from '../generated/com/atproto/repo/getRecord.js'
+import {
+  AuthMissingError,
+  Client,
+  InvalidRequestError,
+  InvalidTokenError,
+  RateLimitError,
+  ValidationError,
+  XRPCError,
+} from '../src/index.js'
+import { type Account, startNetwork, type TestNetwork } from './network/index.js'
+
+let network: TestNetwork
+let alice: Account
+let bob: Account
+let client: Client
+const sent: string[] = []
+
+beforeAll(async () => {
+  network = await startNetwork()
+  ;[alice, bob] = await Promise.all([network.createAccount('alice'), network.createAccount('bob')])
+  client = new Client({
+    service: network.pdsUrl,
+    fetch: (input, init) => {
+      sent.push(new URL(input instanceof Request ? input.url : String(input)).pathname)
+      return fetch(input, init)
+    },
+  })
+  await client.authenticate(alice.handle, alice.password)
+})
+afterAll(() => network?.close())
+
+const now = () => new Date().toISOString()
+
+describe('against a real PDS', () => {
+  it('describes the server', async () => {
+    const server = await client.com.atproto.server.describeServer()
+    expect(server.availableUserDomains).toContain('.test')
+    expect(server.did).toMatch(/^did:/)
+  })
+
+  it('creates an account and a session', async () => {
+    const anonymous = new Client({ service: network.pdsUrl })
+    const created = await anonymous.com.atproto.server.createAccount({
+      handle: 'carol.test',
+      email: 'carol@example.com',
+      password: 'carol-password',
+    })
+    expect(created.handle).toBe('carol.test')
+    expect(created.did).toMatch(/^did:plc:/)
+    const session = await anonymous.com.atproto.server.createSession({
+      identifier: 'carol.test',
+      password: 'carol-password',
+    })
+    expect(session.did).toBe(created.did)
+    expect(session.accessJwt.split('.')).toHaveLength(3)
+    expect(session.rateLimit).toBeUndefined() // rate limits are off on this server
+  })
+
+  it('writes, reads, lists, replaces and deletes posts, likes, follows and profiles', async () => {
+    const repo = alice.did
+    const post = await client.com.atproto.repo.createRecord({
+      repo,
+      collection: 'app.bsky.feed.post',
+      record: { $type: 'app.bsky.feed.post', text: 'hello from blueskysdk', createdAt: now() },
+    })
+    expect(post.uri).toMatch(new RegExp(`^at://${repo}/app.bsky.feed.post/`))
+    const rkey = post.uri.split('/').pop()!
+
+    const read = await client.com.atproto.repo.getRecord({ repo, collection: 'app.bsky.feed.post', rkey })
+    expect(read.cid).toBe(post.cid)
+    expect(read.value).toMatchObject({ $type: 'app.bsky.feed.post', text: 'hello from blueskysdk' })
+
+    const like = await client.com.atproto.repo.createRecord({
+      repo,
+      collection: 'app.bsky.feed.like',
+      record: { $type: 'app.bsky.feed.like', subject: { uri: post.uri, cid: post.cid }, createdAt: now() },
+    })
+    const follow = await client.com.atproto.repo.createRecord({
+      repo,
+      collection: 'app.bsky.graph.follow',
+      record: { $type: 'app.bsky.graph.follow', subject: bob.did, createdAt: now() },
+    })
+    const profile = await client.com.atproto.repo.putRecord({
+      repo,
+      collection: 'app.bsky.actor.profile',
+      rkey: 'self',
+      record: { $type: 'app.bsky.actor.profile', displayName: 'Alice', description: 'first' },
+    })
+    const replaced = await client.com.atproto.repo.putRecord({
+      repo,
+      collection: 'app.bsky.actor.profile',
+      rkey: 'self',
+      swapRecord: profile.cid,
+      record: { $type: 'app.bsky.actor.profile', displayName: 'Alice A.', description: 'second' },
+    })
+    expect(replaced.cid).not.toBe(profile.cid)
+
+    for (const [collection, uri] of [
+      ['app.bsky.feed.like', like.uri],
+      ['app.bsky.graph.follow', follow.uri],
+    ]) {
+      const listed = await client.com.atproto.repo.listRecords({ repo, collection })
+      expect(listed.records.map((r) => r.uri)).toEqual([uri])
+    }
+    const profiles = await client.com.atproto.repo.listRecords({ repo, collection: 'app.bsky.actor.profile' })
+    expect(profiles.records[0].value).toMatchObject({ displayName: 'Alice A.' })
+
+    for (const uri of [post.uri, like.uri, follow.uri]) {
+      const [, , , collection, key] = uri.split('/')
+      await client.com.atproto.repo.deleteRecord({ repo, collection, rkey: key })
+    }
+    const gone = await client.com.atproto.repo
+      .getRecord({ repo, collection: 'app.bsky.feed.post', rkey })
+      .catch((e: unknown) => e)
+    expect(gone).toBeInstanceOf(RecordNotFoundError)
+    expect(gone).toMatchObject({ status: 400, error: 'RecordNotFound' })
+  })
+
+  it('applies several writes at once', async () => {
+    const result = await client.com.atproto.repo.applyWrites({
+      repo: alice.did,
+      writes: [
+        {
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'app.bsky.feed.post',
+          rkey: '3kaaaaaaaaa22',
+          value: { $type: 'app.bsky.feed.post', text: 'one', createdAt: now() },
+        },
+        {
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'app.bsky.feed.post',
+          rkey: '3kaaaaaaaab22',
+          value: { $type: 'app.bsky.feed.post', text: 'two', createdAt: now() },
+        },
+      ],
+    })
+    expect(result.results).toHaveLength(2)
+    await client.com.atproto.repo.applyWrites({
+      repo: alice.did,
+      writes: ['3kaaaaaaaaa22', '3kaaaaaaaab22'].map((rkey) => ({
+        $type: 'com.atproto.repo.applyWrites#delete' as const,
+        collection: 'app.bsky.feed.post',
+        rkey,
+      })),
+    })
+    const left = await client.com.atproto.repo.listRecords({ repo: alice.did, collection: 'app.bsky.feed.post' })
+    expect(left.records).toEqual([])
+  })
+
+  it('uploads a blob, embeds it in a post, and reads the same bytes back', async () => {
+    const bytes = new Uint8Array(2048).map((_, i) => (i * 31) % 256)
+    const upload = await client.com.atproto.repo.uploadBlob(bytes, { encoding: 'image/png' })
+    expect(upload.blob).toMatchObject({ $type: 'blob', mimeType: 'image/png', size: 2048 })
+    const post = await client.com.atproto.repo.createRecord({
+      repo: alice.did,
+      collection: 'app.bsky.feed.post',
+      record: {
+        $type: 'app.bsky.feed.post',
+        text: 'a picture',
+        embed: { $type: 'app.bsky.embed.images', images: [{ image: upload.blob, alt: 'a gradient' }] },
+        createdAt: now(),
+      },
+    })
+    expect(post.uri).toBeTruthy()
+    const cid = 'ref' in upload.blob ? upload.blob.ref.$link : upload.blob.cid
+    const blob = await client.com.atproto.sync.getBlob({ did: alice.did, cid })
+    expect(blob.data).toEqual(bytes)
+    expect(blob.contentType).toBe('image/png')
+  })
+
+  it('describes a repo and resolves a handle', async () => {
+    const repo = await client.com.atproto.repo.describeRepo({ repo: alice.handle })
+    expect(repo).toMatchObject({ did: alice.did, handle: alice.handle, handleIsCorrect: true })
+    const resolved = await client.com.atproto.identity.resolveHandle({ handle: bob.handle })
+    expect(resolved.did).toBe(bob.did)
+  })
+
+  it('puts and gets preferences', async () => {
+    const preferences = [
+      { $type: 'app.bsky.actor.defs#adultContentPref', enabled: false },
+      {
+        $type: 'app.bsky.actor.defs#savedFeedsPrefV2',
+        items: [{ id: '3kaaaaaaaaa22', type: 'timeline', value: 'following', pinned: true }],
+      },
+    ]
+    await client.app.bsky.actor.putPreferences({ preferences })
+    const read = await client.app.bsky.actor.getPreferences()
+    expect(read.preferences).toEqual(preferences)
+  })
+
+  it('maps the server errors to typed classes', async () => {
+    const invalid = await client.com.atproto.repo
+      .createRecord(
+        { repo: alice.did, collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 42 } },
+        { validate: false },
+      )
+      .catch((e: unknown) => e)
+    expect(invalid).toBeInstanceOf(InvalidRequestError)
+    expect(invalid).toMatchObject({ status: 400, error: 'InvalidRequest' })
+
+    const anonymous = new Client({ service: network.pdsUrl })
+    const missing = await anonymous.app.bsky.actor.getPreferences().catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(AuthMissingError)
+    expect(missing).toMatchObject({ status: 401, error: 'AuthMissing' })
+
+    const forged = await anonymous.app.bsky.actor
+      .getPreferences(undefined, { headers: { authorization: 'Bearer not.a.token' } })
+      .catch((e: unknown) => e)
+    expect(forged).toBeInstanceOf(InvalidTokenError)
+    expect(forged).toBeInstanceOf(XRPCError)
+    expect(forged).toMatchObject({ status: 400, error: 'InvalidToken' })
+  })
+
+  it('refuses a bad param without sending a request', async () => {
+    sent.length = 0
+    const error = await client.com.atproto.repo
+      .listRecords({ repo: alice.did, collection: 'not an nsid' })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).issues).toEqual([{ path: 'collection', message: 'must be a valid NSID' }])
+    await expect(
+      client.com.atproto.repo.listRecords({ repo: alice.did, collection: 'app.bsky.feed.post', limit: 1000 }),
+    ).rejects.toThrow('limit: must not be greater than 100')
+    expect(sent).toEqual([])
+  })
+})
+
+describe('against a rate-limited PDS', () => {
+  let limited: TestNetwork
+  beforeAll(async () => {
+    limited = await startNetwork({ rateLimits: true })
+  })
+  afterAll(() => limited?.close())
+
+  it('surfaces a 429 as a RateLimitError with the reset time', async () => {
+    const account = await limited.createAccount('dave')
+    const anonymous = new Client({ service: limited.pdsUrl })
+    // createSession allows 30 per 5 minutes per account; the 31st is refused (procedures are not retried).
+    let error: unknown
+    for (let attempt = 0; attempt < 31 && !error; attempt++) {
+      error = await anonymous.com.atproto.server
+        .createSession({ identifier: account.handle, password: account.password })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+    }
+    expect(error).toBeInstanceOf(RateLimitError)
+    const { reset, rateLimit, status } = error as RateLimitError
+    expect(status).toBe(429)
+    expect(rateLimit).toMatchObject({ limit: 30, remaining: 0 })
+    expect(reset!.getTime()).toBeGreaterThan(Date.now())
+    expect(reset!.getTime()).toBeLessThanOrEqual(Date.now() + 5 * 60_000 + 1_000)
+  })
+})
