@@ -3,7 +3,7 @@
 // and Ozone (PostgreSQL). Built on @atproto/dev-env, which wires these together as the atproto
 // repo's own tests do; ./listen-guard keeps every server on 127.0.0.1.
 import './listen-guard.js'
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -40,6 +40,8 @@ export interface TestNetwork {
   createAccount(name?: string): Promise<Account>
   /** Waits until the PDS's background work and, with the AppView, its indexing have caught up. */
   processAll(): Promise<void>
+  /** `token` re-signed with the server's secret and another `exp` (Unix seconds): to make sessions expire. */
+  reissueToken(token: string, exp: number): string
   /** Stops every server, drops the AppView's schemas and removes the temp dir; idempotent. */
   close(): Promise<void>
 }
@@ -123,9 +125,18 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
       return { ...account, did: body.did, accessJwt: body.accessJwt, refreshJwt: body.refreshJwt }
     },
     processAll: () => network.processAll(),
+    reissueToken: (token, exp) => reissueToken(token, exp, jwtSecret),
     close() {
       closing ??= network.close().finally(cleanUp)
       return closing
     },
   }
+}
+
+function reissueToken(token: string, exp: number, secret: string): string {
+  const [header, payload] = token.split('.')
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
+  const body = Buffer.from(JSON.stringify({ ...claims, exp })).toString('base64url')
+  const signature = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url')
+  return `${header}.${body}.${signature}`
 }
