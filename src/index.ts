@@ -9,3 +9,15 @@ export { CreateSessionResponse } from '../generated/com/atproto/server/createSes
 export type { ValidationIssue, ValidationResult } from './schema/core.js'
 export { MemorySessionStore, FileSessionStore, type SessionStore, type SessionData } from './session/store.js'
 export type { SessionEvent, SessionOptions } from './session/session.js'
+export {
+  bskyFacade,
+  BskyFacade,
+  PostInputError,
+  type PostOptions,
+  type StrongRef,
+  type ImageInput,
+  type VideoInput,
+  type ExternalInput,
+} from './facade/facade.js'
+export { paginate, type PaginateOptions } from './facade/paginate.js'
+export { RichText, detectFacets, checkPostText, PostTextTooLongError, type Facet } from './facade/rich-text.js'

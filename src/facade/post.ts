@@ -1,0 +1,74 @@
+import type * as AppBskyEmbedDefs from '../../generated/app/bsky/embed/defs.js'
+import * as AppBskyEmbedExternal from '../../generated/app/bsky/embed/external.js'
+import * as AppBskyEmbedImages from '../../generated/app/bsky/embed/images.js'
+import * as AppBskyEmbedVideo from '../../generated/app/bsky/embed/video.js'
+import type { BlobSchema } from '../schema/primitives.js'
+import type { ArraySchema } from '../schema/composites.js'
+import { type MediaInput, readMedia, sniffMedia } from './media.js'
+
+/** Media for a post, read and checked against the lexicon's limits before anything is uploaded. */
+
+export interface ImageInput {
+  /** Bytes, a Blob, or a file path (Node). */
+  data: MediaInput
+  alt: string
+  /** Taken from the image itself when not given (PNG, JPEG, GIF, WebP). */
+  aspectRatio?: AppBskyEmbedDefs.AspectRatio
+  mimeType?: string
+}
+
+export interface VideoInput {
+  data: MediaInput
+  alt?: string
+  aspectRatio?: AppBskyEmbedDefs.AspectRatio
+}
+
+export interface ExternalInput {
+  uri: string
+  title: string
+  description: string
+  /** A thumbnail image. */
+  thumb?: MediaInput
+}
+
+export interface ReadMedia {
+  bytes: Uint8Array
+  mimeType: string
+  aspectRatio?: AppBskyEmbedDefs.AspectRatio
+}
+
+/** What the lexicons allow, read from the generated schemas so a lexicon update moves them too. */
+const blobLimits = (schema: unknown) => (schema as BlobSchema).options
+export const LIMITS = {
+  images: (AppBskyEmbedImages.mainSchema.entries.images as ArraySchema<unknown>).options.maxLength ?? 4,
+  image: blobLimits(AppBskyEmbedImages.imageSchema.entries.image),
+  video: blobLimits(AppBskyEmbedVideo.mainSchema.entries.video),
+  thumb: blobLimits(AppBskyEmbedExternal.externalSchema.entries.thumb),
+}
+
+export class PostInputError extends Error {
+  override name = 'PostInputError'
+}
+
+/** Reads a media input and checks its type and size against a blob's lexicon limits. */
+export async function readChecked(
+  input: MediaInput,
+  limits: { accept?: readonly string[]; maxSize?: number },
+  what: string,
+  declaredType?: string,
+): Promise<ReadMedia> {
+  const { bytes, mimeType: blobType } = await readMedia(input)
+  const sniffed = sniffMedia(bytes)
+  const mimeType = declaredType ?? sniffed?.mimeType ?? blobType
+  if (!mimeType) throw new PostInputError(`${what}: unknown file type (give its mimeType)`)
+  const accepted = limits.accept?.some(
+    (pattern) => pattern === mimeType || (pattern.endsWith('/*') && mimeType.startsWith(pattern.slice(0, -1))),
+  )
+  if (limits.accept && !accepted)
+    throw new PostInputError(`${what}: ${mimeType} is not accepted (${limits.accept.join(', ')})`)
+  if (limits.maxSize !== undefined && bytes.length > limits.maxSize) {
+    throw new PostInputError(`${what}: ${bytes.length} bytes is over the limit of ${limits.maxSize}`)
+  }
+  const aspectRatio = sniffed?.width && sniffed.height ? { width: sniffed.width, height: sniffed.height } : undefined
+  return { bytes, mimeType, aspectRatio }
+}
