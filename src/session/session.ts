@@ -58,25 +58,33 @@ export class SessionManager {
   }
 
   async authenticate(identifier: string, password: string, saved?: unknown): Promise<CreateSessionResponse> {
-    if (this.options.keepCredentials !== false) this.#credentials = { identifier, password }
-    const candidate = parseSaved(saved ?? (await this.options.sessionStore?.get()))
-    if (candidate && belongsTo(candidate, identifier)) {
-      if (isJwtValid(candidate.accessJwt, this.margin)) {
-        this.#session = candidate
-        return new CreateSessionResponse(candidate)
-      }
-      if (isJwtValid(candidate.refreshJwt, this.margin)) {
-        this.#session = candidate // its refresh token authenticates the refresh
-        try {
-          await this.refresh()
-          return new CreateSessionResponse(this.#session!)
-        } catch (error) {
-          if (!isDeadSession(error)) throw error // a network failure is not a reason to log in again
-          this.#session = undefined
-        }
-      }
+    const response = await this.resume(identifier, saved)
+    // Held only once they have worked, for logging in again if the session dies.
+    this.#credentials = this.options.keepCredentials === false ? undefined : { identifier, password }
+    return response ?? this.login(identifier, password)
+  }
+
+  /** The saved session, made current (refreshed if need be), or undefined if it cannot be. */
+  private async resume(identifier: string, saved: unknown): Promise<CreateSessionResponse | undefined> {
+    const stored = saved === undefined
+    const candidate = parseSaved(stored ? await this.options.sessionStore?.get() : saved)
+    if (!candidate || !belongsTo(candidate, identifier)) return undefined
+    if (isJwtValid(candidate.accessJwt, this.margin)) {
+      if (!stored) await this.options.sessionStore?.set(candidate) // the store follows the session in use
+      this.#session = candidate
+      return new CreateSessionResponse(candidate)
     }
-    return this.login(identifier, password)
+    if (!isJwtValid(candidate.refreshJwt, this.margin)) return undefined
+    this.#session = candidate // its refresh token authenticates the refresh
+    try {
+      // Through the single-flight slot, so requests made meanwhile wait for this refresh.
+      await (this.#refreshing ??= this.refresh().finally(() => (this.#refreshing = undefined)))
+      return new CreateSessionResponse(this.#session!)
+    } catch (error) {
+      this.#session = undefined
+      if (!isDeadSession(error)) throw error // a network failure is not a reason to log in again
+      return undefined
+    }
   }
 
   /** Logs in with credentials: `createSession`, then publish. */
@@ -85,7 +93,10 @@ export class SessionManager {
     try {
       response = (await this.call(createSession, { identifier, password })) as CreateSessionResponse
     } catch (error) {
-      if (error instanceof XRPCError) throw new AuthenticationError(`Login as ${identifier} failed`, error)
+      // Refused (4xx) is an authentication failure; busy or broken (429, 5xx) is not, and may pass.
+      if (error instanceof XRPCError && error.status < 500 && error.status !== 429) {
+        throw new AuthenticationError(`Login as ${identifier} failed`, error)
+      }
       throw error
     }
     await this.adopt('create', response.data)

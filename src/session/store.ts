@@ -55,18 +55,26 @@ export class FileSessionStore implements SessionStore {
   }
 
   async set(session: SessionData): Promise<void> {
-    const { open, rename, mkdir } = await import('node:fs/promises')
+    const { open, rename, mkdir, rm } = await import('node:fs/promises')
     const { dirname } = await import('node:path')
+    const { randomUUID } = await import('node:crypto')
     await mkdir(dirname(this.path), { recursive: true })
-    const temporary = `${this.path}.${process.pid}.${Date.now()}.tmp`
-    const file = await open(temporary, 'w', 0o600)
+    const text = JSON.stringify(session) // first: a session that cannot be written leaves nothing behind
+    // Unique per write: two writes in the same millisecond (two clients sharing a file) must not share one.
+    const temporary = `${this.path}.${process.pid}.${randomUUID()}.tmp`
+    const file = await open(temporary, 'wx', 0o600)
     try {
-      await file.writeFile(JSON.stringify(session))
-      await file.sync() // on disk before the rename makes it the session
-    } finally {
-      await file.close()
+      try {
+        await file.writeFile(text)
+        await file.sync() // on disk before the rename makes it the session
+      } finally {
+        await file.close()
+      }
+      await rename(temporary, this.path)
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => {})
+      throw error
     }
-    await rename(temporary, this.path)
   }
 
   async delete(): Promise<void> {
