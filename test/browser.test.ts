@@ -1,0 +1,222 @@
+/**
+ * The SDK in a real browser: test/browser/page.ts bundled with esbuild (in memory, code-split, so the
+ * namespaced Client's dynamic `import()` of endpoint modules loads real chunks), served from
+ * http://127.0.0.1:PORT and opened in Debian's headless Chromium through playwright-core. The page
+ * logs in to the local PDS at http://localhost:PDS_PORT (another origin: every call is a CORS
+ * request, the authenticated ones preflighted), creates a post and reads it back.
+ *
+ * Needs /usr/bin/chromium (test/browser/install-chromium.sh installs it): skipped with a notice
+ * without it, failed under CI=true.
+ */
+import { existsSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build, type OutputFile } from 'esbuild'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PageConfig, PageResult } from './browser/page.js'
+import { type Account, startNetwork, type TestNetwork } from './network/index.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+const inCI = process.env.CI === 'true'
+const missingNotice = `${CHROMIUM} is missing: run test/browser/install-chromium.sh (as root) to run the browser test`
+if (!hasChromium && !inCI) console.warn(`[browser.test] SKIPPED: ${missingNotice}`)
+
+// This machine's network is closed: without the background-networking flags Chromium's own
+// connections (updates, sync, …) are refused and logged. Playwright gives `launch` a fresh
+// --user-data-dir of its own and removes it on close.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const ENTRY = fileURLToPath(new URL('./browser/page.ts', import.meta.url))
+const OUTDIR = path.join(path.dirname(ENTRY), 'out') // virtual: nothing is written
+
+let network: TestNetwork | undefined
+let account: Account
+let server: Server | undefined
+let browser: Browser | undefined
+let pageOrigin: string
+let bundle: { files: Map<string, OutputFile>; ms: number }
+
+/** esbuild, in memory: `/page.js` plus one chunk per dynamically imported module. */
+async function bundlePage(): Promise<{ files: Map<string, OutputFile>; ms: number }> {
+  const started = performance.now()
+  const result = await build({
+    entryPoints: { page: ENTRY },
+    outdir: OUTDIR,
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    splitting: true,
+    target: 'es2022',
+    // Node-only code (FileSessionStore, media files) imports these lazily, inside functions the page never calls.
+    external: ['node:*'],
+    logLevel: 'silent',
+  })
+  expect(result.errors).toEqual([])
+  expect(result.warnings.map((w) => `${w.location?.file}:${w.location?.line}: ${w.text}`)).toEqual([])
+  const files = new Map(result.outputFiles.map((file) => [`/${path.relative(OUTDIR, file.path)}`, file]))
+  return { files, ms: Math.round(performance.now() - started) }
+}
+
+function servePage(files: Map<string, OutputFile>, config: () => PageConfig): Promise<Server> {
+  const http = createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://page').pathname
+    if (pathname === '/') {
+      // `<` escaped so no value can close the script element.
+      const json = JSON.stringify(config()).replace(/</g, '\\u003c')
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end(
+        `<!doctype html><html><head><meta charset="utf-8"><title>blueskysdk in a browser</title>` +
+          `<link rel="icon" href="data:,">` +
+          `<script type="application/json" id="config">${json}</script>` +
+          `<script type="module" src="/page.js"></script></head><body></body></html>`,
+      )
+      return
+    }
+    const file = files.get(pathname)
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file.contents)
+  })
+  return new Promise((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(0, '127.0.0.1', () => resolve(http))
+  })
+}
+
+/** Runs every setup step, keeping whatever started so afterAll can stop it even if another step failed. */
+async function setUp(): Promise<void> {
+  const steps = await Promise.allSettled([
+    startNetwork().then(async (started) => {
+      network = started
+      account = await started.createAccount()
+    }),
+    bundlePage().then((built) => {
+      bundle = built
+    }),
+    chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 }).then((b) => {
+      browser = b
+    }),
+  ])
+  const failed = steps.find((step) => step.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
+describe.skipIf(!hasChromium && !inCI)('in headless Chromium', () => {
+  const text = `hello from a browser 🦋 ${Date.now()}` // non-ASCII: UTF-8 through fetch and the PDS
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`CI=true and ${missingNotice}`)
+    await setUp()
+    server = await servePage(bundle.files, () => ({
+      pdsUrl: network!.pdsUrl,
+      handle: account.handle,
+      password: account.password,
+      text,
+    }))
+    pageOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }, 60_000)
+
+  afterAll(async () => {
+    const closing = [
+      browser?.close(),
+      network?.close(),
+      server && new Promise<void>((resolve) => server!.close(() => resolve())),
+    ]
+    server?.closeAllConnections()
+    await Promise.all(closing)
+  })
+
+  it("the PDS allows the page's origin, authorization header included (the CORS preflight)", async () => {
+    const res = await fetch(`${network!.pdsUrl}/xrpc/com.atproto.repo.createRecord`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: pageOrigin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    })
+    expect(res.status).toBeLessThan(300)
+    expect([pageOrigin, '*']).toContain(res.headers.get('access-control-allow-origin'))
+    expect(res.headers.get('access-control-allow-methods')).toMatch(/\bPOST\b/)
+    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toMatch(/\bauthorization\b/)
+  })
+
+  it('logs in cross-origin, creates a post and reads it back, with no console errors', async () => {
+    const pdsOrigin = new URL(network!.pdsUrl).origin
+    expect(pageOrigin).not.toBe(pdsOrigin)
+
+    const context = await browser!.newContext()
+    try {
+      const page = await context.newPage()
+      const problems: string[] = []
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console.error: ${message.text()}`)
+      })
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+      page.on('requestfailed', (request) =>
+        problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+      )
+      // The PDS's answers to the page's calls, with the CORS header that let the page read them.
+      const pdsCalls: { nsid: string; status: number; allowOrigin: string | undefined }[] = []
+      page.on('response', (response) => {
+        const url = new URL(response.url())
+        if (url.origin !== pdsOrigin) return
+        pdsCalls.push({
+          nsid: url.pathname.replace('/xrpc/', ''),
+          status: response.status(),
+          allowOrigin: response.headers()['access-control-allow-origin'],
+        })
+      })
+
+      const started = performance.now()
+      await page.goto(`${pageOrigin}/`)
+      await page.waitForFunction(() => window.__result !== undefined, undefined, { timeout: 20_000 })
+      const result = (await page.evaluate(() => window.__result)) as PageResult
+      const pageMs = Math.round(performance.now() - started)
+      console.info(`[browser.test] bundle ${bundle.ms} ms (${bundle.files.size} files), page run ${pageMs} ms`)
+
+      if (!result.ok) throw new Error(`the page failed: ${result.error}`)
+      expect(result.did).toBe(account.did)
+      expect(result.handle).toBe(account.handle)
+      expect(result.uri).toMatch(new RegExp(`^at://${account.did}/app\\.bsky\\.feed\\.post/[^/]+$`))
+      expect(result.readUri).toBe(result.uri)
+      expect(result.readCid).toBe(result.cid)
+      expect(result.readType).toBe('app.bsky.feed.post')
+      expect(result.readText).toBe(text)
+      expect(await page.textContent('#result')).toContain(account.did)
+
+      // Cross-origin for real: each call went to the PDS's origin and was allowed for the page's.
+      expect(pdsCalls.map((call) => call.nsid)).toEqual([
+        'com.atproto.server.createSession',
+        'com.atproto.repo.createRecord',
+        'com.atproto.repo.getRecord',
+      ])
+      for (const call of pdsCalls) {
+        expect(call.status).toBe(200)
+        expect([pageOrigin, '*']).toContain(call.allowOrigin)
+      }
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+// Visible in the run's summary too, not only in the warning above.
+if (!hasChromium && !inCI) it.skip(`in headless Chromium: SKIPPED, ${missingNotice}`)
