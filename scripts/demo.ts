@@ -1,20 +1,27 @@
 /**
- * `npm run demo`: the SDK's main job against a real local network (a PDS and a PLC directory started
- * in-process on 127.0.0.1): log in, save the session to a file, restore it without logging in again,
- * survive an expired access token, post with rich text and an image, like, list, and show a typed
- * error and a call refused before sending. Exits 0 and leaves nothing behind.
+ * `npm run demo`: the SDK's main job, visibly. By default against a real local network started
+ * in-process on 127.0.0.1 (a PDS and a PLC directory, plus the AppView where PostgreSQL is
+ * reachable): log in, save the session to a file, restore it without logging in, survive an expired
+ * access token, post with rich text and an image, like, list with pagination, show typed errors.
+ *
+ * With BLUESKY_SERVICE, BLUESKY_IDENTIFIER and BLUESKY_PASSWORD set it runs against that service
+ * instead: read-only, unless `--write` (then it posts, likes, and deletes both again).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { RecordNotFoundError } from '../generated/com/atproto/repo/getRecord.js'
-import { Client, CreateSessionResponse, FileSessionStore, ValidationError } from '../src/index.js'
-import { startNetwork } from '../test/network/index.js'
+import { bskyFacade, Client, CreateSessionResponse, FileSessionStore, paginate, ValidationError } from '../src/index.js'
+import type { TestNetwork } from '../test/network/index.js'
+import { realPng } from '../test/support/images.js'
 
-const step = (n: number, text: string) => console.log(`\n${n}. ${text}`)
-const show = (text: string) => console.log(`   ${text}`)
+// The local AppView's database client warns about its own query pattern on every start: noise here.
+process.noDeprecation = true
 
-/** Counts the login and refresh calls a client makes, to show what the session workflow saves. */
+const step = (text: string) => console.log(`\n▸ ${text}`)
+const show = (text: string) => console.log(`  ${text}`)
+
+/** A fetch that counts calls per XRPC method, to show what the session workflow saves. */
 function countingFetch(counts: Record<string, number>): typeof fetch {
   return (input, init) => {
     const nsid = new URL(input instanceof Request ? input.url : String(input)).pathname.split('/').pop()!
@@ -24,127 +31,186 @@ function countingFetch(counts: Record<string, number>): typeof fetch {
   }
 }
 
-console.log('Starting a local PDS and PLC directory on 127.0.0.1…')
-const network = await startNetwork()
-const scratch = await mkdtemp(path.join(tmpdir(), 'blueskysdk-demo-'))
-try {
-  show(`PDS at ${network.pdsUrl}`)
+/** A tiny PNG: a valid header (so its size reads as 2×1) and some bytes. */
+function picture(): Uint8Array {
+  const bytes = new Uint8Array(256)
+  bytes.set([
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 2, 0, 0, 0, 1,
+  ])
+  return bytes
+}
 
-  step(1, 'Create an account and log in')
-  const signup = new Client({ service: network.pdsUrl })
-  const account = await signup.com.atproto.server.createAccount({
-    handle: 'sdkdemo.test',
-    email: 'sdkdemo@example.com',
-    password: 'sdkdemo-password',
-  })
-  show(`created ${account.handle} (${account.did})`)
-  const sessionFile = path.join(scratch, 'session.json')
+async function sessionWorkflow(
+  service: string,
+  identifier: string,
+  password: string,
+  sessionFile: string,
+  network?: TestNetwork,
+) {
+  step('Log in: the session is stored and announced before any request uses it')
   const counts: Record<string, number> = {}
   const client = new Client({
-    service: network.pdsUrl,
+    service,
     fetch: countingFetch(counts),
     sessionStore: new FileSessionStore(sessionFile),
-    onSessionChange: (event, session) =>
-      show(
-        `session ${event}: ${session.handle}${event === 'create' || event === 'refresh' ? ', stored before any use' : ''}`,
-      ),
+    onSessionChange: (event, session) => show(`session ${event} for ${session.handle}`),
   })
-  await client.authenticate('sdkdemo.test', 'sdkdemo-password')
-  show(`logged in; createSession calls: ${counts.createSession ?? 0}`)
+  await client.authenticate(identifier, password)
   const saved = await readFile(sessionFile, 'utf8')
   show(
-    `session saved to ${path.basename(sessionFile)} (${saved.length} bytes, no password in it: ${!saved.includes('sdkdemo-password')})`,
+    `createSession calls: ${counts.createSession ?? 0}; saved to ${sessionFile} (password in it: ${saved.includes(password)})`,
   )
 
-  step(2, 'Restore the saved session in a new client: no login call')
+  step('Restore the saved session in a new client: no login, no request at all')
   const restoredCounts: Record<string, number> = {}
-  const restored = new Client({ service: network.pdsUrl, fetch: countingFetch(restoredCounts) })
-  await restored.authenticate('sdkdemo.test', 'sdkdemo-password', CreateSessionResponse.fromJSON(JSON.parse(saved)))
-  show(`requests during authenticate: ${Object.values(restoredCounts).reduce((a, b) => a + b, 0)}`)
-  const me = await restored.com.atproto.server.getSession()
-  show(`getSession says ${me.handle}`)
+  const restored = new Client({ service, fetch: countingFetch(restoredCounts) })
+  await restored.authenticate(identifier, password, CreateSessionResponse.fromJSON(JSON.parse(saved)))
+  show(`requests while authenticating: ${Object.values(restoredCounts).reduce((a, b) => a + b, 0)}`)
+  show(`getSession: ${(await restored.com.atproto.server.getSession()).handle}`)
 
-  step(3, 'An expired access token: refreshed once, then used')
-  const session = client.authenticated()!.toJSON()
-  const expired = { ...session, accessJwt: network.reissueToken(session.accessJwt, Math.floor(Date.now() / 1000) - 60) }
-  const refreshCounts: Record<string, number> = {}
-  const refreshing = new Client({ service: network.pdsUrl, fetch: countingFetch(refreshCounts) })
-  await refreshing.authenticate('sdkdemo.test', 'sdkdemo-password', expired)
-  show(
-    `refreshSession calls: ${refreshCounts.refreshSession ?? 0}, createSession calls: ${refreshCounts.createSession ?? 0}`,
-  )
-
-  step(4, 'Post with rich text and an image')
-  const text = 'Hello from blueskysdk 👋 see https://atproto.com #atproto'
-  const facet = (needle: string, feature: Record<string, unknown>) => {
-    const byteStart = Buffer.byteLength(text.slice(0, text.indexOf(needle)))
-    return { index: { byteStart, byteEnd: byteStart + Buffer.byteLength(needle) }, features: [feature] }
+  if (network) {
+    step('An expired access token: one refresh, no login')
+    const session = client.authenticated()!.toJSON()
+    const expired = {
+      ...session,
+      accessJwt: network.reissueToken(session.accessJwt, Math.floor(Date.now() / 1000) - 60),
+    }
+    const refreshCounts: Record<string, number> = {}
+    const refreshing = new Client({ service, fetch: countingFetch(refreshCounts) })
+    await refreshing.authenticate(identifier, password, expired)
+    show(
+      `refreshSession calls: ${refreshCounts.refreshSession ?? 0}, createSession calls: ${refreshCounts.createSession ?? 0}`,
+    )
   }
-  const image = await refreshing.com.atproto.repo.uploadBlob(new Uint8Array(1024).fill(7), { encoding: 'image/png' })
-  const post = await refreshing.com.atproto.repo.createRecord({
-    repo: account.did,
-    collection: 'app.bsky.feed.post',
-    record: {
-      $type: 'app.bsky.feed.post',
-      text,
-      facets: [
-        facet('https://atproto.com', { $type: 'app.bsky.richtext.facet#link', uri: 'https://atproto.com' }),
-        facet('#atproto', { $type: 'app.bsky.richtext.facet#tag', tag: 'atproto' }),
-      ],
-      embed: { $type: 'app.bsky.embed.images', images: [{ image: image.blob, alt: 'seven grey bytes' }] },
-      langs: ['en'],
-      createdAt: new Date().toISOString(),
-    },
+  return client
+}
+
+async function writeAndRead(client: Client, options: { cleanUp: boolean }) {
+  const bsky = bskyFacade(client)
+  const me = client.authenticated()!
+
+  step('Post with rich text (mention, link and hashtag found for you, at UTF-8 byte offsets) and an image')
+  const post = await bsky.post({
+    text: `Hello from blueskysdk 👋 @${me.handle} see atproto.com #atproto`,
+    images: [{ data: realPng(64, 32), alt: 'a grey rectangle' }],
+    langs: ['en'],
   })
   show(`posted ${post.uri}`)
-
-  step(5, "Like it, then list the repo's records page by page")
-  await refreshing.com.atproto.repo.createRecord({
-    repo: account.did,
-    collection: 'app.bsky.feed.like',
-    record: {
-      $type: 'app.bsky.feed.like',
-      subject: { uri: post.uri, cid: post.cid },
-      createdAt: new Date().toISOString(),
-    },
-  })
-  for (const collection of ['app.bsky.feed.post', 'app.bsky.feed.like']) {
-    let cursor: string | undefined
-    do {
-      const page = await refreshing.com.atproto.repo.listRecords({ repo: account.did, collection, limit: 1, cursor })
-      for (const record of page.records) show(`${collection}: ${record.uri}`)
-      cursor = page.records.length ? page.cursor : undefined
-    } while (cursor)
-  }
-
-  step(6, 'Typed errors, and a bad call refused before anything is sent')
-  try {
-    await refreshing.com.atproto.repo.getRecord({
-      repo: account.did,
+  const record = (
+    await client.com.atproto.repo.getRecord({
+      repo: me.did,
       collection: 'app.bsky.feed.post',
-      rkey: '3kaaaaaaaaa22',
+      rkey: post.uri.split('/').pop()!,
     })
-  } catch (error) {
-    if (error instanceof RecordNotFoundError) show(`${error.name}: ${error.message} (HTTP ${error.status})`)
-    else throw error
+  ).value as {
+    text: string
+    facets: { index: { byteStart: number; byteEnd: number }; features: { $type: string }[] }[]
   }
-  try {
-    await refreshing.app.bsky.actor.getProfile({ actor: 'not a handle!' })
-  } catch (error) {
-    if (error instanceof ValidationError) show(`${error.name}: ${error.message}`)
-    else throw error
+  const bytes = new TextEncoder().encode(record.text)
+  for (const facet of record.facets) {
+    const covered = new TextDecoder().decode(bytes.slice(facet.index.byteStart, facet.index.byteEnd))
+    show(
+      `facet ${facet.features[0].$type.split('#')[1]} at bytes ${facet.index.byteStart}–${facet.index.byteEnd}: "${covered}"`,
+    )
   }
 
-  step(7, 'Log out: the session ends on the server and leaves the store')
-  await client.logout()
+  step('Like it, then list the repo page by page (pageSize 1)')
+  const like = await bsky.like(post)
+  for (const collection of ['app.bsky.feed.post', 'app.bsky.feed.like']) {
+    let n = 0
+    for await (const item of paginate(client.com.atproto.repo.listRecords({ repo: me.did, collection }), {
+      pageSize: 1,
+      max: 3,
+    })) {
+      show(`${collection} #${++n}: ${item.uri}`)
+    }
+  }
+
+  step('Typed errors, and a bad call refused before anything is sent')
+  try {
+    await client.com.atproto.repo.getRecord({ repo: me.did, collection: 'app.bsky.feed.post', rkey: '3kaaaaaaaaa22' })
+  } catch (error) {
+    if (!(error instanceof RecordNotFoundError)) throw error
+    show(`${error.name}: ${error.message} (HTTP ${error.status})`)
+  }
+  try {
+    await client.app.bsky.actor.getProfile({ actor: 'not a handle!' })
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error
+    show(`${error.name}: ${error.message}`)
+  }
+
+  if (options.cleanUp) {
+    await bsky.unlike(like.uri)
+    await bsky.deletePost(post.uri)
+    show('deleted the like and the post again')
+  }
+}
+
+async function appviewReads(client: Client, actor: string) {
+  step('Read through the AppView')
+  const profile = await client.app.bsky.actor.getProfile({ actor })
   show(
-    `session file still there: ${await readFile(sessionFile).then(
-      () => true,
-      () => false,
-    )}`,
+    `${profile.handle}: ${profile.displayName ?? '(no display name)'}, ${profile.followersCount ?? 0} followers, ${profile.postsCount ?? 0} posts`,
   )
-} finally {
-  await network.close()
-  await rm(scratch, { recursive: true, force: true })
+  const timeline = await client.app.bsky.feed.getTimeline({ limit: 5 })
+  show(`timeline: ${timeline.feed.length} items`)
+  for (const item of timeline.feed)
+    show(`  ${item.post.author.handle}: ${(item.post.record as { text?: string }).text?.slice(0, 60)}`)
+}
+
+async function local() {
+  const { postgresProblem } = await import('../test/network/postgres.js')
+  const { startNetwork } = await import('../test/network/index.js')
+  const appview = postgresProblem === undefined
+  console.log(`Starting a local PDS and PLC directory${appview ? ' and AppView' : ''} on 127.0.0.1…`)
+  if (!appview)
+    console.log(`(No AppView: ${postgresProblem}. Run \`bash test/network/postgres-setup.sh\` to enable it.)`)
+  const network = await startNetwork({ appview })
+  const scratch = await mkdtemp(path.join(tmpdir(), 'blueskysdk-demo-'))
+  try {
+    show(`PDS at ${network.pdsUrl}`)
+    const account = await network.createAccount('sdkdemo')
+    show(`created ${account.handle} (${account.did})`)
+    const client = await sessionWorkflow(
+      network.pdsUrl,
+      account.handle,
+      account.password,
+      path.join(scratch, 'session.json'),
+      network,
+    )
+    await writeAndRead(client, { cleanUp: false })
+    if (appview) {
+      const friend = await network.createAccount('sdkfriend')
+      const friendClient = new Client({ service: network.pdsUrl })
+      await friendClient.authenticate(friend.handle, friend.password)
+      await bskyFacade(friendClient).follow(account.did)
+      await bskyFacade(client).follow(friend.did)
+      await bskyFacade(friendClient).post({ text: 'hi from a friend' })
+      await network.processAll()
+      await appviewReads(client, account.handle)
+    }
+    step('Log out: the session ends on the server and leaves the store')
+    await client.logout()
+  } finally {
+    await network.close()
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+async function remote(service: string, identifier: string, password: string, write: boolean) {
+  console.log(`Against ${service} as ${identifier}${write ? '' : ' (read-only; pass --write to post)'}`)
+  const sessionFile = path.join(tmpdir(), 'blueskysdk-demo-session.json')
+  const client = await sessionWorkflow(service, identifier, password, sessionFile)
+  await appviewReads(client, identifier)
+  if (write) await writeAndRead(client, { cleanUp: true })
+  show(`the session stays in ${sessionFile} for the next run`)
+}
+
+const { BLUESKY_SERVICE, BLUESKY_IDENTIFIER, BLUESKY_PASSWORD } = process.env
+if (BLUESKY_SERVICE && BLUESKY_IDENTIFIER && BLUESKY_PASSWORD) {
+  await remote(BLUESKY_SERVICE, BLUESKY_IDENTIFIER, BLUESKY_PASSWORD, process.argv.includes('--write'))
+} else {
+  await local()
 }
 console.log('\nDone.')
