@@ -246,7 +246,10 @@ describeAppview('bskyFacade reads, on a real AppView (needs PostgreSQL)', () => 
     await a.follow(bob.did)
     for (let i = 1; i <= 5; i++) await a.post({ text: `post number ${i} about cats` })
     root = await a.post({ text: 'hello @bob.test and @carol.test #threads' })
+    // The AppView indexes repos concurrently: a reply indexed before its parent notifies nobody.
+    await network.processAll()
     reply = await b.reply(root, 'hi alice')
+    await network.processAll()
     await c.reply(reply, 'hi both')
     await b.like(root)
     await c.like(root)
