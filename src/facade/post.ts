@@ -2,7 +2,7 @@ import type * as AppBskyEmbedDefs from '../../generated/app/bsky/embed/defs.js'
 import * as AppBskyEmbedExternal from '../../generated/app/bsky/embed/external.js'
 import * as AppBskyEmbedImages from '../../generated/app/bsky/embed/images.js'
 import * as AppBskyEmbedVideo from '../../generated/app/bsky/embed/video.js'
-import type { BlobSchema } from '../schema/primitives.js'
+import { type BlobSchema, mimeMatches } from '../schema/primitives.js'
 import type { ArraySchema } from '../schema/composites.js'
 import { type MediaInput, readMedia, sniffMedia } from './media.js'
 
@@ -61,11 +61,9 @@ export async function readChecked(
   const sniffed = sniffMedia(bytes)
   const mimeType = declaredType ?? sniffed?.mimeType ?? blobType
   if (!mimeType) throw new PostInputError(`${what}: unknown file type (give its mimeType)`)
-  const accepted = limits.accept?.some(
-    (pattern) => pattern === mimeType || (pattern.endsWith('/*') && mimeType.startsWith(pattern.slice(0, -1))),
-  )
-  if (limits.accept && !accepted)
+  if (limits.accept && !limits.accept.some((pattern) => mimeMatches(pattern, mimeType))) {
     throw new PostInputError(`${what}: ${mimeType} is not accepted (${limits.accept.join(', ')})`)
+  }
   if (limits.maxSize !== undefined && bytes.length > limits.maxSize) {
     throw new PostInputError(`${what}: ${bytes.length} bytes is over the limit of ${limits.maxSize}`)
   }

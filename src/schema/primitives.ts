@@ -251,7 +251,8 @@ export class BlobSchema extends LexSchema<BlobRef> {
   }
 }
 
-function mimeMatches(pattern: string, mimeType: string): boolean {
+// Whether a MIME type matches a lexicon `accept` pattern: `image/png`, `image/*`, or `*/*`.
+export function mimeMatches(pattern: string, mimeType: string): boolean {
   if (pattern === '*/*' || pattern === mimeType) return true
   return pattern.endsWith('/*') && mimeType.startsWith(pattern.slice(0, -1))
 }
