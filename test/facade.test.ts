@@ -86,6 +86,23 @@ describe('bskyFacade writes, on a real PDS', () => {
     await bsky.deletePost(post.uri)
   })
 
+  it('posts a video', async () => {
+    const video = new Uint8Array(4096)
+    video.set([0, 0, 0, 32, ...new TextEncoder().encode('ftypisom')]) // an MP4 file begins with its ftyp box
+    const post = await bsky.post({
+      text: 'a clip',
+      video: { data: video, alt: 'nothing much', aspectRatio: { width: 16, height: 9 } },
+    })
+    const embed = (await record(post.uri)).embed as any
+    expect(embed).toMatchObject({
+      $type: 'app.bsky.embed.video',
+      alt: 'nothing much',
+      aspectRatio: { width: 16, height: 9 },
+    })
+    expect(embed.video).toMatchObject({ $type: 'blob', mimeType: 'video/mp4', size: 4096 })
+    await bsky.deletePost(post.uri)
+  })
+
   it('computes reply refs in a nested thread', async () => {
     const root = await bsky.post({ text: 'root' })
     const first = await bsky.reply(root, 'first reply')

@@ -122,6 +122,57 @@ describe('against a real PDS', () => {
     expect(gone).toMatchObject({ status: 400, error: 'RecordNotFound' })
   })
 
+  it('runs createRecord, getRecord, listRecords, putRecord and deleteRecord for each everyday record type', async () => {
+    const repo = alice.did
+    const subject = {
+      uri: `at://${bob.did}/app.bsky.feed.post/3kaaaaaaaaa22`,
+      cid: 'bafyreiclp443lavogvhj3d2ob2cxbfuscni2k5jk7bebjzg7khl3esabwq',
+    }
+    const kinds: [string, (n: number) => Record<string, unknown>][] = [
+      ['app.bsky.feed.post', (n) => ({ $type: 'app.bsky.feed.post', text: `version ${n}`, createdAt: now() })],
+      [
+        'app.bsky.feed.like',
+        (n) => ({ $type: 'app.bsky.feed.like', subject, createdAt: `2024-01-0${n}T00:00:00.000Z` }),
+      ],
+      [
+        'app.bsky.graph.follow',
+        (n) => ({ $type: 'app.bsky.graph.follow', subject: bob.did, createdAt: `2024-01-0${n}T00:00:00.000Z` }),
+      ],
+      ['app.bsky.actor.profile', (n) => ({ $type: 'app.bsky.actor.profile', displayName: `Alice ${n}` })],
+    ]
+    for (const [collection, record] of kinds) {
+      const rkey = collection === 'app.bsky.actor.profile' ? 'self' : undefined
+      // The profile (rkey self) may exist from an earlier test; creating over it is an error.
+      if (rkey) await client.com.atproto.repo.deleteRecord({ repo, collection, rkey })
+      const first = record(1)
+      const created = await client.com.atproto.repo.createRecord({ repo, collection, rkey, record: first })
+      const key = created.uri.split('/').pop()!
+      expect((await client.com.atproto.repo.getRecord({ repo, collection, rkey: key })).value, collection).toEqual(
+        first,
+      )
+      const listed = await client.com.atproto.repo.listRecords({ repo, collection })
+      expect(
+        listed.records.map((r) => r.uri),
+        collection,
+      ).toContain(created.uri)
+      const replaced = await client.com.atproto.repo.putRecord({
+        repo,
+        collection,
+        rkey: key,
+        record: record(2),
+        swapRecord: created.cid,
+      })
+      expect((await client.com.atproto.repo.getRecord({ repo, collection, rkey: key })).cid, collection).toBe(
+        replaced.cid,
+      )
+      await client.com.atproto.repo.deleteRecord({ repo, collection, rkey: key, swapRecord: replaced.cid })
+      await expect(
+        client.com.atproto.repo.getRecord({ repo, collection, rkey: key }),
+        collection,
+      ).rejects.toBeInstanceOf(RecordNotFoundError)
+    }
+  })
+
   it('applies several writes at once', async () => {
     const result = await client.com.atproto.repo.applyWrites({
       repo: alice.did,
