@@ -6,13 +6,17 @@ export interface Section {
   unit: string
   /** Column names: ours first, then the anchors. */
   columns: string[]
-  rows: { name: string; values: (number | undefined)[] }[]
+  /** A row's own unit, where it differs from the section's. */
+  rows: { name: string; values: (number | undefined)[]; unit?: string }[]
   /** Lower is better (times, sizes). */
   lowerIsBetter: boolean
+  /** Paragraphs after the table: findings, the profile of a missed target. */
+  notes?: string[]
 }
 
 const format = (value: number | undefined, unit: string): string => {
   if (value === undefined) return '—'
+  if (unit === '') return value.toLocaleString('en-US', { maximumFractionDigits: 0 })
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2
   return `${value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`
 }
@@ -37,8 +41,9 @@ export function renderSection(section: Section): string {
     `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
     ...section.rows.map(
       (row) =>
-        `| ${[row.name, ...row.values.map((v) => format(v, section.unit)), ratio(row.values, section.lowerIsBetter)].join(' | ')} |`,
+        `| ${[row.name, ...row.values.map((v) => format(v, row.unit ?? section.unit)), ratio(row.values, section.lowerIsBetter)].join(' | ')} |`,
     ),
+    ...(section.notes ?? []).flatMap((note) => ['', note]),
   ]
   return lines.join('\n')
 }

@@ -1,27 +1,55 @@
 /**
  * `npm run bench`: measures blueskysdk beside the anchors in one run on this machine and writes
- * BENCHMARKS.md (also printed, and the tables into README.md between its bench markers). Options: `--only validation,codegen`, `--lex-cli-runs N`.
+ * BENCHMARKS.md (also printed, and the tables into README.md between its bench markers).
+ * Options: `--only bundle,startup,validation,codegen,typecheck,requests` (default all), `--lex-cli-runs N`.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { bundleSection } from './bundle.js'
 import { codegenSection } from './codegen.js'
+import { preparePackage } from './package.js'
 import { renderSection, type Section } from './report.js'
+import { requestsSection } from './requests.js'
+import { startupSection } from './startup.js'
+import { typecheckSection } from './typecheck.js'
 import { validationSection } from './validation.js'
 
+const ALL = ['bundle', 'startup', 'validation', 'codegen', 'typecheck', 'requests']
 const { values } = parseArgs({
   options: { only: { type: 'string' }, 'lex-cli-runs': { type: 'string', default: '1' } },
 })
-const wanted = new Set((values.only ?? 'validation,codegen').split(','))
+const wanted = new Set(values.only ? values.only.split(',') : ALL)
+const unknown = [...wanted].filter((name) => !ALL.includes(name))
+if (unknown.length) throw new Error(`unknown section ${unknown.join(', ')}; sections: ${ALL.join(', ')}`)
 
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-'))
+let built: Promise<string> | undefined
+/** The built package, made once, for the sections that measure what users install. */
+const packageDir = () =>
+  (built ??= preparePackage(path.join(scratch, 'package')).then(({ dir, built: how }) => {
+    console.error(`package: dist/ ${how === 'copied' ? 'copied from npm run build output' : 'compiled by tsc'}`)
+    return dir
+  }))
+
+const steps: [string, string, () => Promise<Section>][] = [
+  ['bundle', 'bundle size…', () => bundleSection()],
+  ['startup', 'cold import…', async () => startupSection(await packageDir())],
+  ['validation', 'validation…', () => validationSection()],
+  ['codegen', 'code generation (lex-cli takes minutes)…', () => codegenSection(3, Number(values['lex-cli-runs']))],
+  ['typecheck', 'type-check cost…', async () => typecheckSection(scratch, await packageDir())],
+  ['requests', 'request overhead (local PDS)…', async () => requestsSection(await packageDir())],
+]
 const sections: Section[] = []
-if (wanted.has('validation')) {
-  console.error('validation…')
-  sections.push(await validationSection())
-}
-if (wanted.has('codegen')) {
-  console.error('code generation (lex-cli takes minutes)…')
-  sections.push(await codegenSection(3, Number(values['lex-cli-runs'])))
+try {
+  for (const [name, label, measure] of steps) {
+    if (!wanted.has(name)) continue
+    console.error(label)
+    sections.push(await measure())
+  }
+} finally {
+  await rm(scratch, { recursive: true, force: true })
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
@@ -40,7 +68,8 @@ const start = '<!-- bench:start -->'
 const end = '<!-- bench:end -->'
 if (readme.includes(start) && readme.includes(end)) {
   const tables = sections.map((section) => renderSection(section).replace(/^## /, '### ')).join('\n\n')
-  const updated = readme.slice(0, readme.indexOf(start) + start.length) + '\n\n' + tables + '\n\n' + readme.slice(readme.indexOf(end))
+  const updated =
+    readme.slice(0, readme.indexOf(start) + start.length) + '\n\n' + tables + '\n\n' + readme.slice(readme.indexOf(end))
   await writeFile('README.md', updated)
 }
 console.log(markdown)

@@ -1,0 +1,169 @@
+import { gzipSync } from 'node:zlib'
+import { build, type Metafile } from 'esbuild'
+import type { Section } from './report.js'
+
+/** The scenario entries in ./bundle, by role. Each logs in, creates a post and gets a profile. */
+const SCENARIOS = {
+  oursClient: 'ours-client',
+  oursEndpoints: 'ours-endpoints',
+  atprotoApi: 'atproto-api',
+  atprotoApiValidated: 'atproto-api-validated',
+  atcute: 'atcute',
+  atcuteValidated: 'atcute-validated',
+} as const
+
+/** The endpoint modules the scenario calls: the lazily imported chunks that count. */
+const LOADED_MODULES = [
+  'generated/com/atproto/server/createSession.ts',
+  'generated/com/atproto/repo/createRecord.ts',
+  'generated/app/bsky/actor/getProfile.ts',
+]
+
+export interface BundleSize {
+  /** Minified bytes of the chunks the scenario loads, summed. */
+  bytes: number
+  /** The same chunks, each gzip -9 on its own (as served), summed. */
+  gzip: number
+  /** Every chunk, for comparison: the whole output of a build without code splitting. */
+  singleFile: { bytes: number; gzip: number }
+  /** Biggest inputs in the loaded chunks: minified bytes each contributes. */
+  inputs: [path: string, bytes: number][]
+  /** Imports left external (`node:*`) in the loaded chunks, and how they are imported. */
+  externals: string[]
+  /** The same anywhere in the single-file build, loaded or not. */
+  externalsAnywhere: string[]
+}
+
+const gzip = (data: Uint8Array): number => gzipSync(data, { level: 9 }).length
+
+async function bundle(name: string, splitting: boolean) {
+  return build({
+    entryPoints: [`scripts/bench/bundle/${name}.ts`],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    splitting,
+    external: ['node:*'],
+    write: false,
+    outdir: 'bench-out',
+    metafile: true,
+    logLevel: 'error',
+  })
+}
+
+/**
+ * The chunks a run of the scenario loads: the entry, what it imports statically, and of its dynamic
+ * imports only those of LOADED_MODULES (with what they import in turn).
+ */
+function loadedChunks(metafile: Metafile, entry: string): string[] {
+  const outputs = metafile.outputs
+  const start = Object.keys(outputs).find((path) => outputs[path].entryPoint === entry)
+  if (!start) throw new Error(`no output for ${entry}`)
+  const loaded = new Set<string>()
+  const visit = (path: string) => {
+    if (loaded.has(path)) return
+    loaded.add(path)
+    for (const imported of outputs[path].imports) {
+      if (imported.external) continue
+      const target = outputs[imported.path]
+      if (imported.kind === 'import-statement' || LOADED_MODULES.includes(target?.entryPoint ?? ''))
+        visit(imported.path)
+    }
+  }
+  visit(start)
+  return [...loaded]
+}
+
+export async function measureBundle(name: string): Promise<BundleSize> {
+  const split = await bundle(name, true)
+  const chunks = loadedChunks(split.metafile, `scripts/bench/bundle/${name}.ts`)
+  const files = split.outputFiles.filter((file) =>
+    chunks.some((chunk) => file.path.endsWith(chunk.replace(/^bench-out\//, '/'))),
+  )
+  if (files.length !== chunks.length) throw new Error(`${name}: ${chunks.length} chunks but ${files.length} files`)
+  const contributions = new Map<string, number>()
+  const externals = new Set<string>()
+  for (const chunk of chunks) {
+    const output = split.metafile.outputs[chunk]
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs))
+      contributions.set(input, (contributions.get(input) ?? 0) + bytesInOutput)
+    for (const imported of output.imports) if (imported.external) externals.add(`${imported.path} (${imported.kind})`)
+  }
+  const single = await bundle(name, false)
+  const whole = single.outputFiles.filter((file) => file.path.endsWith('.js'))
+  const externalsAnywhere = Object.values(single.metafile.outputs).flatMap((output) =>
+    output.imports.filter((i) => i.external).map((i) => `${i.path} (${i.kind})`),
+  )
+  return {
+    bytes: files.reduce((sum, file) => sum + file.contents.length, 0),
+    gzip: files.reduce((sum, file) => sum + gzip(file.contents), 0),
+    singleFile: {
+      bytes: whole.reduce((sum, file) => sum + file.contents.length, 0),
+      gzip: whole.reduce((sum, file) => sum + gzip(file.contents), 0),
+    },
+    inputs: [...contributions].sort((a, b) => b[1] - a[1]),
+    externals: [...externals],
+    externalsAnywhere: [...new Set(externalsAnywhere)],
+  }
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
+
+/** esbuild output sizes are deterministic: one build per scenario, no median needed. */
+export async function bundleSection(): Promise<Section> {
+  const sizes = {} as Record<keyof typeof SCENARIOS, BundleSize>
+  for (const [role, name] of Object.entries(SCENARIOS))
+    sizes[role as keyof typeof SCENARIOS] = await measureBundle(name)
+  const { oursClient, oursEndpoints, atprotoApi, atprotoApiValidated, atcute, atcuteValidated } = sizes
+  const row = (name: string, pick: (size: BundleSize) => number, [ours, api, cute]: BundleSize[]) => ({
+    name,
+    values: [ours, api, cute].map((size) => pick(size) / 1024),
+  })
+  const plain = [oursClient, atprotoApi, atcute]
+  const validated = [oursEndpoints, atprotoApiValidated, atcuteValidated]
+  const top = (size: BundleSize) =>
+    size.inputs
+      .slice(0, 6)
+      .map(([path, bytes]) => `\`${path.replace(/^node_modules\//, '')}\` ${kb(bytes)}`)
+      .join(', ')
+  const listExternals = (pick: (size: BundleSize) => string[]) =>
+    Object.entries(sizes)
+      .filter(([, size]) => pick(size).length > 0)
+      .map(([role, size]) => `${SCENARIOS[role as keyof typeof SCENARIOS]}: ${pick(size).join(', ')}`)
+  const externals = listExternals((s) => s.externals)
+  const anywhere = listExternals((s) => s.externalsAnywhere)
+  return {
+    title: 'Bundle size',
+    method:
+      'Log in, create a post, get a profile, bundled by esbuild (minified, ESM, platform browser, code splitting, `node:*` external); each entry is in `scripts/bench/bundle/`. ' +
+      'Counted: the entry chunk, the chunks it imports statically, and of its lazily imported chunks those the scenario loads (createSession, createRecord, getProfile and what they import), each gzipped at level 9 on its own, summed. ' +
+      'Ours first through the namespaced `Client`, then through per-endpoint imports on `XrpcClient` with the post validated (`validate(recordSchema, post)`); the anchors are `AtpAgent` of `@atproto/api` (validated: `AppBskyFeedPost.validateRecord`) and `@atcute/client` with `@atcute/password-session` (validated: `safeParse(AppBskyFeedPost.mainSchema, post)`). 1 KB = 1,024 bytes; sizes are deterministic, so one build each.',
+    unit: 'KB',
+    columns: ['blueskysdk', '@atproto/api', '@atcute/client'],
+    lowerIsBetter: true,
+    rows: [
+      row('namespaced client, gzip', (s) => s.gzip, plain),
+      row('namespaced client, minified', (s) => s.bytes, plain),
+      row('per-endpoint, post validated, gzip', (s) => s.gzip, validated),
+      row('per-endpoint, post validated, minified', (s) => s.bytes, validated),
+    ],
+    notes: [
+      `Without code splitting (one file holding every endpoint module, loaded or not), gzip / minified: ${Object.entries(
+        sizes,
+      )
+        .map(
+          ([role, s]) =>
+            `${SCENARIOS[role as keyof typeof SCENARIOS]} ${kb(s.singleFile.gzip)} / ${kb(s.singleFile.bytes)}`,
+        )
+        .join('; ')}.`,
+      `Biggest inputs of ours (minified bytes in the loaded chunks): namespaced client: ${top(oursClient)}; per-endpoint: ${top(oursEndpoints)}.`,
+      (externals.length
+        ? `Node-only imports left in the loaded chunks: ${externals.join('; ')}.`
+        : 'No `node:*` import is left in the loaded chunks of any scenario: nothing node-only is loaded in the browser.') +
+        (anywhere.length
+          ? ` In the whole output (single file): ${anywhere.join('; ')}.`
+          : ' Nor anywhere in the single-file output (the dynamic `node:fs` imports of `FileSessionStore` and `readMedia` are tree-shaken away).'),
+    ],
+  }
+}
