@@ -97,7 +97,7 @@ class ModuleWriter {
         w.write(`export interface ${names.type} `).inlineBlock(() => this.writeProperties(w, object, defName, typeId))
         w.newLine()
         w.writeLine(
-          `export const ${names.schema}: ${this.rt('ObjectSchema')}<${names.type}> = /*#__PURE__*/ ${this.objectSchema(object, defName, typeId)}`,
+          `export const ${names.schema}: ${this.rt('ObjectSchema')}<${names.type}> = ${this.objectSchema(object, defName, typeId)}`,
         )
         w.writeLine(
           `export const ${names.guard} = /*#__PURE__*/ ${this.rt('typeGuard')}<${names.type}>(${lit(typeId)})`,
@@ -113,7 +113,7 @@ class ModuleWriter {
         if (def.description) w.write(docComment(def.description)).newLine()
         w.writeLine(`export type ${names.type} = ${this.typeOf(def, defName)}`)
         w.writeLine(
-          `export const ${names.schema}: ${this.rt('LexSchema')}<${names.type}> = /*#__PURE__*/ ${this.schemaOf(def, defName)}`,
+          `export const ${names.schema}: ${this.rt('LexSchema')}<${names.type}> = ${this.schemaOf(def, defName)}`,
         )
     }
   }
@@ -129,7 +129,7 @@ class ModuleWriter {
       w.write(`export interface ${names.params.type} `).inlineBlock(() => this.writeProperties(w, params, 'main'))
       w.newLine()
       w.writeLine(
-        `export const ${names.params.schema}: ${this.rt('ObjectSchema')}<${names.params.type}> = /*#__PURE__*/ ${this.objectSchema(params, 'main')}`,
+        `export const ${names.params.schema}: ${this.rt('ObjectSchema')}<${names.params.type}> = ${this.objectSchema(params, 'main')}`,
       )
     } else {
       w.writeLine(`export type ${names.params.type} = ${this.rt('NoParams')}`)
@@ -243,12 +243,12 @@ class ModuleWriter {
       w.write(`export interface ${names.type} `).inlineBlock(() => this.writeProperties(w, schema, 'main'))
       w.newLine()
       w.writeLine(
-        `export const ${names.schema}: ${this.rt('ObjectSchema')}<${names.type}> = /*#__PURE__*/ ${this.objectSchema(schema, 'main')}`,
+        `export const ${names.schema}: ${this.rt('ObjectSchema')}<${names.type}> = ${this.objectSchema(schema, 'main')}`,
       )
     } else {
       w.writeLine(`export type ${names.type} = ${this.typeOf(schema, 'main')}`)
       w.writeLine(
-        `export const ${names.schema}: ${this.rt('LexSchema')}<${names.type}> = /*#__PURE__*/ ${this.schemaOf(schema, 'main')}`,
+        `export const ${names.schema}: ${this.rt('LexSchema')}<${names.type}> = ${this.schemaOf(schema, 'main')}`,
       )
     }
     return names.type
@@ -393,8 +393,9 @@ class ModuleWriter {
     return eager && this.plan.isLazy(this.module.id, defName, target) ? this.call('lazy', `() => ${schema}`) : schema
   }
 
+  /** A runtime factory call, marked pure at every level: bundlers drop unused schemas only if each nested call is. */
   private call(factory: string, args: string): string {
-    return `${this.rt(factory)}(${args})`
+    return `/*#__PURE__*/ ${this.rt(factory)}(${args})`
   }
 }
 

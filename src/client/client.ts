@@ -99,7 +99,13 @@ export class Client extends XrpcClient {
         `Unknown XRPC method ${JSON.stringify(endpoint)}: no query or procedure of that NSID in this client's lexicons`,
       )
     const [kind, load] = entry
-    return this.request(endpoint, kind, load, args[0], args[1] as CallOptions | undefined)
+    return this.request(
+      endpoint,
+      kind,
+      loaded.get(endpoint) ?? (() => cachedLoad(endpoint, load)),
+      args[0],
+      args[1] as CallOptions | undefined,
+    )
   }
 
   /** The namespace (or method) at `path`, created once per client. */
@@ -111,6 +117,15 @@ export class Client extends XrpcClient {
     }
     return node
   }
+}
+
+/** Descriptors by NSID once loaded: immutable, so shared by every client, and each loaded once. */
+const loaded = new Map<string, HttpEndpoint>()
+
+async function cachedLoad(nsid: string, load: () => Promise<HttpEndpoint>): Promise<HttpEndpoint> {
+  const endpoint = await load()
+  loaded.set(nsid, endpoint)
+  return endpoint
 }
 
 function namespaceProxy(client: Client, path: string): unknown {

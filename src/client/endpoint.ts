@@ -10,7 +10,7 @@ import type { XRPCResponse } from './response.js'
  */
 
 /** A request or response body: its encoding, and its schema when the lexicon gives one. */
-export interface Body<T> {
+export interface Body<out T> {
   readonly encoding: string
   readonly schema: LexSchema<T> | undefined
 }
@@ -22,17 +22,19 @@ export type ErrorClasses = {
 
 export type ResponseClass<R> = new (data: any, init?: { headers?: HeadersInit; status?: number }) => R
 
-interface EndpointBase<Params, Errors extends ErrorClasses> {
+interface EndpointBase<out Params, out Errors extends ErrorClasses> {
   readonly nsid: string
   readonly params: ObjectSchema<Params> | undefined
   /** Generated `XRPCError` subclasses for the errors the lexicon declares. */
   readonly errors: Errors
 }
 
-export interface QueryEndpoint<Params, Output, Response, Errors extends ErrorClasses = {}> extends EndpointBase<
-  Params,
-  Errors
-> {
+export interface QueryEndpoint<
+  out Params,
+  out Output,
+  out Response,
+  out Errors extends ErrorClasses = {},
+> extends EndpointBase<Params, Errors> {
   readonly type: 'query'
   readonly output: Body<Output> | undefined
   readonly response: ResponseClass<Response>
@@ -51,10 +53,11 @@ export interface ProcedureEndpoint<
   readonly response: ResponseClass<Response>
 }
 
-export interface SubscriptionEndpoint<Params, Message, Errors extends ErrorClasses = {}> extends EndpointBase<
-  Params,
-  Errors
-> {
+export interface SubscriptionEndpoint<
+  out Params,
+  out Message,
+  out Errors extends ErrorClasses = {},
+> extends EndpointBase<Params, Errors> {
   readonly type: 'subscription'
   readonly message: LexSchema<Message> | undefined
 }

@@ -4,15 +4,15 @@ import type * as AppBskyFeedPost from '../../generated/app/bsky/feed/post.js'
 import type * as AppBskyRichtextFacet from '../../generated/app/bsky/richtext/facet.js'
 import { InvalidSwapError } from '../../generated/com/atproto/repo/putRecord.js'
 import { RecordNotFoundError } from '../../generated/com/atproto/repo/getRecord.js'
-import { validate } from '../../generated/lexicons.js'
 import type { Client } from '../client/client.js'
+import { validate } from '../schema/core.js'
 import { isDid } from '../schema/formats.js'
 import type { BlobRef } from '../schema/types.js'
 import { paginate } from './paginate.js'
 import {
   type ExternalInput,
   type ImageInput,
-  LIMITS,
+  mediaLimits,
   PostInputError,
   type ReadMedia,
   readChecked,
@@ -92,7 +92,8 @@ export class BskyFacade {
       ...(options.tags ? { tags: options.tags } : {}),
       createdAt: toDatetime(options.createdAt),
     }
-    const checked = validate('app.bsky.feed.post', record)
+    const { recordSchema } = await import('../../generated/app/bsky/feed/post.js')
+    const checked = validate(recordSchema, record)
     if (!checked.success)
       throw new PostInputError(`Invalid post: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
     return this.create('app.bsky.feed.post', { ...record })
@@ -116,6 +117,7 @@ export class BskyFacade {
   private async readPostMedia(
     options: PostOptions,
   ): Promise<{ images?: ReadMedia[]; video?: ReadMedia; thumb?: ReadMedia }> {
+    const LIMITS = await mediaLimits()
     const kinds = [options.images?.length, options.video, options.external].filter(Boolean).length
     if (kinds > 1) throw new PostInputError('A post takes one of images, video or external (plus a quote)')
     if (options.images && options.images.length > LIMITS.images) {

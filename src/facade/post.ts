@@ -1,8 +1,5 @@
 import type * as AppBskyEmbedDefs from '../../generated/app/bsky/embed/defs.js'
-import * as AppBskyEmbedExternal from '../../generated/app/bsky/embed/external.js'
-import * as AppBskyEmbedImages from '../../generated/app/bsky/embed/images.js'
-import * as AppBskyEmbedVideo from '../../generated/app/bsky/embed/video.js'
-import { type BlobSchema, mimeMatches } from '../schema/primitives.js'
+import { type BlobOptions, type BlobSchema, mimeMatches } from '../schema/primitives.js'
 import type { ArraySchema } from '../schema/composites.js'
 import { type MediaInput, readMedia, sniffMedia } from './media.js'
 
@@ -37,13 +34,34 @@ export interface ReadMedia {
   aspectRatio?: AppBskyEmbedDefs.AspectRatio
 }
 
-/** What the lexicons allow, read from the generated schemas so a lexicon update moves them too. */
-const blobLimits = (schema: unknown) => (schema as BlobSchema).options
-export const LIMITS = {
-  images: (AppBskyEmbedImages.mainSchema.entries.images as ArraySchema<unknown>).options.maxLength ?? 4,
-  image: blobLimits(AppBskyEmbedImages.imageSchema.entries.image),
-  video: blobLimits(AppBskyEmbedVideo.mainSchema.entries.video),
-  thumb: blobLimits(AppBskyEmbedExternal.externalSchema.entries.thumb),
+export interface MediaLimits {
+  images: number
+  image: BlobOptions
+  video: BlobOptions
+  thumb: BlobOptions
+}
+
+let limits: Promise<MediaLimits> | undefined
+
+/**
+ * What the lexicons allow, read from the generated schemas so a lexicon update moves them too.
+ * Loaded on first use: the embed schemas pull in much of app.bsky, which `import 'blueskysdk'` should not.
+ */
+export function mediaLimits(): Promise<MediaLimits> {
+  limits ??= Promise.all([
+    import('../../generated/app/bsky/embed/images.js'),
+    import('../../generated/app/bsky/embed/video.js'),
+    import('../../generated/app/bsky/embed/external.js'),
+  ]).then(([images, video, external]) => {
+    const blob = (schema: unknown) => (schema as BlobSchema).options
+    return {
+      images: (images.mainSchema.entries.images as ArraySchema<unknown>).options.maxLength ?? 4,
+      image: blob(images.imageSchema.entries.image),
+      video: blob(video.mainSchema.entries.video),
+      thumb: blob(external.externalSchema.entries.thumb),
+    }
+  })
+  return limits
 }
 
 export class PostInputError extends Error {

@@ -18,7 +18,7 @@ export interface ObjectOptions {
  * A lexicon object, record or params. Unknown properties pass through (lexicons evolve). The input
  * itself is returned unless a default was filled in, in which case it is copied once.
  */
-export class ObjectSchema<T> extends LexSchema<T> {
+export class ObjectSchema<out T> extends LexSchema<T> {
   readonly type = 'object'
   readonly expects = 'object'
 
@@ -100,7 +100,7 @@ export interface ArrayOptions {
   maxLength?: number
 }
 
-export class ArraySchema<T> extends LexSchema<T[]> {
+export class ArraySchema<out T> extends LexSchema<T[]> {
   readonly type = 'array'
   readonly expects = 'array'
 
@@ -147,7 +147,7 @@ export class ArraySchema<T> extends LexSchema<T[]> {
  * A `$type`-discriminated union. An open union accepts objects of types it does not know as they
  * are; a closed one refuses them. Members are given as a thunk: unions are where lexicons cycle.
  */
-export class UnionSchema<T> extends LexSchema<T> {
+export class UnionSchema<out T> extends LexSchema<T> {
   readonly type = 'union'
   readonly expects = 'object with $type'
 
@@ -194,7 +194,7 @@ function closedUnionMiss<T>(typeIds: string[]): CheckFunction<T> {
 }
 
 /** A reference resolved on first use, for refs that are part of a cycle. */
-export class LazySchema<T> extends LexSchema<T> {
+export class LazySchema<out T> extends LexSchema<T> {
   readonly type = 'lazy'
   private target: LexSchema<T> | undefined
 

@@ -58,7 +58,7 @@ export interface ValidationIssue {
 
 export type ValidationResult<T> = { success: true; value: T } | { success: false; issues: ValidationIssue[] }
 
-export abstract class LexSchema<T> implements BaseSchema<unknown, T, LexIssue> {
+export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssue> {
   readonly kind = 'schema' as const
   readonly async = false as const
   abstract readonly type: string

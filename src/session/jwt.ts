@@ -1,5 +1,17 @@
+// Every request checks the same access token: decode it once.
+let lastToken: string | undefined
+let lastExpiry: number | undefined
+
 /** The `exp` of a JWT, in ms since the epoch, read locally (no signature check: the server does that). */
 export function jwtExpiry(token: string): number | undefined {
+  if (token !== lastToken) {
+    lastToken = token
+    lastExpiry = decodeExpiry(token)
+  }
+  return lastExpiry
+}
+
+function decodeExpiry(token: string): number | undefined {
   const payload = token.split('.')[1]
   if (!payload) return undefined
   try {

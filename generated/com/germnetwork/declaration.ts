@@ -17,8 +17,8 @@ export interface MessageMe {
 export const messageMeSchema: l.ObjectSchema<MessageMe> = /*#__PURE__*/ l.object(
   'com.germnetwork.declaration#messageMe',
   {
-    messageMeUrl: l.string({ format: 'uri', minLength: 1, maxLength: 2047 }),
-    showButtonTo: l.string({ minLength: 1, maxLength: 100 }),
+    messageMeUrl: /*#__PURE__*/ l.string({ format: 'uri', minLength: 1, maxLength: 2047 }),
+    showButtonTo: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 100 }),
   },
   { required: ['showButtonTo', 'messageMeUrl'] },
 )
@@ -45,11 +45,11 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'com.germnetwork.declaration',
   {
-    version: l.string({ minLength: 5, maxLength: 14 }),
-    currentKey: l.bytes(),
+    version: /*#__PURE__*/ l.string({ minLength: 5, maxLength: 14 }),
+    currentKey: /*#__PURE__*/ l.bytes(),
     messageMe: messageMeSchema,
-    keyPackage: l.bytes(),
-    continuityProofs: l.array(l.bytes(), { maxLength: 1000 }),
+    keyPackage: /*#__PURE__*/ l.bytes(),
+    continuityProofs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.bytes(), { maxLength: 1000 }),
   },
   { required: ['version', 'currentKey'] },
 )

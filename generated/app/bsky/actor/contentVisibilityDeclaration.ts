@@ -19,7 +19,7 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.actor.contentVisibilityDeclaration',
-  { hideFromAlgorithmicRecommendations: l.boolean() },
+  { hideFromAlgorithmicRecommendations: /*#__PURE__*/ l.boolean() },
   { required: ['hideFromAlgorithmicRecommendations'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('app.bsky.actor.contentVisibilityDeclaration')

@@ -21,7 +21,7 @@ export interface ProfileAssociatedChat {
 }
 export const profileAssociatedChatSchema: l.ObjectSchema<ProfileAssociatedChat> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileAssociatedChat',
-  { allowIncoming: l.string(), allowGroupInvites: l.string() },
+  { allowIncoming: /*#__PURE__*/ l.string(), allowGroupInvites: /*#__PURE__*/ l.string() },
   { required: ['allowIncoming'] },
 )
 export const isProfileAssociatedChat = /*#__PURE__*/ l.typeGuard<ProfileAssociatedChat>(
@@ -35,7 +35,7 @@ export interface ProfileAssociatedGerm {
 }
 export const profileAssociatedGermSchema: l.ObjectSchema<ProfileAssociatedGerm> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileAssociatedGerm',
-  { messageMeUrl: l.string({ format: 'uri' }), showButtonTo: l.string() },
+  { messageMeUrl: /*#__PURE__*/ l.string({ format: 'uri' }), showButtonTo: /*#__PURE__*/ l.string() },
   { required: ['showButtonTo', 'messageMeUrl'] },
 )
 export const isProfileAssociatedGerm = /*#__PURE__*/ l.typeGuard<ProfileAssociatedGerm>(
@@ -49,7 +49,7 @@ export interface ProfileAssociatedActivitySubscription {
 export const profileAssociatedActivitySubscriptionSchema: l.ObjectSchema<ProfileAssociatedActivitySubscription> =
   /*#__PURE__*/ l.object(
     'app.bsky.actor.defs#profileAssociatedActivitySubscription',
-    { allowSubscriptions: l.string() },
+    { allowSubscriptions: /*#__PURE__*/ l.string() },
     { required: ['allowSubscriptions'] },
   )
 export const isProfileAssociatedActivitySubscription = /*#__PURE__*/ l.typeGuard<ProfileAssociatedActivitySubscription>(
@@ -69,10 +69,10 @@ export interface ProfileAssociated {
 export const profileAssociatedSchema: l.ObjectSchema<ProfileAssociated> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileAssociated',
   {
-    lists: l.integer(),
-    feedgens: l.integer(),
-    starterPacks: l.integer(),
-    labeler: l.boolean(),
+    lists: /*#__PURE__*/ l.integer(),
+    feedgens: /*#__PURE__*/ l.integer(),
+    starterPacks: /*#__PURE__*/ l.integer(),
+    labeler: /*#__PURE__*/ l.boolean(),
     chat: profileAssociatedChatSchema,
     activitySubscription: profileAssociatedActivitySubscriptionSchema,
     germ: profileAssociatedGermSchema,
@@ -99,12 +99,12 @@ export interface VerificationView {
 export const verificationViewSchema: l.ObjectSchema<VerificationView> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#verificationView',
   {
-    issuer: l.string({ format: 'did' }),
-    issuerDisplayName: l.string(),
-    issuerHandle: l.string({ format: 'handle' }),
-    uri: l.string({ format: 'at-uri' }),
-    isValid: l.boolean(),
-    createdAt: l.string({ format: 'datetime' }),
+    issuer: /*#__PURE__*/ l.string({ format: 'did' }),
+    issuerDisplayName: /*#__PURE__*/ l.string(),
+    issuerHandle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    isValid: /*#__PURE__*/ l.boolean(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['issuer', 'uri', 'isValid', 'createdAt'] },
 )
@@ -122,7 +122,11 @@ export interface VerificationState {
 }
 export const verificationStateSchema: l.ObjectSchema<VerificationState> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#verificationState',
-  { verifications: l.array(verificationViewSchema), verifiedStatus: l.string(), trustedVerifierStatus: l.string() },
+  {
+    verifications: /*#__PURE__*/ l.array(verificationViewSchema),
+    verifiedStatus: /*#__PURE__*/ l.string(),
+    trustedVerifierStatus: /*#__PURE__*/ l.string(),
+  },
   { required: ['verifications', 'verifiedStatus', 'trustedVerifierStatus'] },
 )
 export const isVerificationState = /*#__PURE__*/ l.typeGuard<VerificationState>('app.bsky.actor.defs#verificationState')
@@ -147,15 +151,15 @@ export interface StatusView {
 export const statusViewSchema: l.ObjectSchema<StatusView> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#statusView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    status: l.string(),
-    record: l.unknown(),
-    embed: l.union(() => [AppBskyEmbedExternal.viewSchema]),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    expiresAt: l.string({ format: 'datetime' }),
-    isActive: l.boolean(),
-    isDisabled: l.boolean(),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    status: /*#__PURE__*/ l.string(),
+    record: /*#__PURE__*/ l.unknown(),
+    embed: /*#__PURE__*/ l.union(() => [AppBskyEmbedExternal.viewSchema]),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    isActive: /*#__PURE__*/ l.boolean(),
+    isDisabled: /*#__PURE__*/ l.boolean(),
   },
   { required: ['status', 'record'] },
 )
@@ -180,18 +184,18 @@ export interface ProfileViewBasic {
 export const profileViewBasicSchema: l.ObjectSchema<ProfileViewBasic> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileViewBasic',
   {
-    did: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    displayName: l.string({ maxLength: 640, maxGraphemes: 64 }),
-    pronouns: l.string(),
-    avatar: l.string({ format: 'uri' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
+    pronouns: /*#__PURE__*/ l.string(),
+    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
     associated: profileAssociatedSchema,
-    viewer: l.lazy(() => viewerStateSchema),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    createdAt: l.string({ format: 'datetime' }),
+    viewer: /*#__PURE__*/ l.lazy(() => viewerStateSchema),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     verification: verificationStateSchema,
     status: statusViewSchema,
-    debug: l.unknown(),
+    debug: /*#__PURE__*/ l.unknown(),
   },
   { required: ['did', 'handle'] },
 )
@@ -220,16 +224,16 @@ export interface ViewerState {
 export const viewerStateSchema: l.ObjectSchema<ViewerState> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#viewerState',
   {
-    muted: l.boolean(),
-    mutedOnlyReposts: l.boolean(),
-    mutedOnlyQuoteposts: l.boolean(),
-    mutedByList: l.lazy(() => AppBskyGraphDefs.listViewBasicSchema),
-    blockedBy: l.boolean(),
-    blocking: l.string({ format: 'at-uri' }),
-    blockingByList: l.lazy(() => AppBskyGraphDefs.listViewBasicSchema),
-    following: l.string({ format: 'at-uri' }),
-    followedBy: l.string({ format: 'at-uri' }),
-    knownFollowers: l.lazy(() => knownFollowersSchema),
+    muted: /*#__PURE__*/ l.boolean(),
+    mutedOnlyReposts: /*#__PURE__*/ l.boolean(),
+    mutedOnlyQuoteposts: /*#__PURE__*/ l.boolean(),
+    mutedByList: /*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.listViewBasicSchema),
+    blockedBy: /*#__PURE__*/ l.boolean(),
+    blocking: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blockingByList: /*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.listViewBasicSchema),
+    following: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    followedBy: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    knownFollowers: /*#__PURE__*/ l.lazy(() => knownFollowersSchema),
     activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema,
   },
 )
@@ -256,20 +260,20 @@ export interface ProfileView {
 export const profileViewSchema: l.ObjectSchema<ProfileView> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileView',
   {
-    did: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    displayName: l.string({ maxLength: 640, maxGraphemes: 64 }),
-    pronouns: l.string(),
-    description: l.string({ maxLength: 2560, maxGraphemes: 256 }),
-    avatar: l.string({ format: 'uri' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
+    pronouns: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
+    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
     associated: profileAssociatedSchema,
-    indexedAt: l.string({ format: 'datetime' }),
-    createdAt: l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     viewer: viewerStateSchema,
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     verification: verificationStateSchema,
     status: statusViewSchema,
-    debug: l.unknown(),
+    debug: /*#__PURE__*/ l.unknown(),
   },
   { required: ['did', 'handle'] },
 )
@@ -303,27 +307,27 @@ export interface ProfileViewDetailed {
 export const profileViewDetailedSchema: l.ObjectSchema<ProfileViewDetailed> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileViewDetailed',
   {
-    did: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    displayName: l.string({ maxLength: 640, maxGraphemes: 64 }),
-    description: l.string({ maxLength: 2560, maxGraphemes: 256 }),
-    pronouns: l.string(),
-    website: l.string({ format: 'uri' }),
-    avatar: l.string({ format: 'uri' }),
-    banner: l.string({ format: 'uri' }),
-    followersCount: l.integer(),
-    followsCount: l.integer(),
-    postsCount: l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
+    description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
+    pronouns: /*#__PURE__*/ l.string(),
+    website: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    banner: /*#__PURE__*/ l.string({ format: 'uri' }),
+    followersCount: /*#__PURE__*/ l.integer(),
+    followsCount: /*#__PURE__*/ l.integer(),
+    postsCount: /*#__PURE__*/ l.integer(),
     associated: profileAssociatedSchema,
-    joinedViaStarterPack: l.lazy(() => AppBskyGraphDefs.starterPackViewBasicSchema),
-    indexedAt: l.string({ format: 'datetime' }),
-    createdAt: l.string({ format: 'datetime' }),
+    joinedViaStarterPack: /*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.starterPackViewBasicSchema),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     viewer: viewerStateSchema,
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     pinnedPost: ComAtprotoRepoStrongRef.mainSchema,
     verification: verificationStateSchema,
     status: statusViewSchema,
-    debug: l.unknown(),
+    debug: /*#__PURE__*/ l.unknown(),
   },
   { required: ['did', 'handle'] },
 )
@@ -340,9 +344,9 @@ export interface KnownFollowers {
 export const knownFollowersSchema: l.ObjectSchema<KnownFollowers> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#knownFollowers',
   {
-    count: l.integer(),
-    followers: l.array(
-      l.lazy(() => profileViewBasicSchema),
+    count: /*#__PURE__*/ l.integer(),
+    followers: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.lazy(() => profileViewBasicSchema),
       { minLength: 0, maxLength: 5 },
     ),
   },
@@ -370,7 +374,7 @@ export type Preferences = (
   | l.UnknownTyped
 )[]
 export const preferencesSchema: l.LexSchema<Preferences> = /*#__PURE__*/ l.array(
-  l.union(() => [
+  /*#__PURE__*/ l.union(() => [
     adultContentPrefSchema,
     contentLabelPrefSchema,
     savedFeedsPrefSchema,
@@ -396,7 +400,7 @@ export interface AdultContentPref {
 }
 export const adultContentPrefSchema: l.ObjectSchema<AdultContentPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#adultContentPref',
-  { enabled: l.boolean({ default: false }) },
+  { enabled: /*#__PURE__*/ l.boolean({ default: false }) },
   { required: ['enabled'] },
 )
 export const isAdultContentPref = /*#__PURE__*/ l.typeGuard<AdultContentPref>('app.bsky.actor.defs#adultContentPref')
@@ -410,7 +414,11 @@ export interface ContentLabelPref {
 }
 export const contentLabelPrefSchema: l.ObjectSchema<ContentLabelPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#contentLabelPref',
-  { labelerDid: l.string({ format: 'did' }), label: l.string(), visibility: l.string() },
+  {
+    labelerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    label: /*#__PURE__*/ l.string(),
+    visibility: /*#__PURE__*/ l.string(),
+  },
   { required: ['label', 'visibility'] },
 )
 export const isContentLabelPref = /*#__PURE__*/ l.typeGuard<ContentLabelPref>('app.bsky.actor.defs#contentLabelPref')
@@ -424,7 +432,12 @@ export interface SavedFeed {
 }
 export const savedFeedSchema: l.ObjectSchema<SavedFeed> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#savedFeed',
-  { id: l.string(), type: l.string(), value: l.string(), pinned: l.boolean() },
+  {
+    id: /*#__PURE__*/ l.string(),
+    type: /*#__PURE__*/ l.string(),
+    value: /*#__PURE__*/ l.string(),
+    pinned: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['id', 'type', 'value', 'pinned'] },
 )
 export const isSavedFeed = /*#__PURE__*/ l.typeGuard<SavedFeed>('app.bsky.actor.defs#savedFeed')
@@ -435,7 +448,7 @@ export interface SavedFeedsPrefV2 {
 }
 export const savedFeedsPrefV2Schema: l.ObjectSchema<SavedFeedsPrefV2> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#savedFeedsPrefV2',
-  { items: l.array(savedFeedSchema) },
+  { items: /*#__PURE__*/ l.array(savedFeedSchema) },
   { required: ['items'] },
 )
 export const isSavedFeedsPrefV2 = /*#__PURE__*/ l.typeGuard<SavedFeedsPrefV2>('app.bsky.actor.defs#savedFeedsPrefV2')
@@ -449,9 +462,9 @@ export interface SavedFeedsPref {
 export const savedFeedsPrefSchema: l.ObjectSchema<SavedFeedsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#savedFeedsPref',
   {
-    pinned: l.array(l.string({ format: 'at-uri' })),
-    saved: l.array(l.string({ format: 'at-uri' })),
-    timelineIndex: l.integer(),
+    pinned: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })),
+    saved: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })),
+    timelineIndex: /*#__PURE__*/ l.integer(),
   },
   { required: ['pinned', 'saved'] },
 )
@@ -464,7 +477,7 @@ export interface PersonalDetailsPref {
 }
 export const personalDetailsPrefSchema: l.ObjectSchema<PersonalDetailsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#personalDetailsPref',
-  { birthDate: l.string({ format: 'datetime' }) },
+  { birthDate: /*#__PURE__*/ l.string({ format: 'datetime' }) },
 )
 export const isPersonalDetailsPref = /*#__PURE__*/ l.typeGuard<PersonalDetailsPref>(
   'app.bsky.actor.defs#personalDetailsPref',
@@ -482,7 +495,11 @@ export interface DeclaredAgePref {
 }
 export const declaredAgePrefSchema: l.ObjectSchema<DeclaredAgePref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#declaredAgePref',
-  { isOverAge13: l.boolean(), isOverAge16: l.boolean(), isOverAge18: l.boolean() },
+  {
+    isOverAge13: /*#__PURE__*/ l.boolean(),
+    isOverAge16: /*#__PURE__*/ l.boolean(),
+    isOverAge18: /*#__PURE__*/ l.boolean(),
+  },
 )
 export const isDeclaredAgePref = /*#__PURE__*/ l.typeGuard<DeclaredAgePref>('app.bsky.actor.defs#declaredAgePref')
 
@@ -504,12 +521,12 @@ export interface FeedViewPref {
 export const feedViewPrefSchema: l.ObjectSchema<FeedViewPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#feedViewPref',
   {
-    feed: l.string(),
-    hideReplies: l.boolean(),
-    hideRepliesByUnfollowed: l.boolean({ default: true }),
-    hideRepliesByLikeCount: l.integer(),
-    hideReposts: l.boolean(),
-    hideQuotePosts: l.boolean(),
+    feed: /*#__PURE__*/ l.string(),
+    hideReplies: /*#__PURE__*/ l.boolean(),
+    hideRepliesByUnfollowed: /*#__PURE__*/ l.boolean({ default: true }),
+    hideRepliesByLikeCount: /*#__PURE__*/ l.integer(),
+    hideReposts: /*#__PURE__*/ l.boolean(),
+    hideQuotePosts: /*#__PURE__*/ l.boolean(),
   },
   { required: ['feed'] },
 )
@@ -522,7 +539,7 @@ export interface ThreadViewPref {
 }
 export const threadViewPrefSchema: l.ObjectSchema<ThreadViewPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#threadViewPref',
-  { sort: l.string() },
+  { sort: /*#__PURE__*/ l.string() },
 )
 export const isThreadViewPref = /*#__PURE__*/ l.typeGuard<ThreadViewPref>('app.bsky.actor.defs#threadViewPref')
 
@@ -536,8 +553,8 @@ export interface InterestsPref {
 export const interestsPrefSchema: l.ObjectSchema<InterestsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#interestsPref',
   {
-    updatedAt: l.string({ format: 'datetime' }),
-    tags: l.array(l.string({ maxLength: 640, maxGraphemes: 64 }), { maxLength: 100 }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    tags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }), { maxLength: 100 }),
   },
   { required: ['tags'] },
 )
@@ -565,11 +582,11 @@ export interface MutedWord {
 export const mutedWordSchema: l.ObjectSchema<MutedWord> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#mutedWord',
   {
-    id: l.string(),
-    value: l.string({ maxLength: 10000, maxGraphemes: 1000 }),
-    targets: l.array(mutedWordTargetSchema),
-    actorTarget: l.string({ default: 'all' }),
-    expiresAt: l.string({ format: 'datetime' }),
+    id: /*#__PURE__*/ l.string(),
+    value: /*#__PURE__*/ l.string({ maxLength: 10000, maxGraphemes: 1000 }),
+    targets: /*#__PURE__*/ l.array(mutedWordTargetSchema),
+    actorTarget: /*#__PURE__*/ l.string({ default: 'all' }),
+    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['value', 'targets'] },
 )
@@ -582,7 +599,7 @@ export interface MutedWordsPref {
 }
 export const mutedWordsPrefSchema: l.ObjectSchema<MutedWordsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#mutedWordsPref',
-  { items: l.array(mutedWordSchema) },
+  { items: /*#__PURE__*/ l.array(mutedWordSchema) },
   { required: ['items'] },
 )
 export const isMutedWordsPref = /*#__PURE__*/ l.typeGuard<MutedWordsPref>('app.bsky.actor.defs#mutedWordsPref')
@@ -594,7 +611,7 @@ export interface HiddenPostsPref {
 }
 export const hiddenPostsPrefSchema: l.ObjectSchema<HiddenPostsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#hiddenPostsPref',
-  { items: l.array(l.string({ format: 'at-uri' })) },
+  { items: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })) },
   { required: ['items'] },
 )
 export const isHiddenPostsPref = /*#__PURE__*/ l.typeGuard<HiddenPostsPref>('app.bsky.actor.defs#hiddenPostsPref')
@@ -605,7 +622,7 @@ export interface LabelerPrefItem {
 }
 export const labelerPrefItemSchema: l.ObjectSchema<LabelerPrefItem> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#labelerPrefItem',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isLabelerPrefItem = /*#__PURE__*/ l.typeGuard<LabelerPrefItem>('app.bsky.actor.defs#labelerPrefItem')
@@ -616,7 +633,7 @@ export interface LabelersPref {
 }
 export const labelersPrefSchema: l.ObjectSchema<LabelersPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#labelersPref',
-  { labelers: l.array(labelerPrefItemSchema) },
+  { labelers: /*#__PURE__*/ l.array(labelerPrefItemSchema) },
   { required: ['labelers'] },
 )
 export const isLabelersPref = /*#__PURE__*/ l.typeGuard<LabelersPref>('app.bsky.actor.defs#labelersPref')
@@ -628,7 +645,7 @@ export interface BskyAppProgressGuide {
 }
 export const bskyAppProgressGuideSchema: l.ObjectSchema<BskyAppProgressGuide> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#bskyAppProgressGuide',
-  { guide: l.string({ maxLength: 100 }) },
+  { guide: /*#__PURE__*/ l.string({ maxLength: 100 }) },
   { required: ['guide'] },
 )
 export const isBskyAppProgressGuide = /*#__PURE__*/ l.typeGuard<BskyAppProgressGuide>(
@@ -648,10 +665,10 @@ export interface Nux {
 export const nuxSchema: l.ObjectSchema<Nux> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#nux',
   {
-    id: l.string({ maxLength: 100 }),
-    completed: l.boolean({ default: false }),
-    data: l.string({ maxLength: 3000, maxGraphemes: 300 }),
-    expiresAt: l.string({ format: 'datetime' }),
+    id: /*#__PURE__*/ l.string({ maxLength: 100 }),
+    completed: /*#__PURE__*/ l.boolean({ default: false }),
+    data: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
+    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['id', 'completed'] },
 )
@@ -672,9 +689,9 @@ export const bskyAppStatePrefSchema: l.ObjectSchema<BskyAppStatePref> = /*#__PUR
   'app.bsky.actor.defs#bskyAppStatePref',
   {
     activeProgressGuide: bskyAppProgressGuideSchema,
-    isBetaUser: l.boolean(),
-    queuedNudges: l.array(l.string({ maxLength: 100 }), { maxLength: 1000 }),
-    nuxs: l.array(nuxSchema, { maxLength: 100 }),
+    isBetaUser: /*#__PURE__*/ l.boolean(),
+    queuedNudges: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ maxLength: 100 }), { maxLength: 1000 }),
+    nuxs: /*#__PURE__*/ l.array(nuxSchema, { maxLength: 100 }),
   },
 )
 export const isBskyAppStatePref = /*#__PURE__*/ l.typeGuard<BskyAppStatePref>('app.bsky.actor.defs#bskyAppStatePref')
@@ -687,7 +704,7 @@ export interface VerificationPrefs {
 }
 export const verificationPrefsSchema: l.ObjectSchema<VerificationPrefs> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#verificationPrefs',
-  { hideBadges: l.boolean({ default: false }) },
+  { hideBadges: /*#__PURE__*/ l.boolean({ default: false }) },
 )
 export const isVerificationPrefs = /*#__PURE__*/ l.typeGuard<VerificationPrefs>('app.bsky.actor.defs#verificationPrefs')
 
@@ -701,7 +718,10 @@ export interface LiveEventPreferences {
 }
 export const liveEventPreferencesSchema: l.ObjectSchema<LiveEventPreferences> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#liveEventPreferences',
-  { hiddenFeedIds: l.array(l.string()), hideAllFeeds: l.boolean({ default: false }) },
+  {
+    hiddenFeedIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    hideAllFeeds: /*#__PURE__*/ l.boolean({ default: false }),
+  },
 )
 export const isLiveEventPreferences = /*#__PURE__*/ l.typeGuard<LiveEventPreferences>(
   'app.bsky.actor.defs#liveEventPreferences',
@@ -724,8 +744,8 @@ export interface PostInteractionSettingsPref {
 export const postInteractionSettingsPrefSchema: l.ObjectSchema<PostInteractionSettingsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#postInteractionSettingsPref',
   {
-    threadgateAllowRules: l.array(
-      l.union(() => [
+    threadgateAllowRules: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         AppBskyFeedThreadgate.mentionRuleSchema,
         AppBskyFeedThreadgate.followerRuleSchema,
         AppBskyFeedThreadgate.followingRuleSchema,
@@ -733,8 +753,8 @@ export const postInteractionSettingsPrefSchema: l.ObjectSchema<PostInteractionSe
       ]),
       { maxLength: 5 },
     ),
-    postgateEmbeddingRules: l.array(
-      l.union(() => [AppBskyFeedPostgate.disableRuleSchema]),
+    postgateEmbeddingRules: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [AppBskyFeedPostgate.disableRuleSchema]),
       { maxLength: 5 },
     ),
   },

@@ -15,12 +15,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: l.string({ format: 'at-identifier' }) },
+  { actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
   { required: ['actor'] },
 )
 
 export type Output = AppBskyActorDefs.ProfileViewDetailed
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ AppBskyActorDefs.profileViewDetailedSchema
+export const outputSchema: l.LexSchema<Output> = AppBskyActorDefs.profileViewDetailedSchema
 
 /** The response of app.bsky.actor.getProfile: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class GetProfileResponse extends l.XRPCResponse<Output> {

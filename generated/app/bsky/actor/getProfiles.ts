@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actors: l.array(l.string({ format: 'at-identifier' }), { maxLength: 25 }) },
+  { actors: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-identifier' }), { maxLength: 25 }) },
   { required: ['actors'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { profiles: l.array(AppBskyActorDefs.profileViewDetailedSchema) },
+  { profiles: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewDetailedSchema) },
   { required: ['profiles'] },
 )
 

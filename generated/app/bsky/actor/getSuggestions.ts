@@ -14,8 +14,8 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -28,7 +28,12 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), actors: l.array(AppBskyActorDefs.profileViewSchema), recId: l.integer(), recIdStr: l.string() },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema),
+    recId: /*#__PURE__*/ l.integer(),
+    recIdStr: /*#__PURE__*/ l.string(),
+  },
   { required: ['actors'] },
 )
 

@@ -33,15 +33,15 @@ export interface Record {
   createdAt?: string
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object('app.bsky.actor.profile', {
-  displayName: l.string({ maxLength: 640, maxGraphemes: 64 }),
-  description: l.string({ maxLength: 2560, maxGraphemes: 256 }),
-  pronouns: l.string({ maxLength: 200, maxGraphemes: 20 }),
-  website: l.string({ format: 'uri' }),
-  avatar: l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
-  banner: l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
-  labels: l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
+  displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
+  description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
+  pronouns: /*#__PURE__*/ l.string({ maxLength: 200, maxGraphemes: 20 }),
+  website: /*#__PURE__*/ l.string({ format: 'uri' }),
+  avatar: /*#__PURE__*/ l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
+  banner: /*#__PURE__*/ l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
+  labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
   joinedViaStarterPack: ComAtprotoRepoStrongRef.mainSchema,
   pinnedPost: ComAtprotoRepoStrongRef.mainSchema,
-  createdAt: l.string({ format: 'datetime' }),
+  createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
 })
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('app.bsky.actor.profile')

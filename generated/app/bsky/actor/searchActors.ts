@@ -18,10 +18,10 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  term: l.string(),
-  q: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 25 }),
-  cursor: l.string(),
+  term: /*#__PURE__*/ l.string(),
+  q: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -30,7 +30,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), actors: l.array(AppBskyActorDefs.profileViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema) },
   { required: ['actors'] },
 )
 

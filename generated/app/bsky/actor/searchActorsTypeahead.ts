@@ -17,9 +17,9 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  term: l.string(),
-  q: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 10 }),
+  term: /*#__PURE__*/ l.string(),
+  q: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 10 }),
 })
 
 export interface Output {
@@ -27,7 +27,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { actors: l.array(AppBskyActorDefs.profileViewBasicSchema) },
+  { actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewBasicSchema) },
   { required: ['actors'] },
 )
 

@@ -26,10 +26,10 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.actor.status',
   {
-    status: l.string(),
-    embed: l.union(() => [AppBskyEmbedExternal.mainSchema]),
-    durationMinutes: l.integer({ minimum: 1 }),
-    createdAt: l.string({ format: 'datetime' }),
+    status: /*#__PURE__*/ l.string(),
+    embed: /*#__PURE__*/ l.union(() => [AppBskyEmbedExternal.mainSchema]),
+    durationMinutes: /*#__PURE__*/ l.integer({ minimum: 1 }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['status', 'createdAt'] },
 )

@@ -23,12 +23,17 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { email: l.string(), language: l.string(), countryCode: l.string(), regionCode: l.string() },
+  {
+    email: /*#__PURE__*/ l.string(),
+    language: /*#__PURE__*/ l.string(),
+    countryCode: /*#__PURE__*/ l.string(),
+    regionCode: /*#__PURE__*/ l.string(),
+  },
   { required: ['email', 'language', 'countryCode'] },
 )
 
 export type Output = AppBskyAgeassuranceDefs.State
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ AppBskyAgeassuranceDefs.stateSchema
+export const outputSchema: l.LexSchema<Output> = AppBskyAgeassuranceDefs.stateSchema
 
 /** The InvalidEmail error of app.bsky.ageassurance.begin. */
 export class InvalidEmailError extends l.XRPCError {

@@ -25,7 +25,7 @@ export interface State {
 }
 export const stateSchema: l.ObjectSchema<State> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#state',
-  { lastInitiatedAt: l.string({ format: 'datetime' }), status: statusSchema, access: accessSchema },
+  { lastInitiatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }), status: statusSchema, access: accessSchema },
   { required: ['status', 'access'] },
 )
 export const isState = /*#__PURE__*/ l.typeGuard<State>('app.bsky.ageassurance.defs#state')
@@ -38,7 +38,7 @@ export interface StateMetadata {
 }
 export const stateMetadataSchema: l.ObjectSchema<StateMetadata> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#stateMetadata',
-  { accountCreatedAt: l.string({ format: 'datetime' }) },
+  { accountCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
 )
 export const isStateMetadata = /*#__PURE__*/ l.typeGuard<StateMetadata>('app.bsky.ageassurance.defs#stateMetadata')
 
@@ -70,13 +70,13 @@ export interface ConfigRegion {
 export const configRegionSchema: l.ObjectSchema<ConfigRegion> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#configRegion',
   {
-    platforms: l.array(l.string()),
-    countryCode: l.string(),
-    regionCode: l.string(),
-    minAccessAge: l.integer(),
-    additionalVerificationMethods: l.array(l.string()),
-    rules: l.array(
-      l.union(() => [
+    platforms: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    countryCode: /*#__PURE__*/ l.string(),
+    regionCode: /*#__PURE__*/ l.string(),
+    minAccessAge: /*#__PURE__*/ l.integer(),
+    additionalVerificationMethods: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    rules: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         configRegionRuleDefaultSchema,
         configRegionRuleIfDeclaredOverAgeSchema,
         configRegionRuleIfDeclaredUnderAgeSchema,
@@ -98,7 +98,7 @@ export interface Config {
 }
 export const configSchema: l.ObjectSchema<Config> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#config',
-  { regions: l.array(configRegionSchema) },
+  { regions: /*#__PURE__*/ l.array(configRegionSchema) },
   { required: ['regions'] },
 )
 export const isConfig = /*#__PURE__*/ l.typeGuard<Config>('app.bsky.ageassurance.defs#config')
@@ -127,7 +127,7 @@ export interface ConfigRegionRuleIfDeclaredOverAge {
 export const configRegionRuleIfDeclaredOverAgeSchema: l.ObjectSchema<ConfigRegionRuleIfDeclaredOverAge> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge',
-    { age: l.integer(), access: accessSchema },
+    { age: /*#__PURE__*/ l.integer(), access: accessSchema },
     { required: ['age', 'access'] },
   )
 export const isConfigRegionRuleIfDeclaredOverAge = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfDeclaredOverAge>(
@@ -144,7 +144,7 @@ export interface ConfigRegionRuleIfDeclaredUnderAge {
 export const configRegionRuleIfDeclaredUnderAgeSchema: l.ObjectSchema<ConfigRegionRuleIfDeclaredUnderAge> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge',
-    { age: l.integer(), access: accessSchema },
+    { age: /*#__PURE__*/ l.integer(), access: accessSchema },
     { required: ['age', 'access'] },
   )
 export const isConfigRegionRuleIfDeclaredUnderAge = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfDeclaredUnderAge>(
@@ -161,7 +161,7 @@ export interface ConfigRegionRuleIfAssuredOverAge {
 export const configRegionRuleIfAssuredOverAgeSchema: l.ObjectSchema<ConfigRegionRuleIfAssuredOverAge> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge',
-    { age: l.integer(), access: accessSchema },
+    { age: /*#__PURE__*/ l.integer(), access: accessSchema },
     { required: ['age', 'access'] },
   )
 export const isConfigRegionRuleIfAssuredOverAge = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfAssuredOverAge>(
@@ -178,7 +178,7 @@ export interface ConfigRegionRuleIfAssuredUnderAge {
 export const configRegionRuleIfAssuredUnderAgeSchema: l.ObjectSchema<ConfigRegionRuleIfAssuredUnderAge> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge',
-    { age: l.integer(), access: accessSchema },
+    { age: /*#__PURE__*/ l.integer(), access: accessSchema },
     { required: ['age', 'access'] },
   )
 export const isConfigRegionRuleIfAssuredUnderAge = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfAssuredUnderAge>(
@@ -195,7 +195,7 @@ export interface ConfigRegionRuleIfAccountNewerThan {
 export const configRegionRuleIfAccountNewerThanSchema: l.ObjectSchema<ConfigRegionRuleIfAccountNewerThan> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan',
-    { date: l.string({ format: 'datetime' }), access: accessSchema },
+    { date: /*#__PURE__*/ l.string({ format: 'datetime' }), access: accessSchema },
     { required: ['date', 'access'] },
   )
 export const isConfigRegionRuleIfAccountNewerThan = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfAccountNewerThan>(
@@ -212,7 +212,7 @@ export interface ConfigRegionRuleIfAccountOlderThan {
 export const configRegionRuleIfAccountOlderThanSchema: l.ObjectSchema<ConfigRegionRuleIfAccountOlderThan> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan',
-    { date: l.string({ format: 'datetime' }), access: accessSchema },
+    { date: /*#__PURE__*/ l.string({ format: 'datetime' }), access: accessSchema },
     { required: ['date', 'access'] },
   )
 export const isConfigRegionRuleIfAccountOlderThan = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfAccountOlderThan>(
@@ -248,17 +248,17 @@ export interface Event {
 export const eventSchema: l.ObjectSchema<Event> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#event',
   {
-    createdAt: l.string({ format: 'datetime' }),
-    attemptId: l.string(),
-    status: l.string(),
-    access: l.string(),
-    countryCode: l.string(),
-    regionCode: l.string(),
-    email: l.string(),
-    initIp: l.string(),
-    initUa: l.string(),
-    completeIp: l.string(),
-    completeUa: l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    attemptId: /*#__PURE__*/ l.string(),
+    status: /*#__PURE__*/ l.string(),
+    access: /*#__PURE__*/ l.string(),
+    countryCode: /*#__PURE__*/ l.string(),
+    regionCode: /*#__PURE__*/ l.string(),
+    email: /*#__PURE__*/ l.string(),
+    initIp: /*#__PURE__*/ l.string(),
+    initUa: /*#__PURE__*/ l.string(),
+    completeIp: /*#__PURE__*/ l.string(),
+    completeUa: /*#__PURE__*/ l.string(),
   },
   { required: ['createdAt', 'status', 'access', 'attemptId', 'countryCode'] },
 )

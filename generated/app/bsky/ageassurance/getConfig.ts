@@ -12,7 +12,7 @@ export const NSID = 'app.bsky.ageassurance.getConfig'
 export type Params = l.NoParams
 
 export type Output = AppBskyAgeassuranceDefs.Config
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ AppBskyAgeassuranceDefs.configSchema
+export const outputSchema: l.LexSchema<Output> = AppBskyAgeassuranceDefs.configSchema
 
 /** The response of app.bsky.ageassurance.getConfig: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class GetConfigResponse extends l.XRPCResponse<Output> {

@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { countryCode: l.string(), regionCode: l.string() },
+  { countryCode: /*#__PURE__*/ l.string(), regionCode: /*#__PURE__*/ l.string() },
   { required: ['countryCode'] },
 )
 

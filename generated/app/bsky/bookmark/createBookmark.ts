@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
   { required: ['uri', 'cid'] },
 )
 

@@ -37,8 +37,8 @@ export const bookmarkViewSchema: l.ObjectSchema<BookmarkView> = /*#__PURE__*/ l.
   'app.bsky.bookmark.defs#bookmarkView',
   {
     subject: ComAtprotoRepoStrongRef.mainSchema,
-    createdAt: l.string({ format: 'datetime' }),
-    item: l.union(() => [
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    item: /*#__PURE__*/ l.union(() => [
       AppBskyFeedDefs.blockedPostSchema,
       AppBskyFeedDefs.notFoundPostSchema,
       AppBskyFeedDefs.postViewSchema,

@@ -18,7 +18,7 @@ export interface MatchAndContactIndex {
 }
 export const matchAndContactIndexSchema: l.ObjectSchema<MatchAndContactIndex> = /*#__PURE__*/ l.object(
   'app.bsky.contact.defs#matchAndContactIndex',
-  { match: AppBskyActorDefs.profileViewSchema, contactIndex: l.integer({ minimum: 0, maximum: 999 }) },
+  { match: AppBskyActorDefs.profileViewSchema, contactIndex: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 999 }) },
   { required: ['match', 'contactIndex'] },
 )
 export const isMatchAndContactIndex = /*#__PURE__*/ l.typeGuard<MatchAndContactIndex>(
@@ -34,7 +34,7 @@ export interface SyncStatus {
 }
 export const syncStatusSchema: l.ObjectSchema<SyncStatus> = /*#__PURE__*/ l.object(
   'app.bsky.contact.defs#syncStatus',
-  { syncedAt: l.string({ format: 'datetime' }), matchesCount: l.integer({ minimum: 0 }) },
+  { syncedAt: /*#__PURE__*/ l.string({ format: 'datetime' }), matchesCount: /*#__PURE__*/ l.integer({ minimum: 0 }) },
   { required: ['syncedAt', 'matchesCount'] },
 )
 export const isSyncStatus = /*#__PURE__*/ l.typeGuard<SyncStatus>('app.bsky.contact.defs#syncStatus')
@@ -49,7 +49,7 @@ export interface Notification {
 }
 export const notificationSchema: l.ObjectSchema<Notification> = /*#__PURE__*/ l.object(
   'app.bsky.contact.defs#notification',
-  { from: l.string({ format: 'did' }), to: l.string({ format: 'did' }) },
+  { from: /*#__PURE__*/ l.string({ format: 'did' }), to: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['from', 'to'] },
 )
 export const isNotification = /*#__PURE__*/ l.typeGuard<Notification>('app.bsky.contact.defs#notification')

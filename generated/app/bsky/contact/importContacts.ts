@@ -19,7 +19,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { token: l.string(), contacts: l.array(l.string(), { minLength: 1, maxLength: 1000 }) },
+  {
+    token: /*#__PURE__*/ l.string(),
+    contacts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1, maxLength: 1000 }),
+  },
   { required: ['token', 'contacts'] },
 )
 
@@ -29,7 +32,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { matchesAndContactIndexes: l.array(AppBskyContactDefs.matchAndContactIndexSchema) },
+  { matchesAndContactIndexes: /*#__PURE__*/ l.array(AppBskyContactDefs.matchAndContactIndexSchema) },
   { required: ['matchesAndContactIndexes'] },
 )
 

@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { phone: l.string(), code: l.string() },
+  { phone: /*#__PURE__*/ l.string(), code: /*#__PURE__*/ l.string() },
   { required: ['phone', 'code'] },
 )
 
@@ -28,7 +28,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { token: l.string() },
+  { token: /*#__PURE__*/ l.string() },
   { required: ['token'] },
 )
 

@@ -14,7 +14,7 @@ export const NSID = 'app.bsky.draft.defs'
 /** The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs. */
 export type DraftEmbedGalleryItems = (l.$Typed<DraftEmbedImage> | l.UnknownTyped)[]
 export const draftEmbedGalleryItemsSchema: l.LexSchema<DraftEmbedGalleryItems> = /*#__PURE__*/ l.array(
-  l.union(() => [draftEmbedImageSchema]),
+  /*#__PURE__*/ l.union(() => [draftEmbedImageSchema]),
   { maxLength: 20 },
 )
 
@@ -36,7 +36,7 @@ export interface DraftEmbedLocalRef {
 }
 export const draftEmbedLocalRefSchema: l.ObjectSchema<DraftEmbedLocalRef> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftEmbedLocalRef',
-  { path: l.string({ minLength: 1, maxLength: 1024 }) },
+  { path: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 1024 }) },
   { required: ['path'] },
 )
 export const isDraftEmbedLocalRef = /*#__PURE__*/ l.typeGuard<DraftEmbedLocalRef>(
@@ -50,7 +50,7 @@ export interface DraftEmbedImage {
 }
 export const draftEmbedImageSchema: l.ObjectSchema<DraftEmbedImage> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftEmbedImage',
-  { localRef: draftEmbedLocalRefSchema, alt: l.string({ maxGraphemes: 2000 }) },
+  { localRef: draftEmbedLocalRefSchema, alt: /*#__PURE__*/ l.string({ maxGraphemes: 2000 }) },
   { required: ['localRef'] },
 )
 export const isDraftEmbedImage = /*#__PURE__*/ l.typeGuard<DraftEmbedImage>('app.bsky.draft.defs#draftEmbedImage')
@@ -62,7 +62,7 @@ export interface DraftEmbedCaption {
 }
 export const draftEmbedCaptionSchema: l.ObjectSchema<DraftEmbedCaption> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftEmbedCaption',
-  { lang: l.string({ format: 'language' }), content: l.string({ maxLength: 10000 }) },
+  { lang: /*#__PURE__*/ l.string({ format: 'language' }), content: /*#__PURE__*/ l.string({ maxLength: 10000 }) },
   { required: ['lang', 'content'] },
 )
 export const isDraftEmbedCaption = /*#__PURE__*/ l.typeGuard<DraftEmbedCaption>('app.bsky.draft.defs#draftEmbedCaption')
@@ -77,8 +77,8 @@ export const draftEmbedVideoSchema: l.ObjectSchema<DraftEmbedVideo> = /*#__PURE_
   'app.bsky.draft.defs#draftEmbedVideo',
   {
     localRef: draftEmbedLocalRefSchema,
-    alt: l.string({ maxGraphemes: 2000 }),
-    captions: l.array(draftEmbedCaptionSchema, { maxLength: 20 }),
+    alt: /*#__PURE__*/ l.string({ maxGraphemes: 2000 }),
+    captions: /*#__PURE__*/ l.array(draftEmbedCaptionSchema, { maxLength: 20 }),
   },
   { required: ['localRef'] },
 )
@@ -90,7 +90,7 @@ export interface DraftEmbedExternal {
 }
 export const draftEmbedExternalSchema: l.ObjectSchema<DraftEmbedExternal> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftEmbedExternal',
-  { uri: l.string({ format: 'uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'uri' }) },
   { required: ['uri'] },
 )
 export const isDraftEmbedExternal = /*#__PURE__*/ l.typeGuard<DraftEmbedExternal>(
@@ -124,13 +124,13 @@ export interface DraftPost {
 export const draftPostSchema: l.ObjectSchema<DraftPost> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftPost',
   {
-    text: l.string({ maxLength: 10000, maxGraphemes: 1000 }),
-    labels: l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
-    embedImages: l.array(draftEmbedImageSchema, { maxLength: 4 }),
+    text: /*#__PURE__*/ l.string({ maxLength: 10000, maxGraphemes: 1000 }),
+    labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
+    embedImages: /*#__PURE__*/ l.array(draftEmbedImageSchema, { maxLength: 4 }),
     embedGallery: draftEmbedGallerySchema,
-    embedVideos: l.array(draftEmbedVideoSchema, { maxLength: 1 }),
-    embedExternals: l.array(draftEmbedExternalSchema, { maxLength: 1 }),
-    embedRecords: l.array(draftEmbedRecordSchema, { maxLength: 1 }),
+    embedVideos: /*#__PURE__*/ l.array(draftEmbedVideoSchema, { maxLength: 1 }),
+    embedExternals: /*#__PURE__*/ l.array(draftEmbedExternalSchema, { maxLength: 1 }),
+    embedRecords: /*#__PURE__*/ l.array(draftEmbedRecordSchema, { maxLength: 1 }),
   },
   { required: ['text'] },
 )
@@ -161,16 +161,16 @@ export interface Draft {
 export const draftSchema: l.ObjectSchema<Draft> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draft',
   {
-    deviceId: l.string({ maxLength: 100 }),
-    deviceName: l.string({ maxLength: 100 }),
-    posts: l.array(draftPostSchema, { minLength: 1, maxLength: 100 }),
-    langs: l.array(l.string({ format: 'language' }), { maxLength: 3 }),
-    postgateEmbeddingRules: l.array(
-      l.union(() => [AppBskyFeedPostgate.disableRuleSchema]),
+    deviceId: /*#__PURE__*/ l.string({ maxLength: 100 }),
+    deviceName: /*#__PURE__*/ l.string({ maxLength: 100 }),
+    posts: /*#__PURE__*/ l.array(draftPostSchema, { minLength: 1, maxLength: 100 }),
+    langs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'language' }), { maxLength: 3 }),
+    postgateEmbeddingRules: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [AppBskyFeedPostgate.disableRuleSchema]),
       { maxLength: 5 },
     ),
-    threadgateAllow: l.array(
-      l.union(() => [
+    threadgateAllow: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         AppBskyFeedThreadgate.mentionRuleSchema,
         AppBskyFeedThreadgate.followerRuleSchema,
         AppBskyFeedThreadgate.followingRuleSchema,
@@ -192,7 +192,7 @@ export interface DraftWithId {
 }
 export const draftWithIdSchema: l.ObjectSchema<DraftWithId> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftWithId',
-  { id: l.string({ format: 'tid' }), draft: draftSchema },
+  { id: /*#__PURE__*/ l.string({ format: 'tid' }), draft: draftSchema },
   { required: ['id', 'draft'] },
 )
 export const isDraftWithId = /*#__PURE__*/ l.typeGuard<DraftWithId>('app.bsky.draft.defs#draftWithId')
@@ -211,10 +211,10 @@ export interface DraftView {
 export const draftViewSchema: l.ObjectSchema<DraftView> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftView',
   {
-    id: l.string({ format: 'tid' }),
+    id: /*#__PURE__*/ l.string({ format: 'tid' }),
     draft: draftSchema,
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['id', 'draft', 'createdAt', 'updatedAt'] },
 )

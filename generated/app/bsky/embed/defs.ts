@@ -15,7 +15,7 @@ export interface AspectRatio {
 }
 export const aspectRatioSchema: l.ObjectSchema<AspectRatio> = /*#__PURE__*/ l.object(
   'app.bsky.embed.defs#aspectRatio',
-  { width: l.integer({ minimum: 1 }), height: l.integer({ minimum: 1 }) },
+  { width: /*#__PURE__*/ l.integer({ minimum: 1 }), height: /*#__PURE__*/ l.integer({ minimum: 1 }) },
   { required: ['width', 'height'] },
 )
 export const isAspectRatio = /*#__PURE__*/ l.typeGuard<AspectRatio>('app.bsky.embed.defs#aspectRatio')

@@ -22,11 +22,11 @@ export interface External {
 export const externalSchema: l.ObjectSchema<External> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#external',
   {
-    uri: l.string({ format: 'uri' }),
-    title: l.string(),
-    description: l.string(),
-    thumb: l.blob({ accept: ['image/*'], maxSize: 1000000 }),
-    associatedRefs: l.array(ComAtprotoRepoStrongRef.mainSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
+    title: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string(),
+    thumb: /*#__PURE__*/ l.blob({ accept: ['image/*'], maxSize: 1000000 }),
+    associatedRefs: /*#__PURE__*/ l.array(ComAtprotoRepoStrongRef.mainSchema),
   },
   { required: ['uri', 'title', 'description'] },
 )
@@ -54,9 +54,9 @@ export interface ColorRGB {
 export const colorRGBSchema: l.ObjectSchema<ColorRGB> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#colorRGB',
   {
-    r: l.integer({ minimum: 0, maximum: 255 }),
-    g: l.integer({ minimum: 0, maximum: 255 }),
-    b: l.integer({ minimum: 0, maximum: 255 }),
+    r: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 255 }),
+    g: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 255 }),
+    b: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 255 }),
   },
   { required: ['r', 'g', 'b'] },
 )
@@ -97,10 +97,10 @@ export interface ViewExternalSource {
 export const viewExternalSourceSchema: l.ObjectSchema<ViewExternalSource> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#viewExternalSource',
   {
-    uri: l.string({ format: 'uri' }),
-    icon: l.string({ format: 'uri' }),
-    title: l.string(),
-    description: l.string(),
+    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
+    icon: /*#__PURE__*/ l.string({ format: 'uri' }),
+    title: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string(),
     theme: viewExternalSourceThemeSchema,
   },
   { required: ['uri', 'title'] },
@@ -131,17 +131,17 @@ export interface ViewExternal {
 export const viewExternalSchema: l.ObjectSchema<ViewExternal> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#viewExternal',
   {
-    uri: l.string({ format: 'uri' }),
-    title: l.string(),
-    description: l.string(),
-    thumb: l.string({ format: 'uri' }),
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
-    readingTime: l.integer(),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
+    title: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string(),
+    thumb: /*#__PURE__*/ l.string({ format: 'uri' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    readingTime: /*#__PURE__*/ l.integer(),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     source: viewExternalSourceSchema,
-    associatedRefs: l.array(ComAtprotoRepoStrongRef.mainSchema),
-    associatedProfiles: l.array(l.lazy(() => AppBskyActorDefs.profileViewBasicSchema)),
+    associatedRefs: /*#__PURE__*/ l.array(ComAtprotoRepoStrongRef.mainSchema),
+    associatedProfiles: /*#__PURE__*/ l.array(/*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema)),
   },
   { required: ['uri', 'title', 'description'] },
 )

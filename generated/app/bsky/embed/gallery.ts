@@ -16,8 +16,8 @@ export interface Main {
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'app.bsky.embed.gallery',
   {
-    items: l.array(
-      l.union(() => [imageSchema]),
+    items: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [imageSchema]),
       { maxLength: 20 },
     ),
   },
@@ -35,8 +35,8 @@ export interface Image {
 export const imageSchema: l.ObjectSchema<Image> = /*#__PURE__*/ l.object(
   'app.bsky.embed.gallery#image',
   {
-    image: l.blob({ accept: ['image/*'], maxSize: 2000000 }),
-    alt: l.string(),
+    image: /*#__PURE__*/ l.blob({ accept: ['image/*'], maxSize: 2000000 }),
+    alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
   },
   { required: ['image', 'alt', 'aspectRatio'] },
@@ -49,7 +49,7 @@ export interface View {
 }
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'app.bsky.embed.gallery#view',
-  { items: l.array(l.union(() => [viewImageSchema])) },
+  { items: /*#__PURE__*/ l.array(/*#__PURE__*/ l.union(() => [viewImageSchema])) },
   { required: ['items'] },
 )
 export const isView = /*#__PURE__*/ l.typeGuard<View>('app.bsky.embed.gallery#view')
@@ -67,9 +67,9 @@ export interface ViewImage {
 export const viewImageSchema: l.ObjectSchema<ViewImage> = /*#__PURE__*/ l.object(
   'app.bsky.embed.gallery#viewImage',
   {
-    thumbnail: l.string({ format: 'uri' }),
-    fullsize: l.string({ format: 'uri' }),
-    alt: l.string(),
+    thumbnail: /*#__PURE__*/ l.string({ format: 'uri' }),
+    fullsize: /*#__PURE__*/ l.string({ format: 'uri' }),
+    alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
   },
   { required: ['thumbnail', 'fullsize', 'alt', 'aspectRatio'] },

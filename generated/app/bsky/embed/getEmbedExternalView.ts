@@ -18,7 +18,10 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { url: l.string({ format: 'uri' }), uris: l.array(l.string({ format: 'at-uri' }), { maxLength: 4 }) },
+  {
+    url: /*#__PURE__*/ l.string({ format: 'uri' }),
+    uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 4 }),
+  },
   { required: ['url', 'uris'] },
 )
 
@@ -31,8 +34,8 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undefined, {
   view: AppBskyEmbedExternal.viewSchema,
-  associatedRefs: l.array(ComAtprotoRepoStrongRef.mainSchema),
-  associatedRecords: l.array(l.unknown()),
+  associatedRefs: /*#__PURE__*/ l.array(ComAtprotoRepoStrongRef.mainSchema),
+  associatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
 })
 
 /** The response of app.bsky.embed.getEmbedExternalView: the output's fields as getters, plus `headers` and `rateLimit`. */

@@ -19,8 +19,8 @@ export interface Image {
 export const imageSchema: l.ObjectSchema<Image> = /*#__PURE__*/ l.object(
   'app.bsky.embed.images#image',
   {
-    image: l.blob({ accept: ['image/*'], maxSize: 2000000 }),
-    alt: l.string(),
+    image: /*#__PURE__*/ l.blob({ accept: ['image/*'], maxSize: 2000000 }),
+    alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
   },
   { required: ['image', 'alt'] },
@@ -33,7 +33,7 @@ export interface Main {
 }
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'app.bsky.embed.images',
-  { images: l.array(imageSchema, { maxLength: 4 }) },
+  { images: /*#__PURE__*/ l.array(imageSchema, { maxLength: 4 }) },
   { required: ['images'] },
 )
 export const isMain = /*#__PURE__*/ l.typeGuard<Main>('app.bsky.embed.images')
@@ -51,9 +51,9 @@ export interface ViewImage {
 export const viewImageSchema: l.ObjectSchema<ViewImage> = /*#__PURE__*/ l.object(
   'app.bsky.embed.images#viewImage',
   {
-    thumb: l.string({ format: 'uri' }),
-    fullsize: l.string({ format: 'uri' }),
-    alt: l.string(),
+    thumb: /*#__PURE__*/ l.string({ format: 'uri' }),
+    fullsize: /*#__PURE__*/ l.string({ format: 'uri' }),
+    alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
   },
   { required: ['thumb', 'fullsize', 'alt'] },
@@ -66,7 +66,7 @@ export interface View {
 }
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'app.bsky.embed.images#view',
-  { images: l.array(viewImageSchema, { maxLength: 4 }) },
+  { images: /*#__PURE__*/ l.array(viewImageSchema, { maxLength: 4 }) },
   { required: ['images'] },
 )
 export const isView = /*#__PURE__*/ l.typeGuard<View>('app.bsky.embed.images#view')

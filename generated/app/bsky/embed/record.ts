@@ -45,7 +45,7 @@ export interface View {
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#view',
   {
-    record: l.union(() => [
+    record: /*#__PURE__*/ l.union(() => [
       viewRecordSchema,
       viewNotFoundSchema,
       viewBlockedSchema,
@@ -86,17 +86,17 @@ export interface ViewRecord {
 export const viewRecordSchema: l.ObjectSchema<ViewRecord> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewRecord',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    author: l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
-    value: l.unknown(),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    replyCount: l.integer(),
-    repostCount: l.integer(),
-    likeCount: l.integer(),
-    quoteCount: l.integer(),
-    embeds: l.array(
-      l.union(() => [
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    author: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    value: /*#__PURE__*/ l.unknown(),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    replyCount: /*#__PURE__*/ l.integer(),
+    repostCount: /*#__PURE__*/ l.integer(),
+    likeCount: /*#__PURE__*/ l.integer(),
+    quoteCount: /*#__PURE__*/ l.integer(),
+    embeds: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         AppBskyEmbedImages.viewSchema,
         AppBskyEmbedVideo.viewSchema,
         AppBskyEmbedGallery.viewSchema,
@@ -105,7 +105,7 @@ export const viewRecordSchema: l.ObjectSchema<ViewRecord> = /*#__PURE__*/ l.obje
         AppBskyEmbedRecordWithMedia.viewSchema,
       ]),
     ),
-    indexedAt: l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['uri', 'cid', 'author', 'value', 'indexedAt'] },
 )
@@ -118,7 +118,7 @@ export interface ViewNotFound {
 }
 export const viewNotFoundSchema: l.ObjectSchema<ViewNotFound> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewNotFound',
-  { uri: l.string({ format: 'at-uri' }), notFound: l.boolean({ const: true }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['uri', 'notFound'] },
 )
 export const isViewNotFound = /*#__PURE__*/ l.typeGuard<ViewNotFound>('app.bsky.embed.record#viewNotFound')
@@ -132,9 +132,9 @@ export interface ViewBlocked {
 export const viewBlockedSchema: l.ObjectSchema<ViewBlocked> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewBlocked',
   {
-    uri: l.string({ format: 'at-uri' }),
-    blocked: l.boolean({ const: true }),
-    author: l.lazy(() => AppBskyFeedDefs.blockedAuthorSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blocked: /*#__PURE__*/ l.boolean({ const: true }),
+    author: /*#__PURE__*/ l.lazy(() => AppBskyFeedDefs.blockedAuthorSchema),
   },
   { required: ['uri', 'blocked', 'author'] },
 )
@@ -147,7 +147,7 @@ export interface ViewDetached {
 }
 export const viewDetachedSchema: l.ObjectSchema<ViewDetached> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewDetached',
-  { uri: l.string({ format: 'at-uri' }), detached: l.boolean({ const: true }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), detached: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['uri', 'detached'] },
 )
 export const isViewDetached = /*#__PURE__*/ l.typeGuard<ViewDetached>('app.bsky.embed.record#viewDetached')

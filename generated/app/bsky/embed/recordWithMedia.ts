@@ -25,8 +25,8 @@ export interface Main {
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'app.bsky.embed.recordWithMedia',
   {
-    record: l.lazy(() => AppBskyEmbedRecord.mainSchema),
-    media: l.union(() => [
+    record: /*#__PURE__*/ l.lazy(() => AppBskyEmbedRecord.mainSchema),
+    media: /*#__PURE__*/ l.union(() => [
       AppBskyEmbedImages.mainSchema,
       AppBskyEmbedVideo.mainSchema,
       AppBskyEmbedGallery.mainSchema,
@@ -50,8 +50,8 @@ export interface View {
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'app.bsky.embed.recordWithMedia#view',
   {
-    record: l.lazy(() => AppBskyEmbedRecord.viewSchema),
-    media: l.union(() => [
+    record: /*#__PURE__*/ l.lazy(() => AppBskyEmbedRecord.viewSchema),
+    media: /*#__PURE__*/ l.union(() => [
       AppBskyEmbedImages.viewSchema,
       AppBskyEmbedVideo.viewSchema,
       AppBskyEmbedGallery.viewSchema,

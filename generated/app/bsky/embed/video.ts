@@ -15,7 +15,10 @@ export interface Caption {
 }
 export const captionSchema: l.ObjectSchema<Caption> = /*#__PURE__*/ l.object(
   'app.bsky.embed.video#caption',
-  { lang: l.string({ format: 'language' }), file: l.blob({ accept: ['text/vtt'], maxSize: 20000 }) },
+  {
+    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    file: /*#__PURE__*/ l.blob({ accept: ['text/vtt'], maxSize: 20000 }),
+  },
   { required: ['lang', 'file'] },
 )
 export const isCaption = /*#__PURE__*/ l.typeGuard<Caption>('app.bsky.embed.video#caption')
@@ -34,11 +37,11 @@ export interface Main {
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'app.bsky.embed.video',
   {
-    video: l.blob({ accept: ['video/mp4'], maxSize: 300000000 }),
-    captions: l.array(captionSchema, { maxLength: 20 }),
-    alt: l.string(),
+    video: /*#__PURE__*/ l.blob({ accept: ['video/mp4'], maxSize: 300000000 }),
+    captions: /*#__PURE__*/ l.array(captionSchema, { maxLength: 20 }),
+    alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
-    presentation: l.string(),
+    presentation: /*#__PURE__*/ l.string(),
   },
   { required: ['video'] },
 )
@@ -57,12 +60,12 @@ export interface View {
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'app.bsky.embed.video#view',
   {
-    cid: l.string({ format: 'cid' }),
-    playlist: l.string({ format: 'uri' }),
-    thumbnail: l.string({ format: 'uri' }),
-    alt: l.string(),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    playlist: /*#__PURE__*/ l.string({ format: 'uri' }),
+    thumbnail: /*#__PURE__*/ l.string({ format: 'uri' }),
+    alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
-    presentation: l.string(),
+    presentation: /*#__PURE__*/ l.string(),
   },
   { required: ['cid', 'playlist'] },
 )

@@ -26,9 +26,9 @@ export interface KnownLikers {
 export const knownLikersSchema: l.ObjectSchema<KnownLikers> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#knownLikers',
   {
-    count: l.integer(),
-    actors: l.array(
-      l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    count: /*#__PURE__*/ l.integer(),
+    actors: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
       { minLength: 0, maxLength: 5 },
     ),
   },
@@ -50,13 +50,13 @@ export interface ViewerState {
   knownLikers?: KnownLikers
 }
 export const viewerStateSchema: l.ObjectSchema<ViewerState> = /*#__PURE__*/ l.object('app.bsky.feed.defs#viewerState', {
-  repost: l.string({ format: 'at-uri' }),
-  like: l.string({ format: 'at-uri' }),
-  bookmarked: l.boolean(),
-  threadMuted: l.boolean(),
-  replyDisabled: l.boolean(),
-  embeddingDisabled: l.boolean(),
-  pinned: l.boolean(),
+  repost: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  like: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  bookmarked: /*#__PURE__*/ l.boolean(),
+  threadMuted: /*#__PURE__*/ l.boolean(),
+  replyDisabled: /*#__PURE__*/ l.boolean(),
+  embeddingDisabled: /*#__PURE__*/ l.boolean(),
+  pinned: /*#__PURE__*/ l.boolean(),
   knownLikers: knownLikersSchema,
 })
 export const isViewerState = /*#__PURE__*/ l.typeGuard<ViewerState>('app.bsky.feed.defs#viewerState')
@@ -71,10 +71,10 @@ export interface ThreadgateView {
 export const threadgateViewSchema: l.ObjectSchema<ThreadgateView> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#threadgateView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    record: l.unknown(),
-    lists: l.array(l.lazy(() => AppBskyGraphDefs.listViewBasicSchema)),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    record: /*#__PURE__*/ l.unknown(),
+    lists: /*#__PURE__*/ l.array(/*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.listViewBasicSchema)),
   },
 )
 export const isThreadgateView = /*#__PURE__*/ l.typeGuard<ThreadgateView>('app.bsky.feed.defs#threadgateView')
@@ -108,11 +108,11 @@ export interface PostView {
 export const postViewSchema: l.ObjectSchema<PostView> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#postView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    author: l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
-    record: l.unknown(),
-    embed: l.union(() => [
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    author: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    record: /*#__PURE__*/ l.unknown(),
+    embed: /*#__PURE__*/ l.union(() => [
       AppBskyEmbedImages.viewSchema,
       AppBskyEmbedVideo.viewSchema,
       AppBskyEmbedGallery.viewSchema,
@@ -120,16 +120,16 @@ export const postViewSchema: l.ObjectSchema<PostView> = /*#__PURE__*/ l.object(
       AppBskyEmbedRecord.viewSchema,
       AppBskyEmbedRecordWithMedia.viewSchema,
     ]),
-    bookmarkCount: l.integer(),
-    replyCount: l.integer(),
-    repostCount: l.integer(),
-    likeCount: l.integer(),
-    quoteCount: l.integer(),
-    indexedAt: l.string({ format: 'datetime' }),
+    bookmarkCount: /*#__PURE__*/ l.integer(),
+    replyCount: /*#__PURE__*/ l.integer(),
+    repostCount: /*#__PURE__*/ l.integer(),
+    likeCount: /*#__PURE__*/ l.integer(),
+    quoteCount: /*#__PURE__*/ l.integer(),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     viewer: viewerStateSchema,
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     threadgate: threadgateViewSchema,
-    debug: l.unknown(),
+    debug: /*#__PURE__*/ l.unknown(),
   },
   { required: ['uri', 'cid', 'author', 'record', 'indexedAt'] },
 )
@@ -142,7 +142,7 @@ export interface ThreadContext {
 }
 export const threadContextSchema: l.ObjectSchema<ThreadContext> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#threadContext',
-  { rootAuthorLike: l.string({ format: 'at-uri' }) },
+  { rootAuthorLike: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
 )
 export const isThreadContext = /*#__PURE__*/ l.typeGuard<ThreadContext>('app.bsky.feed.defs#threadContext')
 
@@ -156,9 +156,9 @@ export interface ReplyRef {
 export const replyRefSchema: l.ObjectSchema<ReplyRef> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#replyRef',
   {
-    root: l.union(() => [postViewSchema, notFoundPostSchema, blockedPostSchema]),
-    parent: l.union(() => [postViewSchema, notFoundPostSchema, blockedPostSchema]),
-    grandparentAuthor: l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    root: /*#__PURE__*/ l.union(() => [postViewSchema, notFoundPostSchema, blockedPostSchema]),
+    parent: /*#__PURE__*/ l.union(() => [postViewSchema, notFoundPostSchema, blockedPostSchema]),
+    grandparentAuthor: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['root', 'parent'] },
 )
@@ -179,9 +179,9 @@ export const feedViewPostSchema: l.ObjectSchema<FeedViewPost> = /*#__PURE__*/ l.
   {
     post: postViewSchema,
     reply: replyRefSchema,
-    reason: l.union(() => [reasonRepostSchema, reasonPinSchema]),
-    feedContext: l.string({ maxLength: 2000 }),
-    reqId: l.string({ maxLength: 100 }),
+    reason: /*#__PURE__*/ l.union(() => [reasonRepostSchema, reasonPinSchema]),
+    feedContext: /*#__PURE__*/ l.string({ maxLength: 2000 }),
+    reqId: /*#__PURE__*/ l.string({ maxLength: 100 }),
   },
   { required: ['post'] },
 )
@@ -197,10 +197,10 @@ export interface ReasonRepost {
 export const reasonRepostSchema: l.ObjectSchema<ReasonRepost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#reasonRepost',
   {
-    by: l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    indexedAt: l.string({ format: 'datetime' }),
+    by: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['by', 'indexedAt'] },
 )
@@ -223,8 +223,10 @@ export const threadViewPostSchema: l.ObjectSchema<ThreadViewPost> = /*#__PURE__*
   'app.bsky.feed.defs#threadViewPost',
   {
     post: postViewSchema,
-    parent: l.union(() => [threadViewPostSchema, notFoundPostSchema, blockedPostSchema]),
-    replies: l.array(l.union(() => [threadViewPostSchema, notFoundPostSchema, blockedPostSchema])),
+    parent: /*#__PURE__*/ l.union(() => [threadViewPostSchema, notFoundPostSchema, blockedPostSchema]),
+    replies: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [threadViewPostSchema, notFoundPostSchema, blockedPostSchema]),
+    ),
     threadContext: threadContextSchema,
   },
   { required: ['post'] },
@@ -238,7 +240,7 @@ export interface NotFoundPost {
 }
 export const notFoundPostSchema: l.ObjectSchema<NotFoundPost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#notFoundPost',
-  { uri: l.string({ format: 'at-uri' }), notFound: l.boolean({ const: true }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['uri', 'notFound'] },
 )
 export const isNotFoundPost = /*#__PURE__*/ l.typeGuard<NotFoundPost>('app.bsky.feed.defs#notFoundPost')
@@ -250,7 +252,10 @@ export interface BlockedAuthor {
 }
 export const blockedAuthorSchema: l.ObjectSchema<BlockedAuthor> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#blockedAuthor',
-  { did: l.string({ format: 'did' }), viewer: l.lazy(() => AppBskyActorDefs.viewerStateSchema) },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    viewer: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.viewerStateSchema),
+  },
   { required: ['did'] },
 )
 export const isBlockedAuthor = /*#__PURE__*/ l.typeGuard<BlockedAuthor>('app.bsky.feed.defs#blockedAuthor')
@@ -263,7 +268,11 @@ export interface BlockedPost {
 }
 export const blockedPostSchema: l.ObjectSchema<BlockedPost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#blockedPost',
-  { uri: l.string({ format: 'at-uri' }), blocked: l.boolean({ const: true }), author: blockedAuthorSchema },
+  {
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blocked: /*#__PURE__*/ l.boolean({ const: true }),
+    author: blockedAuthorSchema,
+  },
   { required: ['uri', 'blocked', 'author'] },
 )
 export const isBlockedPost = /*#__PURE__*/ l.typeGuard<BlockedPost>('app.bsky.feed.defs#blockedPost')
@@ -274,7 +283,7 @@ export interface GeneratorViewerState {
 }
 export const generatorViewerStateSchema: l.ObjectSchema<GeneratorViewerState> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#generatorViewerState',
-  { like: l.string({ format: 'at-uri' }) },
+  { like: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
 )
 export const isGeneratorViewerState = /*#__PURE__*/ l.typeGuard<GeneratorViewerState>(
   'app.bsky.feed.defs#generatorViewerState',
@@ -300,20 +309,20 @@ export interface GeneratorView {
 export const generatorViewSchema: l.ObjectSchema<GeneratorView> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#generatorView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    did: l.string({ format: 'did' }),
-    creator: l.lazy(() => AppBskyActorDefs.profileViewSchema),
-    displayName: l.string(),
-    description: l.string({ maxLength: 3000, maxGraphemes: 300 }),
-    descriptionFacets: l.array(AppBskyRichtextFacet.mainSchema),
-    avatar: l.string({ format: 'uri' }),
-    likeCount: l.integer({ minimum: 0 }),
-    acceptsInteractions: l.boolean(),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
+    displayName: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
+    descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
+    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    likeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    acceptsInteractions: /*#__PURE__*/ l.boolean(),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     viewer: generatorViewerStateSchema,
-    contentMode: l.string(),
-    indexedAt: l.string({ format: 'datetime' }),
+    contentMode: /*#__PURE__*/ l.string(),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['uri', 'cid', 'did', 'creator', 'displayName', 'indexedAt'] },
 )
@@ -329,9 +338,9 @@ export interface SkeletonFeedPost {
 export const skeletonFeedPostSchema: l.ObjectSchema<SkeletonFeedPost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#skeletonFeedPost',
   {
-    post: l.string({ format: 'at-uri' }),
-    reason: l.union(() => [skeletonReasonRepostSchema, skeletonReasonPinSchema]),
-    feedContext: l.string({ maxLength: 2000 }),
+    post: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    reason: /*#__PURE__*/ l.union(() => [skeletonReasonRepostSchema, skeletonReasonPinSchema]),
+    feedContext: /*#__PURE__*/ l.string({ maxLength: 2000 }),
   },
   { required: ['post'] },
 )
@@ -343,7 +352,7 @@ export interface SkeletonReasonRepost {
 }
 export const skeletonReasonRepostSchema: l.ObjectSchema<SkeletonReasonRepost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#skeletonReasonRepost',
-  { repost: l.string({ format: 'at-uri' }) },
+  { repost: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['repost'] },
 )
 export const isSkeletonReasonRepost = /*#__PURE__*/ l.typeGuard<SkeletonReasonRepost>(
@@ -382,10 +391,10 @@ export interface Interaction {
   reqId?: string
 }
 export const interactionSchema: l.ObjectSchema<Interaction> = /*#__PURE__*/ l.object('app.bsky.feed.defs#interaction', {
-  item: l.string({ format: 'at-uri' }),
-  event: l.string(),
-  feedContext: l.string({ maxLength: 2000 }),
-  reqId: l.string({ maxLength: 100 }),
+  item: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  event: /*#__PURE__*/ l.string(),
+  feedContext: /*#__PURE__*/ l.string({ maxLength: 2000 }),
+  reqId: /*#__PURE__*/ l.string({ maxLength: 100 }),
 })
 export const isInteraction = /*#__PURE__*/ l.typeGuard<Interaction>('app.bsky.feed.defs#interaction')
 

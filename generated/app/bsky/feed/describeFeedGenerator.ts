@@ -13,7 +13,7 @@ export interface Feed {
 }
 export const feedSchema: l.ObjectSchema<Feed> = /*#__PURE__*/ l.object(
   'app.bsky.feed.describeFeedGenerator#feed',
-  { uri: l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['uri'] },
 )
 export const isFeed = /*#__PURE__*/ l.typeGuard<Feed>('app.bsky.feed.describeFeedGenerator#feed')
@@ -24,8 +24,8 @@ export interface Links {
   termsOfService?: string
 }
 export const linksSchema: l.ObjectSchema<Links> = /*#__PURE__*/ l.object('app.bsky.feed.describeFeedGenerator#links', {
-  privacyPolicy: l.string(),
-  termsOfService: l.string(),
+  privacyPolicy: /*#__PURE__*/ l.string(),
+  termsOfService: /*#__PURE__*/ l.string(),
 })
 export const isLinks = /*#__PURE__*/ l.typeGuard<Links>('app.bsky.feed.describeFeedGenerator#links')
 
@@ -39,7 +39,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), feeds: l.array(feedSchema), links: linksSchema },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }), feeds: /*#__PURE__*/ l.array(feedSchema), links: linksSchema },
   { required: ['did', 'feeds'] },
 )
 

@@ -26,11 +26,11 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
-    filter: l.string({ default: 'posts_with_replies' }),
-    includePins: l.boolean({ default: false }),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+    filter: /*#__PURE__*/ l.string({ default: 'posts_with_replies' }),
+    includePins: /*#__PURE__*/ l.boolean({ default: false }),
   },
   { required: ['actor'] },
 )
@@ -41,7 +41,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), feed: l.array(AppBskyFeedDefs.feedViewPostSchema) },
+  { cursor: /*#__PURE__*/ l.string(), feed: /*#__PURE__*/ l.array(AppBskyFeedDefs.feedViewPostSchema) },
   { required: ['feed'] },
 )
 

@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { feed: l.string({ format: 'at-uri' }) },
+  { feed: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['feed'] },
 )
 
@@ -28,7 +28,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { view: AppBskyFeedDefs.generatorViewSchema, isOnline: l.boolean(), isValid: l.boolean() },
+  {
+    view: AppBskyFeedDefs.generatorViewSchema,
+    isOnline: /*#__PURE__*/ l.boolean(),
+    isValid: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['view', 'isOnline', 'isValid'] },
 )
 

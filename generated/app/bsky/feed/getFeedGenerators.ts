@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { feeds: l.array(l.string({ format: 'at-uri' })) },
+  { feeds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })) },
   { required: ['feeds'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { feeds: l.array(AppBskyFeedDefs.generatorViewSchema) },
+  { feeds: /*#__PURE__*/ l.array(AppBskyFeedDefs.generatorViewSchema) },
   { required: ['feeds'] },
 )
 

@@ -17,8 +17,8 @@ export interface Like {
 export const likeSchema: l.ObjectSchema<Like> = /*#__PURE__*/ l.object(
   'app.bsky.feed.getLikes#like',
   {
-    indexedAt: l.string({ format: 'datetime' }),
-    createdAt: l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     actor: AppBskyActorDefs.profileViewSchema,
   },
   { required: ['indexedAt', 'createdAt', 'actor'] },
@@ -37,10 +37,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['uri'] },
 )
@@ -54,10 +54,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    cursor: l.string(),
-    likes: l.array(likeSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    cursor: /*#__PURE__*/ l.string(),
+    likes: /*#__PURE__*/ l.array(likeSchema),
   },
   { required: ['uri', 'likes'] },
 )

@@ -18,9 +18,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    list: l.string({ format: 'at-uri' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    list: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['list'] },
 )
@@ -31,7 +31,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), feed: l.array(AppBskyFeedDefs.feedViewPostSchema) },
+  { cursor: /*#__PURE__*/ l.string(), feed: /*#__PURE__*/ l.array(AppBskyFeedDefs.feedViewPostSchema) },
   { required: ['feed'] },
 )
 

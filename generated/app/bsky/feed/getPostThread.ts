@@ -20,9 +20,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: l.string({ format: 'at-uri' }),
-    depth: l.integer({ minimum: 0, maximum: 1000, default: 6 }),
-    parentHeight: l.integer({ minimum: 0, maximum: 1000, default: 80 }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    depth: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 1000, default: 6 }),
+    parentHeight: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 1000, default: 80 }),
   },
   { required: ['uri'] },
 )
@@ -38,7 +38,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    thread: l.union(() => [
+    thread: /*#__PURE__*/ l.union(() => [
       AppBskyFeedDefs.threadViewPostSchema,
       AppBskyFeedDefs.notFoundPostSchema,
       AppBskyFeedDefs.blockedPostSchema,

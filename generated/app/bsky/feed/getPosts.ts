@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { uris: l.array(l.string({ format: 'at-uri' }), { maxLength: 25 }) },
+  { uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 25 }) },
   { required: ['uris'] },
 )
 
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { posts: l.array(AppBskyFeedDefs.postViewSchema) },
+  { posts: /*#__PURE__*/ l.array(AppBskyFeedDefs.postViewSchema) },
   { required: ['posts'] },
 )
 

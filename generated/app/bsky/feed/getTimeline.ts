@@ -16,9 +16,9 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  algorithm: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  algorithm: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -27,7 +27,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), feed: l.array(AppBskyFeedDefs.feedViewPostSchema) },
+  { cursor: /*#__PURE__*/ l.string(), feed: /*#__PURE__*/ l.array(AppBskyFeedDefs.feedViewPostSchema) },
   { required: ['feed'] },
 )
 

@@ -36,7 +36,7 @@ export interface TextSlice {
 }
 export const textSliceSchema: l.ObjectSchema<TextSlice> = /*#__PURE__*/ l.object(
   'app.bsky.feed.post#textSlice',
-  { start: l.integer({ minimum: 0 }), end: l.integer({ minimum: 0 }) },
+  { start: /*#__PURE__*/ l.integer({ minimum: 0 }), end: /*#__PURE__*/ l.integer({ minimum: 0 }) },
   { required: ['start', 'end'] },
 )
 export const isTextSlice = /*#__PURE__*/ l.typeGuard<TextSlice>('app.bsky.feed.post#textSlice')
@@ -51,7 +51,7 @@ export interface Entity {
 }
 export const entitySchema: l.ObjectSchema<Entity> = /*#__PURE__*/ l.object(
   'app.bsky.feed.post#entity',
-  { index: textSliceSchema, type: l.string(), value: l.string() },
+  { index: textSliceSchema, type: /*#__PURE__*/ l.string(), value: /*#__PURE__*/ l.string() },
   { required: ['index', 'type', 'value'] },
 )
 export const isEntity = /*#__PURE__*/ l.typeGuard<Entity>('app.bsky.feed.post#entity')
@@ -90,11 +90,11 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.feed.post',
   {
-    text: l.string({ maxLength: 3000, maxGraphemes: 300 }),
-    entities: l.array(entitySchema),
-    facets: l.array(AppBskyRichtextFacet.mainSchema),
+    text: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
+    entities: /*#__PURE__*/ l.array(entitySchema),
+    facets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
     reply: replyRefSchema,
-    embed: l.union(() => [
+    embed: /*#__PURE__*/ l.union(() => [
       AppBskyEmbedImages.mainSchema,
       AppBskyEmbedVideo.mainSchema,
       AppBskyEmbedGallery.mainSchema,
@@ -102,10 +102,10 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
       AppBskyEmbedRecord.mainSchema,
       AppBskyEmbedRecordWithMedia.mainSchema,
     ]),
-    langs: l.array(l.string({ format: 'language' }), { maxLength: 3 }),
-    labels: l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
-    tags: l.array(l.string({ maxLength: 640, maxGraphemes: 64 }), { maxLength: 8 }),
-    createdAt: l.string({ format: 'datetime' }),
+    langs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'language' }), { maxLength: 3 }),
+    labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
+    tags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }), { maxLength: 8 }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['text', 'createdAt'] },
 )

@@ -25,11 +25,11 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.feed.postgate',
   {
-    createdAt: l.string({ format: 'datetime' }),
-    post: l.string({ format: 'at-uri' }),
-    detachedEmbeddingUris: l.array(l.string({ format: 'at-uri' }), { maxLength: 50 }),
-    embeddingRules: l.array(
-      l.union(() => [disableRuleSchema]),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    post: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    detachedEmbeddingUris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 50 }),
+    embeddingRules: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [disableRuleSchema]),
       { maxLength: 5 },
     ),
   },

@@ -37,18 +37,18 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    q: l.string(),
-    sort: l.string({ default: 'latest' }),
-    since: l.string(),
-    until: l.string(),
-    mentions: l.string({ format: 'at-identifier' }),
-    author: l.string({ format: 'at-identifier' }),
-    lang: l.string({ format: 'language' }),
-    domain: l.string(),
-    url: l.string({ format: 'uri' }),
-    tag: l.array(l.string({ maxLength: 640, maxGraphemes: 64 })),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 25 }),
-    cursor: l.string(),
+    q: /*#__PURE__*/ l.string(),
+    sort: /*#__PURE__*/ l.string({ default: 'latest' }),
+    since: /*#__PURE__*/ l.string(),
+    until: /*#__PURE__*/ l.string(),
+    mentions: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    author: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    domain: /*#__PURE__*/ l.string(),
+    url: /*#__PURE__*/ l.string({ format: 'uri' }),
+    tag: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 })),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['q'] },
 )
@@ -61,7 +61,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), hitsTotal: l.integer(), posts: l.array(AppBskyFeedDefs.postViewSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    hitsTotal: /*#__PURE__*/ l.integer(),
+    posts: /*#__PURE__*/ l.array(AppBskyFeedDefs.postViewSchema),
+  },
   { required: ['posts'] },
 )
 

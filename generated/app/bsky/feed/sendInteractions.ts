@@ -17,7 +17,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { feed: l.string({ format: 'at-uri' }), interactions: l.array(AppBskyFeedDefs.interactionSchema) },
+  {
+    feed: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    interactions: /*#__PURE__*/ l.array(AppBskyFeedDefs.interactionSchema),
+  },
   { required: ['interactions'] },
 )
 

@@ -20,7 +20,7 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.block',
-  { subject: l.string({ format: 'did' }), createdAt: l.string({ format: 'datetime' }) },
+  { subject: /*#__PURE__*/ l.string({ format: 'did' }), createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
   { required: ['subject', 'createdAt'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('app.bsky.graph.block')

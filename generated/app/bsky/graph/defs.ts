@@ -24,7 +24,11 @@ export interface ListViewerState {
 }
 export const listViewerStateSchema: l.ObjectSchema<ListViewerState> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listViewerState',
-  { muted: l.boolean(), blocked: l.string({ format: 'at-uri' }), referenceListOptOut: l.string({ format: 'at-uri' }) },
+  {
+    muted: /*#__PURE__*/ l.boolean(),
+    blocked: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    referenceListOptOut: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  },
 )
 export const isListViewerState = /*#__PURE__*/ l.typeGuard<ListViewerState>('app.bsky.graph.defs#listViewerState')
 
@@ -43,15 +47,15 @@ export interface ListViewBasic {
 export const listViewBasicSchema: l.ObjectSchema<ListViewBasic> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listViewBasic',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    name: l.string({ minLength: 1, maxLength: 64 }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 64 }),
     purpose: listPurposeSchema,
-    avatar: l.string({ format: 'uri' }),
-    listItemCount: l.integer({ minimum: 0 }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    listItemCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     viewer: listViewerStateSchema,
-    indexedAt: l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['uri', 'cid', 'name', 'purpose'] },
 )
@@ -75,18 +79,18 @@ export interface ListView {
 export const listViewSchema: l.ObjectSchema<ListView> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    creator: l.lazy(() => AppBskyActorDefs.profileViewSchema),
-    name: l.string({ minLength: 1, maxLength: 64 }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
+    name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 64 }),
     purpose: listPurposeSchema,
-    description: l.string({ maxLength: 3000, maxGraphemes: 300 }),
-    descriptionFacets: l.array(AppBskyRichtextFacet.mainSchema),
-    avatar: l.string({ format: 'uri' }),
-    listItemCount: l.integer({ minimum: 0 }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
+    descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
+    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    listItemCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     viewer: listViewerStateSchema,
-    indexedAt: l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['uri', 'cid', 'creator', 'name', 'purpose', 'indexedAt'] },
 )
@@ -102,9 +106,9 @@ export interface ListItemView {
 export const listItemViewSchema: l.ObjectSchema<ListItemView> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listItemView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    subject: l.lazy(() => AppBskyActorDefs.profileViewSchema),
-    subjectOptedOut: l.boolean({ const: true }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    subject: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
+    subjectOptedOut: /*#__PURE__*/ l.boolean({ const: true }),
   },
   { required: ['uri', 'subject'] },
 )
@@ -127,20 +131,20 @@ export interface StarterPackView {
 export const starterPackViewSchema: l.ObjectSchema<StarterPackView> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#starterPackView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    record: l.unknown(),
-    creator: l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    record: /*#__PURE__*/ l.unknown(),
+    creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
     list: listViewBasicSchema,
-    listItemsSample: l.array(listItemViewSchema, { maxLength: 12 }),
-    feeds: l.array(
-      l.lazy(() => AppBskyFeedDefs.generatorViewSchema),
+    listItemsSample: /*#__PURE__*/ l.array(listItemViewSchema, { maxLength: 12 }),
+    feeds: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.lazy(() => AppBskyFeedDefs.generatorViewSchema),
       { maxLength: 3 },
     ),
-    joinedWeekCount: l.integer({ minimum: 0 }),
-    joinedAllTimeCount: l.integer({ minimum: 0 }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    indexedAt: l.string({ format: 'datetime' }),
+    joinedWeekCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    joinedAllTimeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['uri', 'cid', 'record', 'creator', 'indexedAt'] },
 )
@@ -161,15 +165,15 @@ export interface StarterPackViewBasic {
 export const starterPackViewBasicSchema: l.ObjectSchema<StarterPackViewBasic> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#starterPackViewBasic',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    record: l.unknown(),
-    creator: l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
-    listItemCount: l.integer({ minimum: 0 }),
-    joinedWeekCount: l.integer({ minimum: 0 }),
-    joinedAllTimeCount: l.integer({ minimum: 0 }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    indexedAt: l.string({ format: 'datetime' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    record: /*#__PURE__*/ l.unknown(),
+    creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
+    listItemCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    joinedWeekCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    joinedAllTimeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['uri', 'cid', 'record', 'creator', 'indexedAt'] },
 )
@@ -197,7 +201,7 @@ export interface NotFoundActor {
 }
 export const notFoundActorSchema: l.ObjectSchema<NotFoundActor> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#notFoundActor',
-  { actor: l.string({ format: 'at-identifier' }), notFound: l.boolean({ const: true }) },
+  { actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['actor', 'notFound'] },
 )
 export const isNotFoundActor = /*#__PURE__*/ l.typeGuard<NotFoundActor>('app.bsky.graph.defs#notFoundActor')
@@ -222,13 +226,13 @@ export interface Relationship {
 export const relationshipSchema: l.ObjectSchema<Relationship> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#relationship',
   {
-    did: l.string({ format: 'did' }),
-    following: l.string({ format: 'at-uri' }),
-    followedBy: l.string({ format: 'at-uri' }),
-    blocking: l.string({ format: 'at-uri' }),
-    blockedBy: l.string({ format: 'at-uri' }),
-    blockingByList: l.string({ format: 'at-uri' }),
-    blockedByList: l.string({ format: 'at-uri' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    following: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    followedBy: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blocking: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blockedBy: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blockingByList: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blockedByList: /*#__PURE__*/ l.string({ format: 'at-uri' }),
   },
   { required: ['did'] },
 )

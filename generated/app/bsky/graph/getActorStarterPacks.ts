@@ -17,9 +17,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['actor'] },
 )
@@ -30,7 +30,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), starterPacks: l.array(AppBskyGraphDefs.starterPackViewBasicSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    starterPacks: /*#__PURE__*/ l.array(AppBskyGraphDefs.starterPackViewBasicSchema),
+  },
   { required: ['starterPacks'] },
 )
 

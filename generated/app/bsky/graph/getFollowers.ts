@@ -18,10 +18,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
-    sort: l.string(),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+    sort: /*#__PURE__*/ l.string(),
   },
   { required: ['actor'] },
 )
@@ -35,8 +35,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
     subject: AppBskyActorDefs.profileViewSchema,
-    cursor: l.string(),
-    followers: l.array(AppBskyActorDefs.profileViewSchema),
+    cursor: /*#__PURE__*/ l.string(),
+    followers: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema),
   },
   { required: ['subject', 'followers'] },
 )

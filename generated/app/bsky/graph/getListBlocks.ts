@@ -14,8 +14,8 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), lists: l.array(AppBskyGraphDefs.listViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), lists: /*#__PURE__*/ l.array(AppBskyGraphDefs.listViewSchema) },
   { required: ['lists'] },
 )
 

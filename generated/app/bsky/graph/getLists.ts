@@ -20,10 +20,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
-    purposes: l.array(l.string()),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+    purposes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
   },
   { required: ['actor'] },
 )
@@ -34,7 +34,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), lists: l.array(AppBskyGraphDefs.listViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), lists: /*#__PURE__*/ l.array(AppBskyGraphDefs.listViewSchema) },
   { required: ['lists'] },
 )
 

@@ -35,10 +35,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
-    purposes: l.array(l.string()),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+    purposes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
   },
   { required: ['actor'] },
 )
@@ -49,7 +49,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), listsWithMembership: l.array(listWithMembershipSchema) },
+  { cursor: /*#__PURE__*/ l.string(), listsWithMembership: /*#__PURE__*/ l.array(listWithMembershipSchema) },
   { required: ['listsWithMembership'] },
 )
 

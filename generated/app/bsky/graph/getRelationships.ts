@@ -18,8 +18,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    others: l.array(l.string({ format: 'at-identifier' }), { maxLength: 30 }),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    others: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-identifier' }), { maxLength: 30 }),
   },
   { required: ['actor'] },
 )
@@ -31,8 +31,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'did' }),
-    relationships: l.array(l.union(() => [AppBskyGraphDefs.relationshipSchema, AppBskyGraphDefs.notFoundActorSchema])),
+    actor: /*#__PURE__*/ l.string({ format: 'did' }),
+    relationships: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [AppBskyGraphDefs.relationshipSchema, AppBskyGraphDefs.notFoundActorSchema]),
+    ),
   },
   { required: ['relationships'] },
 )

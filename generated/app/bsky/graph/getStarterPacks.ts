@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { uris: l.array(l.string({ format: 'at-uri' }), { maxLength: 25 }) },
+  { uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 25 }) },
   { required: ['uris'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { starterPacks: l.array(AppBskyGraphDefs.starterPackViewBasicSchema) },
+  { starterPacks: /*#__PURE__*/ l.array(AppBskyGraphDefs.starterPackViewBasicSchema) },
   { required: ['starterPacks'] },
 )
 

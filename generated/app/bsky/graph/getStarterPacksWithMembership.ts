@@ -33,9 +33,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: l.string({ format: 'at-identifier' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['actor'] },
 )
@@ -46,7 +46,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), starterPacksWithMembership: l.array(starterPackWithMembershipSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    starterPacksWithMembership: /*#__PURE__*/ l.array(starterPackWithMembershipSchema),
+  },
   { required: ['starterPacksWithMembership'] },
 )
 

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: l.string({ format: 'at-identifier' }) },
+  { actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
   { required: ['actor'] },
 )
 
@@ -30,10 +30,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    suggestions: l.array(AppBskyActorDefs.profileViewSchema),
-    recIdStr: l.string(),
-    isFallback: l.boolean({ default: false }),
-    recId: l.integer(),
+    suggestions: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema),
+    recIdStr: /*#__PURE__*/ l.string(),
+    isFallback: /*#__PURE__*/ l.boolean({ default: false }),
+    recId: /*#__PURE__*/ l.integer(),
   },
   { required: ['suggestions'] },
 )

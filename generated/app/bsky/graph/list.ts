@@ -31,12 +31,12 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.list',
   {
     purpose: AppBskyGraphDefs.listPurposeSchema,
-    name: l.string({ minLength: 1, maxLength: 64 }),
-    description: l.string({ maxLength: 3000, maxGraphemes: 300 }),
-    descriptionFacets: l.array(AppBskyRichtextFacet.mainSchema),
-    avatar: l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
-    labels: l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
-    createdAt: l.string({ format: 'datetime' }),
+    name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 64 }),
+    description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
+    descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
+    avatar: /*#__PURE__*/ l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
+    labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['name', 'purpose', 'createdAt'] },
 )

@@ -19,7 +19,11 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: l.string({ format: 'at-identifier' }), onlyReposts: l.boolean(), onlyQuoteposts: l.boolean() },
+  {
+    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    onlyReposts: /*#__PURE__*/ l.boolean(),
+    onlyQuoteposts: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['actor'] },
 )
 

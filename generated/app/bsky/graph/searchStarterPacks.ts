@@ -17,7 +17,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { q: l.string(), limit: l.integer({ minimum: 1, maximum: 100, default: 25 }), cursor: l.string() },
+  {
+    q: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['q'] },
 )
 
@@ -27,7 +31,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), starterPacks: l.array(AppBskyGraphDefs.starterPackViewBasicSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    starterPacks: /*#__PURE__*/ l.array(AppBskyGraphDefs.starterPackViewBasicSchema),
+  },
   { required: ['starterPacks'] },
 )
 

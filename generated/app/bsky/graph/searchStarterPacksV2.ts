@@ -17,7 +17,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { q: l.string(), limit: l.integer({ minimum: 1, maximum: 100, default: 25 }), cursor: l.string() },
+  {
+    q: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['q'] },
 )
 
@@ -29,7 +33,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), hitsTotal: l.integer(), starterPacks: l.array(AppBskyGraphDefs.starterPackViewSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    hitsTotal: /*#__PURE__*/ l.integer(),
+    starterPacks: /*#__PURE__*/ l.array(AppBskyGraphDefs.starterPackViewSchema),
+  },
   { required: ['starterPacks'] },
 )
 

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: l.string({ format: 'at-identifier' }) },
+  { actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
   { required: ['actor'] },
 )
 

@@ -26,10 +26,10 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.verification',
   {
-    subject: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    displayName: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    displayName: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['subject', 'handle', 'displayName', 'createdAt'] },
 )

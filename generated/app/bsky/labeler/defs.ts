@@ -16,7 +16,7 @@ export interface LabelerViewerState {
 }
 export const labelerViewerStateSchema: l.ObjectSchema<LabelerViewerState> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerViewerState',
-  { like: l.string({ format: 'at-uri' }) },
+  { like: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
 )
 export const isLabelerViewerState = /*#__PURE__*/ l.typeGuard<LabelerViewerState>(
   'app.bsky.labeler.defs#labelerViewerState',
@@ -35,13 +35,13 @@ export interface LabelerView {
 export const labelerViewSchema: l.ObjectSchema<LabelerView> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    creator: l.lazy(() => AppBskyActorDefs.profileViewSchema),
-    likeCount: l.integer({ minimum: 0 }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
+    likeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     viewer: labelerViewerStateSchema,
-    indexedAt: l.string({ format: 'datetime' }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
   },
   { required: ['uri', 'cid', 'creator', 'indexedAt'] },
 )
@@ -57,8 +57,8 @@ export interface LabelerPolicies {
 export const labelerPoliciesSchema: l.ObjectSchema<LabelerPolicies> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerPolicies',
   {
-    labelValues: l.array(ComAtprotoLabelDefs.labelValueSchema),
-    labelValueDefinitions: l.array(ComAtprotoLabelDefs.labelValueDefinitionSchema),
+    labelValues: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelValueSchema),
+    labelValueDefinitions: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelValueDefinitionSchema),
   },
   { required: ['labelValues'] },
 )
@@ -84,17 +84,17 @@ export interface LabelerViewDetailed {
 export const labelerViewDetailedSchema: l.ObjectSchema<LabelerViewDetailed> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerViewDetailed',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    creator: l.lazy(() => AppBskyActorDefs.profileViewSchema),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
     policies: labelerPoliciesSchema,
-    likeCount: l.integer({ minimum: 0 }),
+    likeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     viewer: labelerViewerStateSchema,
-    indexedAt: l.string({ format: 'datetime' }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    reasonTypes: l.array(ComAtprotoModerationDefs.reasonTypeSchema),
-    subjectTypes: l.array(ComAtprotoModerationDefs.subjectTypeSchema),
-    subjectCollections: l.array(l.string({ format: 'nsid' })),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    reasonTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.reasonTypeSchema),
+    subjectTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.subjectTypeSchema),
+    subjectCollections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' })),
   },
   { required: ['uri', 'cid', 'creator', 'policies', 'indexedAt'] },
 )

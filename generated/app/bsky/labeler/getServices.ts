@@ -15,7 +15,10 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { dids: l.array(l.string({ format: 'did' })), detailed: l.boolean({ default: false }) },
+  {
+    dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    detailed: /*#__PURE__*/ l.boolean({ default: false }),
+  },
   { required: ['dids'] },
 )
 
@@ -27,7 +30,9 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    views: l.array(l.union(() => [AppBskyLabelerDefs.labelerViewSchema, AppBskyLabelerDefs.labelerViewDetailedSchema])),
+    views: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [AppBskyLabelerDefs.labelerViewSchema, AppBskyLabelerDefs.labelerViewDetailedSchema]),
+    ),
   },
   { required: ['views'] },
 )

@@ -31,11 +31,11 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.service',
   {
     policies: AppBskyLabelerDefs.labelerPoliciesSchema,
-    labels: l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
-    createdAt: l.string({ format: 'datetime' }),
-    reasonTypes: l.array(ComAtprotoModerationDefs.reasonTypeSchema),
-    subjectTypes: l.array(ComAtprotoModerationDefs.subjectTypeSchema),
-    subjectCollections: l.array(l.string({ format: 'nsid' })),
+    labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    reasonTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.reasonTypeSchema),
+    subjectTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.subjectTypeSchema),
+    subjectCollections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' })),
   },
   { required: ['policies', 'createdAt'] },
 )

@@ -19,7 +19,7 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.notification.declaration',
-  { allowSubscriptions: l.string() },
+  { allowSubscriptions: /*#__PURE__*/ l.string() },
   { required: ['allowSubscriptions'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('app.bsky.notification.declaration')

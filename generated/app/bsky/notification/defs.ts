@@ -24,7 +24,7 @@ export interface ChatPreference {
 }
 export const chatPreferenceSchema: l.ObjectSchema<ChatPreference> = /*#__PURE__*/ l.object(
   'app.bsky.notification.defs#chatPreference',
-  { include: l.string(), push: l.boolean() },
+  { include: /*#__PURE__*/ l.string(), push: /*#__PURE__*/ l.boolean() },
   { required: ['include', 'push'] },
 )
 export const isChatPreference = /*#__PURE__*/ l.typeGuard<ChatPreference>('app.bsky.notification.defs#chatPreference')
@@ -37,7 +37,7 @@ export interface FilterablePreference {
 }
 export const filterablePreferenceSchema: l.ObjectSchema<FilterablePreference> = /*#__PURE__*/ l.object(
   'app.bsky.notification.defs#filterablePreference',
-  { include: l.string(), list: l.boolean(), push: l.boolean() },
+  { include: /*#__PURE__*/ l.string(), list: /*#__PURE__*/ l.boolean(), push: /*#__PURE__*/ l.boolean() },
   { required: ['include', 'list', 'push'] },
 )
 export const isFilterablePreference = /*#__PURE__*/ l.typeGuard<FilterablePreference>(
@@ -51,7 +51,7 @@ export interface Preference {
 }
 export const preferenceSchema: l.ObjectSchema<Preference> = /*#__PURE__*/ l.object(
   'app.bsky.notification.defs#preference',
-  { list: l.boolean(), push: l.boolean() },
+  { list: /*#__PURE__*/ l.boolean(), push: /*#__PURE__*/ l.boolean() },
   { required: ['list', 'push'] },
 )
 export const isPreference = /*#__PURE__*/ l.typeGuard<Preference>('app.bsky.notification.defs#preference')
@@ -117,7 +117,7 @@ export interface ActivitySubscription {
 }
 export const activitySubscriptionSchema: l.ObjectSchema<ActivitySubscription> = /*#__PURE__*/ l.object(
   'app.bsky.notification.defs#activitySubscription',
-  { post: l.boolean(), reply: l.boolean() },
+  { post: /*#__PURE__*/ l.boolean(), reply: /*#__PURE__*/ l.boolean() },
   { required: ['post', 'reply'] },
 )
 export const isActivitySubscription = /*#__PURE__*/ l.typeGuard<ActivitySubscription>(
@@ -132,7 +132,7 @@ export interface SubjectActivitySubscription {
 }
 export const subjectActivitySubscriptionSchema: l.ObjectSchema<SubjectActivitySubscription> = /*#__PURE__*/ l.object(
   'app.bsky.notification.defs#subjectActivitySubscription',
-  { subject: l.string({ format: 'did' }), activitySubscription: activitySubscriptionSchema },
+  { subject: /*#__PURE__*/ l.string({ format: 'did' }), activitySubscription: activitySubscriptionSchema },
   { required: ['subject', 'activitySubscription'] },
 )
 export const isSubjectActivitySubscription = /*#__PURE__*/ l.typeGuard<SubjectActivitySubscription>(

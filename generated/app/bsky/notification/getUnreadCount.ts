@@ -14,8 +14,8 @@ export interface Params {
   seenAt?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  priority: l.boolean(),
-  seenAt: l.string({ format: 'datetime' }),
+  priority: /*#__PURE__*/ l.boolean(),
+  seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
 })
 
 export interface Output {
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { count: l.integer() },
+  { count: /*#__PURE__*/ l.integer() },
   { required: ['count'] },
 )
 

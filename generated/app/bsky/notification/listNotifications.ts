@@ -42,16 +42,16 @@ export interface Notification {
 export const notificationSchema: l.ObjectSchema<Notification> = /*#__PURE__*/ l.object(
   'app.bsky.notification.listNotifications#notification',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
     author: AppBskyActorDefs.profileViewSchema,
-    reason: l.string(),
-    reasonSubject: l.string({ format: 'at-uri' }),
-    record: l.unknown(),
+    reason: /*#__PURE__*/ l.string(),
+    reasonSubject: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    record: /*#__PURE__*/ l.unknown(),
     starterPack: AppBskyGraphDefs.starterPackViewBasicSchema,
-    isRead: l.boolean(),
-    indexedAt: l.string({ format: 'datetime' }),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    isRead: /*#__PURE__*/ l.boolean(),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
   },
   { required: ['uri', 'cid', 'author', 'reason', 'record', 'isRead', 'indexedAt'] },
 )
@@ -71,11 +71,11 @@ export interface Params {
   seenAt?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  reasons: l.array(l.string()),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  priority: l.boolean(),
-  cursor: l.string(),
-  seenAt: l.string({ format: 'datetime' }),
+  reasons: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  priority: /*#__PURE__*/ l.boolean(),
+  cursor: /*#__PURE__*/ l.string(),
+  seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
 })
 
 export interface Output {
@@ -88,10 +88,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cursor: l.string(),
-    notifications: l.array(notificationSchema),
-    priority: l.boolean(),
-    seenAt: l.string({ format: 'datetime' }),
+    cursor: /*#__PURE__*/ l.string(),
+    notifications: /*#__PURE__*/ l.array(notificationSchema),
+    priority: /*#__PURE__*/ l.boolean(),
+    seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['notifications'] },
 )

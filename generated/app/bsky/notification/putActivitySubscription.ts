@@ -17,7 +17,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { subject: l.string({ format: 'did' }), activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema },
+  {
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema,
+  },
   { required: ['subject', 'activitySubscription'] },
 )
 
@@ -27,7 +30,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { subject: l.string({ format: 'did' }), activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema },
+  {
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema,
+  },
   { required: ['subject'] },
 )
 

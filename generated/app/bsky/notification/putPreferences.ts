@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { priority: l.boolean() },
+  { priority: /*#__PURE__*/ l.boolean() },
   { required: ['priority'] },
 )
 

@@ -21,11 +21,11 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    serviceDid: l.string({ format: 'did' }),
-    token: l.string(),
-    platform: l.string(),
-    appId: l.string(),
-    ageRestricted: l.boolean(),
+    serviceDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    token: /*#__PURE__*/ l.string(),
+    platform: /*#__PURE__*/ l.string(),
+    appId: /*#__PURE__*/ l.string(),
+    ageRestricted: /*#__PURE__*/ l.boolean(),
   },
   { required: ['serviceDid', 'token', 'platform', 'appId'] },
 )

@@ -15,7 +15,7 @@ export interface ByteSlice {
 }
 export const byteSliceSchema: l.ObjectSchema<ByteSlice> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet#byteSlice',
-  { byteStart: l.integer({ minimum: 0 }), byteEnd: l.integer({ minimum: 0 }) },
+  { byteStart: /*#__PURE__*/ l.integer({ minimum: 0 }), byteEnd: /*#__PURE__*/ l.integer({ minimum: 0 }) },
   { required: ['byteStart', 'byteEnd'] },
 )
 export const isByteSlice = /*#__PURE__*/ l.typeGuard<ByteSlice>('app.bsky.richtext.facet#byteSlice')
@@ -28,7 +28,10 @@ export interface Main {
 }
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet',
-  { index: byteSliceSchema, features: l.array(l.union(() => [mentionSchema, linkSchema, tagSchema])) },
+  {
+    index: byteSliceSchema,
+    features: /*#__PURE__*/ l.array(/*#__PURE__*/ l.union(() => [mentionSchema, linkSchema, tagSchema])),
+  },
   { required: ['index', 'features'] },
 )
 export const isMain = /*#__PURE__*/ l.typeGuard<Main>('app.bsky.richtext.facet')
@@ -40,7 +43,7 @@ export interface Mention {
 }
 export const mentionSchema: l.ObjectSchema<Mention> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet#mention',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isMention = /*#__PURE__*/ l.typeGuard<Mention>('app.bsky.richtext.facet#mention')
@@ -52,7 +55,7 @@ export interface Link {
 }
 export const linkSchema: l.ObjectSchema<Link> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet#link',
-  { uri: l.string({ format: 'uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'uri' }) },
   { required: ['uri'] },
 )
 export const isLink = /*#__PURE__*/ l.typeGuard<Link>('app.bsky.richtext.facet#link')
@@ -64,7 +67,7 @@ export interface Tag {
 }
 export const tagSchema: l.ObjectSchema<Tag> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet#tag',
-  { tag: l.string({ maxLength: 640, maxGraphemes: 64 }) },
+  { tag: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }) },
   { required: ['tag'] },
 )
 export const isTag = /*#__PURE__*/ l.typeGuard<Tag>('app.bsky.richtext.facet#tag')

@@ -15,7 +15,7 @@ export interface SkeletonSearchPost {
 }
 export const skeletonSearchPostSchema: l.ObjectSchema<SkeletonSearchPost> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonSearchPost',
-  { uri: l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['uri'] },
 )
 export const isSkeletonSearchPost = /*#__PURE__*/ l.typeGuard<SkeletonSearchPost>(
@@ -28,7 +28,7 @@ export interface SkeletonSearchActor {
 }
 export const skeletonSearchActorSchema: l.ObjectSchema<SkeletonSearchActor> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonSearchActor',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isSkeletonSearchActor = /*#__PURE__*/ l.typeGuard<SkeletonSearchActor>(
@@ -41,7 +41,7 @@ export interface SkeletonSearchStarterPack {
 }
 export const skeletonSearchStarterPackSchema: l.ObjectSchema<SkeletonSearchStarterPack> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonSearchStarterPack',
-  { uri: l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['uri'] },
 )
 export const isSkeletonSearchStarterPack = /*#__PURE__*/ l.typeGuard<SkeletonSearchStarterPack>(
@@ -57,7 +57,12 @@ export interface TrendingTopic {
 }
 export const trendingTopicSchema: l.ObjectSchema<TrendingTopic> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#trendingTopic',
-  { topic: l.string(), displayName: l.string(), description: l.string(), link: l.string() },
+  {
+    topic: /*#__PURE__*/ l.string(),
+    displayName: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string(),
+    link: /*#__PURE__*/ l.string(),
+  },
   { required: ['topic', 'link'] },
 )
 export const isTrendingTopic = /*#__PURE__*/ l.typeGuard<TrendingTopic>('app.bsky.unspecced.defs#trendingTopic')
@@ -77,15 +82,15 @@ export interface SkeletonTrend {
 export const skeletonTrendSchema: l.ObjectSchema<SkeletonTrend> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonTrend',
   {
-    topic: l.string(),
-    displayName: l.string(),
-    description: l.string(),
-    link: l.string(),
-    startedAt: l.string({ format: 'datetime' }),
-    postCount: l.integer(),
-    status: l.string(),
-    category: l.string(),
-    dids: l.array(l.string({ format: 'did' })),
+    topic: /*#__PURE__*/ l.string(),
+    displayName: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string(),
+    link: /*#__PURE__*/ l.string(),
+    startedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    postCount: /*#__PURE__*/ l.integer(),
+    status: /*#__PURE__*/ l.string(),
+    category: /*#__PURE__*/ l.string(),
+    dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
   },
   { required: ['topic', 'displayName', 'link', 'startedAt', 'postCount', 'dids'] },
 )
@@ -106,15 +111,15 @@ export interface TrendView {
 export const trendViewSchema: l.ObjectSchema<TrendView> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#trendView',
   {
-    topic: l.string(),
-    displayName: l.string(),
-    description: l.string(),
-    link: l.string(),
-    startedAt: l.string({ format: 'datetime' }),
-    postCount: l.integer(),
-    status: l.string(),
-    category: l.string(),
-    actors: l.array(AppBskyActorDefs.profileViewBasicSchema),
+    topic: /*#__PURE__*/ l.string(),
+    displayName: /*#__PURE__*/ l.string(),
+    description: /*#__PURE__*/ l.string(),
+    link: /*#__PURE__*/ l.string(),
+    startedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    postCount: /*#__PURE__*/ l.integer(),
+    status: /*#__PURE__*/ l.string(),
+    category: /*#__PURE__*/ l.string(),
+    actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['topic', 'displayName', 'link', 'startedAt', 'postCount', 'actors'] },
 )
@@ -142,13 +147,13 @@ export const threadItemPostSchema: l.ObjectSchema<ThreadItemPost> = /*#__PURE__*
   'app.bsky.unspecced.defs#threadItemPost',
   {
     post: AppBskyFeedDefs.postViewSchema,
-    moreParents: l.boolean(),
-    moreReplies: l.integer(),
-    opThread: l.boolean(),
-    opThreadPostIndex: l.integer(),
-    opThreadPostCount: l.integer(),
-    hiddenByThreadgate: l.boolean(),
-    mutedByViewer: l.boolean(),
+    moreParents: /*#__PURE__*/ l.boolean(),
+    moreReplies: /*#__PURE__*/ l.integer(),
+    opThread: /*#__PURE__*/ l.boolean(),
+    opThreadPostIndex: /*#__PURE__*/ l.integer(),
+    opThreadPostCount: /*#__PURE__*/ l.integer(),
+    hiddenByThreadgate: /*#__PURE__*/ l.boolean(),
+    mutedByViewer: /*#__PURE__*/ l.boolean(),
   },
   { required: ['post', 'moreParents', 'moreReplies', 'opThread', 'hiddenByThreadgate', 'mutedByViewer'] },
 )
@@ -199,7 +204,7 @@ export interface AgeAssuranceState {
 }
 export const ageAssuranceStateSchema: l.ObjectSchema<AgeAssuranceState> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#ageAssuranceState',
-  { lastInitiatedAt: l.string({ format: 'datetime' }), status: l.string() },
+  { lastInitiatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }), status: /*#__PURE__*/ l.string() },
   { required: ['status'] },
 )
 export const isAgeAssuranceState = /*#__PURE__*/ l.typeGuard<AgeAssuranceState>(
@@ -229,14 +234,14 @@ export interface AgeAssuranceEvent {
 export const ageAssuranceEventSchema: l.ObjectSchema<AgeAssuranceEvent> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#ageAssuranceEvent',
   {
-    createdAt: l.string({ format: 'datetime' }),
-    status: l.string(),
-    attemptId: l.string(),
-    email: l.string(),
-    initIp: l.string(),
-    initUa: l.string(),
-    completeIp: l.string(),
-    completeUa: l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    status: /*#__PURE__*/ l.string(),
+    attemptId: /*#__PURE__*/ l.string(),
+    email: /*#__PURE__*/ l.string(),
+    initIp: /*#__PURE__*/ l.string(),
+    initUa: /*#__PURE__*/ l.string(),
+    completeIp: /*#__PURE__*/ l.string(),
+    completeUa: /*#__PURE__*/ l.string(),
   },
   { required: ['createdAt', 'status', 'attemptId'] },
 )

@@ -12,7 +12,7 @@ export const NSID = 'app.bsky.unspecced.getAgeAssuranceState'
 export type Params = l.NoParams
 
 export type Output = AppBskyUnspeccedDefs.AgeAssuranceState
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ AppBskyUnspeccedDefs.ageAssuranceStateSchema
+export const outputSchema: l.LexSchema<Output> = AppBskyUnspeccedDefs.ageAssuranceStateSchema
 
 /** The response of app.bsky.unspecced.getAgeAssuranceState: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class GetAgeAssuranceStateResponse extends l.XRPCResponse<Output> {

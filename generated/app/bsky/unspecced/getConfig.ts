@@ -14,7 +14,7 @@ export interface LiveNowConfig {
 }
 export const liveNowConfigSchema: l.ObjectSchema<LiveNowConfig> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getConfig#liveNowConfig',
-  { did: l.string({ format: 'did' }), domains: l.array(l.string()) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }), domains: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()) },
   { required: ['did', 'domains'] },
 )
 export const isLiveNowConfig = /*#__PURE__*/ l.typeGuard<LiveNowConfig>('app.bsky.unspecced.getConfig#liveNowConfig')
@@ -27,8 +27,8 @@ export interface Output {
   liveNow?: LiveNowConfig[]
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undefined, {
-  checkEmailConfirmed: l.boolean(),
-  liveNow: l.array(liveNowConfigSchema),
+  checkEmailConfirmed: /*#__PURE__*/ l.boolean(),
+  liveNow: /*#__PURE__*/ l.array(liveNowConfigSchema),
 })
 
 /** The response of app.bsky.unspecced.getConfig: the output's fields as getters, plus `headers` and `rateLimit`. */

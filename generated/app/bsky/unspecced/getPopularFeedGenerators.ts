@@ -15,9 +15,9 @@ export interface Params {
   query?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
-  query: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
+  query: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -26,7 +26,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), feeds: l.array(AppBskyFeedDefs.generatorViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), feeds: /*#__PURE__*/ l.array(AppBskyFeedDefs.generatorViewSchema) },
   { required: ['feeds'] },
 )
 

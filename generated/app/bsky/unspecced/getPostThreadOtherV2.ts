@@ -18,9 +18,9 @@ export interface ThreadItem {
 export const threadItemSchema: l.ObjectSchema<ThreadItem> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getPostThreadOtherV2#threadItem',
   {
-    uri: l.string({ format: 'at-uri' }),
-    depth: l.integer(),
-    value: l.union(() => [AppBskyUnspeccedDefs.threadItemPostSchema]),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    depth: /*#__PURE__*/ l.integer(),
+    value: /*#__PURE__*/ l.union(() => [AppBskyUnspeccedDefs.threadItemPostSchema]),
   },
   { required: ['uri', 'depth', 'value'] },
 )
@@ -33,7 +33,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { anchor: l.string({ format: 'at-uri' }) },
+  { anchor: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['anchor'] },
 )
 
@@ -43,7 +43,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { thread: l.array(threadItemSchema) },
+  { thread: /*#__PURE__*/ l.array(threadItemSchema) },
   { required: ['thread'] },
 )
 

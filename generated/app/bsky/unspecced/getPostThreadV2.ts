@@ -24,9 +24,9 @@ export interface ThreadItem {
 export const threadItemSchema: l.ObjectSchema<ThreadItem> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getPostThreadV2#threadItem',
   {
-    uri: l.string({ format: 'at-uri' }),
-    depth: l.integer(),
-    value: l.union(() => [
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    depth: /*#__PURE__*/ l.integer(),
+    value: /*#__PURE__*/ l.union(() => [
       AppBskyUnspeccedDefs.threadItemPostSchema,
       AppBskyUnspeccedDefs.threadItemNoUnauthenticatedSchema,
       AppBskyUnspeccedDefs.threadItemNotFoundSchema,
@@ -53,11 +53,11 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    anchor: l.string({ format: 'at-uri' }),
-    above: l.boolean({ default: true }),
-    below: l.integer({ minimum: 0, maximum: 20, default: 6 }),
-    branchingFactor: l.integer({ minimum: 0, maximum: 100, default: 10 }),
-    sort: l.string({ default: 'oldest' }),
+    anchor: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    above: /*#__PURE__*/ l.boolean({ default: true }),
+    below: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 20, default: 6 }),
+    branchingFactor: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100, default: 10 }),
+    sort: /*#__PURE__*/ l.string({ default: 'oldest' }),
   },
   { required: ['anchor'] },
 )
@@ -71,7 +71,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { thread: l.array(threadItemSchema), threadgate: AppBskyFeedDefs.threadgateViewSchema, hasOtherReplies: l.boolean() },
+  {
+    thread: /*#__PURE__*/ l.array(threadItemSchema),
+    threadgate: AppBskyFeedDefs.threadgateViewSchema,
+    hasOtherReplies: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['thread', 'hasOtherReplies'] },
 )
 

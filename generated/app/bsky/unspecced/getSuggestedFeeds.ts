@@ -13,7 +13,7 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 25, default: 10 }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 25, default: 10 }),
 })
 
 export interface Output {
@@ -21,7 +21,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { feeds: l.array(AppBskyFeedDefs.generatorViewSchema) },
+  { feeds: /*#__PURE__*/ l.array(AppBskyFeedDefs.generatorViewSchema) },
   { required: ['feeds'] },
 )
 

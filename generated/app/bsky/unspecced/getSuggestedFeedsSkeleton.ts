@@ -14,8 +14,8 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: l.string({ format: 'did' }),
-  limit: l.integer({ minimum: 1, maximum: 25, default: 10 }),
+  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 25, default: 10 }),
 })
 
 export interface Output {
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { feeds: l.array(l.string({ format: 'at-uri' })) },
+  { feeds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })) },
   { required: ['feeds'] },
 )
 

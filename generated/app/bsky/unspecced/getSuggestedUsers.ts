@@ -15,8 +15,8 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  category: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 50, default: 25 }),
+  category: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 50, default: 25 }),
 })
 
 export interface Output {
@@ -28,7 +28,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { actors: l.array(AppBskyActorDefs.profileViewSchema), recId: l.string(), recIdStr: l.string() },
+  {
+    actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema),
+    recId: /*#__PURE__*/ l.string(),
+    recIdStr: /*#__PURE__*/ l.string(),
+  },
   { required: ['actors'] },
 )
 

@@ -13,7 +13,7 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 50, default: 25 }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 50, default: 25 }),
 })
 
 export interface Output {
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { actors: l.array(AppBskyActorDefs.profileViewSchema), recIdStr: l.string() },
+  { actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema), recIdStr: /*#__PURE__*/ l.string() },
   { required: ['actors'] },
 )
 

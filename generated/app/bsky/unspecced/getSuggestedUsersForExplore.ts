@@ -15,8 +15,8 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  category: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 50, default: 25 }),
+  category: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 50, default: 25 }),
 })
 
 export interface Output {
@@ -26,7 +26,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { actors: l.array(AppBskyActorDefs.profileViewSchema), recIdStr: l.string() },
+  { actors: /*#__PURE__*/ l.array(AppBskyActorDefs.profileViewSchema), recIdStr: /*#__PURE__*/ l.string() },
   { required: ['actors'] },
 )
 

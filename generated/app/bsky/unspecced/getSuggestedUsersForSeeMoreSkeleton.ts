@@ -16,9 +16,9 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: l.string({ format: 'did' }),
-  category: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 50, default: 25 }),
+  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  category: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 50, default: 25 }),
 })
 
 export interface Output {
@@ -28,7 +28,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { dids: l.array(l.string({ format: 'did' })), recIdStr: l.string() },
+  { dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })), recIdStr: /*#__PURE__*/ l.string() },
   { required: ['dids'] },
 )
 

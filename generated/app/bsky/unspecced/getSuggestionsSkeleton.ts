@@ -18,10 +18,10 @@ export interface Params {
   relativeToDid?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: l.string({ format: 'did' }),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
-  relativeToDid: l.string({ format: 'did' }),
+  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
+  relativeToDid: /*#__PURE__*/ l.string({ format: 'did' }),
 })
 
 export interface Output {
@@ -37,11 +37,11 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cursor: l.string(),
-    actors: l.array(AppBskyUnspeccedDefs.skeletonSearchActorSchema),
-    relativeToDid: l.string({ format: 'did' }),
-    recId: l.integer(),
-    recIdStr: l.string(),
+    cursor: /*#__PURE__*/ l.string(),
+    actors: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.skeletonSearchActorSchema),
+    relativeToDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    recId: /*#__PURE__*/ l.integer(),
+    recIdStr: /*#__PURE__*/ l.string(),
   },
   { required: ['actors'] },
 )

@@ -15,7 +15,11 @@ export interface Suggestion {
 }
 export const suggestionSchema: l.ObjectSchema<Suggestion> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getTaggedSuggestions#suggestion',
-  { tag: l.string(), subjectType: l.string(), subject: l.string({ format: 'uri' }) },
+  {
+    tag: /*#__PURE__*/ l.string(),
+    subjectType: /*#__PURE__*/ l.string(),
+    subject: /*#__PURE__*/ l.string({ format: 'uri' }),
+  },
   { required: ['tag', 'subjectType', 'subject'] },
 )
 export const isSuggestion = /*#__PURE__*/ l.typeGuard<Suggestion>('app.bsky.unspecced.getTaggedSuggestions#suggestion')
@@ -28,7 +32,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { suggestions: l.array(suggestionSchema) },
+  { suggestions: /*#__PURE__*/ l.array(suggestionSchema) },
   { required: ['suggestions'] },
 )
 

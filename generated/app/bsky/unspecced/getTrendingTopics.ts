@@ -15,8 +15,8 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: l.string({ format: 'did' }),
-  limit: l.integer({ minimum: 1, maximum: 25, default: 10 }),
+  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 25, default: 10 }),
 })
 
 export interface Output {
@@ -26,8 +26,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    topics: l.array(AppBskyUnspeccedDefs.trendingTopicSchema),
-    suggested: l.array(AppBskyUnspeccedDefs.trendingTopicSchema),
+    topics: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.trendingTopicSchema),
+    suggested: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.trendingTopicSchema),
   },
   { required: ['topics', 'suggested'] },
 )

@@ -13,7 +13,7 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 25, default: 10 }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 25, default: 10 }),
 })
 
 export interface Output {
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { trends: l.array(AppBskyUnspeccedDefs.trendViewSchema), recIdStr: l.string() },
+  { trends: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.trendViewSchema), recIdStr: /*#__PURE__*/ l.string() },
   { required: ['trends'] },
 )
 

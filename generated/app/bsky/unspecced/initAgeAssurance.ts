@@ -21,12 +21,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { email: l.string(), language: l.string(), countryCode: l.string() },
+  { email: /*#__PURE__*/ l.string(), language: /*#__PURE__*/ l.string(), countryCode: /*#__PURE__*/ l.string() },
   { required: ['email', 'language', 'countryCode'] },
 )
 
 export type Output = AppBskyUnspeccedDefs.AgeAssuranceState
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ AppBskyUnspeccedDefs.ageAssuranceStateSchema
+export const outputSchema: l.LexSchema<Output> = AppBskyUnspeccedDefs.ageAssuranceStateSchema
 
 /** The InvalidEmail error of app.bsky.unspecced.initAgeAssurance. */
 export class InvalidEmailError extends l.XRPCError {

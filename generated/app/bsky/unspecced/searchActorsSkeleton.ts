@@ -23,11 +23,11 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    q: l.string(),
-    viewer: l.string({ format: 'did' }),
-    typeahead: l.boolean(),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 25 }),
-    cursor: l.string(),
+    q: /*#__PURE__*/ l.string(),
+    viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+    typeahead: /*#__PURE__*/ l.boolean(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['q'] },
 )
@@ -40,7 +40,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), hitsTotal: l.integer(), actors: l.array(AppBskyUnspeccedDefs.skeletonSearchActorSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    hitsTotal: /*#__PURE__*/ l.integer(),
+    actors: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.skeletonSearchActorSchema),
+  },
   { required: ['actors'] },
 )
 

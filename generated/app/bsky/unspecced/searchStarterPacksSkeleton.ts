@@ -21,10 +21,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    q: l.string(),
-    viewer: l.string({ format: 'did' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 25 }),
-    cursor: l.string(),
+    q: /*#__PURE__*/ l.string(),
+    viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['q'] },
 )
@@ -38,9 +38,9 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cursor: l.string(),
-    hitsTotal: l.integer(),
-    starterPacks: l.array(AppBskyUnspeccedDefs.skeletonSearchStarterPackSchema),
+    cursor: /*#__PURE__*/ l.string(),
+    hitsTotal: /*#__PURE__*/ l.integer(),
+    starterPacks: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.skeletonSearchStarterPackSchema),
   },
   { required: ['starterPacks'] },
 )

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { jobId: l.string({ minLength: 1, maxLength: 256 }) },
+  { jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }) },
   { required: ['jobId'] },
 )
 
@@ -29,9 +29,9 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    state: l.string({ maxLength: 32 }),
-    completedJobId: l.string({ minLength: 1, maxLength: 256 }),
-    failureReason: l.string({ maxLength: 1024 }),
+    state: /*#__PURE__*/ l.string({ maxLength: 32 }),
+    completedJobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
+    failureReason: /*#__PURE__*/ l.string({ maxLength: 1024 }),
   },
   { required: ['state'] },
 )

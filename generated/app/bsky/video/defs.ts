@@ -40,14 +40,14 @@ export interface JobStatus {
 export const jobStatusSchema: l.ObjectSchema<JobStatus> = /*#__PURE__*/ l.object(
   'app.bsky.video.defs#jobStatus',
   {
-    jobId: l.string(),
-    did: l.string({ format: 'did' }),
-    state: l.string(),
-    progress: l.integer({ minimum: 0, maximum: 100 }),
-    blob: l.blob(),
-    error: l.string(),
-    failureCode: l.string(),
-    message: l.string(),
+    jobId: /*#__PURE__*/ l.string(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    state: /*#__PURE__*/ l.string(),
+    progress: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100 }),
+    blob: /*#__PURE__*/ l.blob(),
+    error: /*#__PURE__*/ l.string(),
+    failureCode: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.string(),
   },
   { required: ['jobId', 'did', 'state'] },
 )

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { jobId: l.string({ minLength: 1, maxLength: 256 }) },
+  { jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }) },
   { required: ['jobId'] },
 )
 
@@ -27,7 +27,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { completedJobId: l.string({ minLength: 1, maxLength: 256 }), jobStatus: AppBskyVideoDefs.jobStatusSchema },
+  {
+    completedJobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
+    jobStatus: AppBskyVideoDefs.jobStatusSchema,
+  },
   { required: ['completedJobId', 'jobStatus'] },
 )
 

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { jobId: l.string() },
+  { jobId: /*#__PURE__*/ l.string() },
   { required: ['jobId'] },
 )
 

@@ -20,11 +20,11 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    canUpload: l.boolean(),
-    remainingDailyVideos: l.integer(),
-    remainingDailyBytes: l.integer(),
-    message: l.string(),
-    error: l.string(),
+    canUpload: /*#__PURE__*/ l.boolean(),
+    remainingDailyVideos: /*#__PURE__*/ l.integer(),
+    remainingDailyBytes: /*#__PURE__*/ l.integer(),
+    message: /*#__PURE__*/ l.string(),
+    error: /*#__PURE__*/ l.string(),
   },
   { required: ['canUpload'] },
 )

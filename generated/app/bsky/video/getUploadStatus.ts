@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { jobId: l.string({ minLength: 1, maxLength: 256 }) },
+  { jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }) },
   { required: ['jobId'] },
 )
 
@@ -35,15 +35,15 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    jobId: l.string({ minLength: 1, maxLength: 256 }),
-    partSizeBytes: l.integer(),
-    partCount: l.integer(),
-    receivedParts: l.array(l.integer({ minimum: 1 })),
-    expiresAt: l.string({ format: 'datetime' }),
-    state: l.string({ maxLength: 32 }),
-    completedJobId: l.string({ minLength: 1, maxLength: 256 }),
+    jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
+    partSizeBytes: /*#__PURE__*/ l.integer(),
+    partCount: /*#__PURE__*/ l.integer(),
+    receivedParts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer({ minimum: 1 })),
+    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    state: /*#__PURE__*/ l.string({ maxLength: 32 }),
+    completedJobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
     jobStatus: AppBskyVideoDefs.jobStatusSchema,
-    failureReason: l.string({ maxLength: 1024 }),
+    failureReason: /*#__PURE__*/ l.string({ maxLength: 1024 }),
   },
   { required: ['jobId', 'partSizeBytes', 'partCount', 'receivedParts', 'expiresAt', 'state'] },
 )

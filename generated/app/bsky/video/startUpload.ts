@@ -27,12 +27,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    sizeBytes: l.integer({ minimum: 1 }),
-    mimeType: l.string({ minLength: 3, maxLength: 255 }),
-    name: l.string({ maxLength: 256 }),
-    durationMs: l.integer(),
-    width: l.integer(),
-    height: l.integer(),
+    sizeBytes: /*#__PURE__*/ l.integer({ minimum: 1 }),
+    mimeType: /*#__PURE__*/ l.string({ minLength: 3, maxLength: 255 }),
+    name: /*#__PURE__*/ l.string({ maxLength: 256 }),
+    durationMs: /*#__PURE__*/ l.integer(),
+    width: /*#__PURE__*/ l.integer(),
+    height: /*#__PURE__*/ l.integer(),
   },
   { required: ['sizeBytes', 'mimeType'] },
 )
@@ -46,10 +46,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    jobId: l.string({ minLength: 1, maxLength: 256 }),
-    partSizeBytes: l.integer(),
-    partCount: l.integer(),
-    expiresAt: l.string({ format: 'datetime' }),
+    jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
+    partSizeBytes: /*#__PURE__*/ l.integer(),
+    partCount: /*#__PURE__*/ l.integer(),
+    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['jobId', 'partSizeBytes', 'partCount', 'expiresAt'] },
 )

@@ -14,7 +14,10 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { jobId: l.string({ minLength: 1, maxLength: 256 }), partNumber: l.integer({ minimum: 1 }) },
+  {
+    jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
+    partNumber: /*#__PURE__*/ l.integer({ minimum: 1 }),
+  },
   { required: ['jobId', 'partNumber'] },
 )
 
@@ -26,7 +29,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { partNumber: l.integer({ minimum: 1 }), sizeBytes: l.integer() },
+  { partNumber: /*#__PURE__*/ l.integer({ minimum: 1 }), sizeBytes: /*#__PURE__*/ l.integer() },
   { required: ['partNumber', 'sizeBytes'] },
 )
 

@@ -20,7 +20,7 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'chat.bsky.actor.declaration',
-  { allowIncoming: l.string(), allowGroupInvites: l.string() },
+  { allowIncoming: /*#__PURE__*/ l.string(), allowGroupInvites: /*#__PURE__*/ l.string() },
   { required: ['allowIncoming'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('chat.bsky.actor.declaration')

@@ -20,7 +20,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { chatDisabled: l.boolean(), canCreateGroups: l.boolean(), groupMemberLimit: l.integer() },
+  {
+    chatDisabled: /*#__PURE__*/ l.boolean(),
+    canCreateGroups: /*#__PURE__*/ l.boolean(),
+    groupMemberLimit: /*#__PURE__*/ l.integer(),
+  },
   { required: ['chatDisabled', 'canCreateGroups', 'groupMemberLimit'] },
 )
 

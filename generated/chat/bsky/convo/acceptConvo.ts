@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string() },
+  { convoId: /*#__PURE__*/ l.string() },
   { required: ['convoId'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
   /** Rev when the convo was accepted. If not present, the convo was already accepted. */
   rev?: string
 }
-export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undefined, { rev: l.string() })
+export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undefined, { rev: /*#__PURE__*/ l.string() })
 
 /** The InvalidConvo error of chat.bsky.convo.acceptConvo. */
 export class InvalidConvoError extends l.XRPCError {

@@ -28,7 +28,7 @@ export interface ConvoRef {
 }
 export const convoRefSchema: l.ObjectSchema<ConvoRef> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#convoRef',
-  { did: l.string({ format: 'did' }), convoId: l.string() },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }), convoId: /*#__PURE__*/ l.string() },
   { required: ['did', 'convoId'] },
 )
 export const isConvoRef = /*#__PURE__*/ l.typeGuard<ConvoRef>('chat.bsky.convo.defs#convoRef')
@@ -41,7 +41,11 @@ export interface MessageRef {
 }
 export const messageRefSchema: l.ObjectSchema<MessageRef> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#messageRef',
-  { did: l.string({ format: 'did' }), convoId: l.string(), messageId: l.string() },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoId: /*#__PURE__*/ l.string(),
+    messageId: /*#__PURE__*/ l.string(),
+  },
   { required: ['did', 'messageId', 'convoId'] },
 )
 export const isMessageRef = /*#__PURE__*/ l.typeGuard<MessageRef>('chat.bsky.convo.defs#messageRef')
@@ -53,7 +57,7 @@ export interface ReplyRef {
 }
 export const replyRefSchema: l.ObjectSchema<ReplyRef> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#replyRef',
-  { messageId: l.string() },
+  { messageId: /*#__PURE__*/ l.string() },
   { required: ['messageId'] },
 )
 export const isReplyRef = /*#__PURE__*/ l.typeGuard<ReplyRef>('chat.bsky.convo.defs#replyRef')
@@ -70,9 +74,9 @@ export interface MessageInput {
 export const messageInputSchema: l.ObjectSchema<MessageInput> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#messageInput',
   {
-    text: l.string({ maxLength: 10000, maxGraphemes: 1000 }),
-    facets: l.array(AppBskyRichtextFacet.mainSchema),
-    embed: l.union(() => [AppBskyEmbedRecord.mainSchema, ChatBskyEmbedJoinLink.mainSchema]),
+    text: /*#__PURE__*/ l.string({ maxLength: 10000, maxGraphemes: 1000 }),
+    facets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
+    embed: /*#__PURE__*/ l.union(() => [AppBskyEmbedRecord.mainSchema, ChatBskyEmbedJoinLink.mainSchema]),
     replyTo: replyRefSchema,
   },
   { required: ['text'] },
@@ -85,7 +89,7 @@ export interface MessageViewSender {
 }
 export const messageViewSenderSchema: l.ObjectSchema<MessageViewSender> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#messageViewSender',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isMessageViewSender = /*#__PURE__*/ l.typeGuard<MessageViewSender>(
@@ -98,7 +102,7 @@ export interface ReactionViewSender {
 }
 export const reactionViewSenderSchema: l.ObjectSchema<ReactionViewSender> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#reactionViewSender',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isReactionViewSender = /*#__PURE__*/ l.typeGuard<ReactionViewSender>(
@@ -113,7 +117,11 @@ export interface ReactionView {
 }
 export const reactionViewSchema: l.ObjectSchema<ReactionView> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#reactionView',
-  { value: l.string(), sender: reactionViewSenderSchema, createdAt: l.string({ format: 'datetime' }) },
+  {
+    value: /*#__PURE__*/ l.string(),
+    sender: reactionViewSenderSchema,
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  },
   { required: ['value', 'sender', 'createdAt'] },
 )
 export const isReactionView = /*#__PURE__*/ l.typeGuard<ReactionView>('chat.bsky.convo.defs#reactionView')
@@ -137,15 +145,19 @@ export interface MessageView {
 export const messageViewSchema: l.ObjectSchema<MessageView> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#messageView',
   {
-    id: l.string(),
-    rev: l.string(),
-    text: l.string({ maxLength: 10000, maxGraphemes: 1000 }),
-    facets: l.array(AppBskyRichtextFacet.mainSchema),
-    embed: l.union(() => [AppBskyEmbedRecord.viewSchema, ChatBskyEmbedJoinLink.viewSchema]),
-    reactions: l.array(reactionViewSchema),
-    replyTo: l.union(() => [messageViewSchema, deletedMessageViewSchema, messageBeforeUserJoinedGroupViewSchema]),
+    id: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    text: /*#__PURE__*/ l.string({ maxLength: 10000, maxGraphemes: 1000 }),
+    facets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
+    embed: /*#__PURE__*/ l.union(() => [AppBskyEmbedRecord.viewSchema, ChatBskyEmbedJoinLink.viewSchema]),
+    reactions: /*#__PURE__*/ l.array(reactionViewSchema),
+    replyTo: /*#__PURE__*/ l.union(() => [
+      messageViewSchema,
+      deletedMessageViewSchema,
+      messageBeforeUserJoinedGroupViewSchema,
+    ]),
     sender: messageViewSenderSchema,
-    sentAt: l.string({ format: 'datetime' }),
+    sentAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['id', 'rev', 'text', 'sender', 'sentAt'] },
 )
@@ -157,7 +169,7 @@ export interface SystemMessageReferredUser {
 }
 export const systemMessageReferredUserSchema: l.ObjectSchema<SystemMessageReferredUser> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#systemMessageReferredUser',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isSystemMessageReferredUser = /*#__PURE__*/ l.typeGuard<SystemMessageReferredUser>(
@@ -187,10 +199,10 @@ export interface SystemMessageView {
 export const systemMessageViewSchema: l.ObjectSchema<SystemMessageView> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#systemMessageView',
   {
-    id: l.string(),
-    rev: l.string(),
-    sentAt: l.string({ format: 'datetime' }),
-    data: l.union(() => [
+    id: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    sentAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    data: /*#__PURE__*/ l.union(() => [
       systemMessageDataAddMemberSchema,
       systemMessageDataRemoveMemberSchema,
       systemMessageDataMemberJoinSchema,
@@ -344,7 +356,7 @@ export interface SystemMessageDataEditGroup {
 }
 export const systemMessageDataEditGroupSchema: l.ObjectSchema<SystemMessageDataEditGroup> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#systemMessageDataEditGroup',
-  { oldName: l.string(), newName: l.string() },
+  { oldName: /*#__PURE__*/ l.string(), newName: /*#__PURE__*/ l.string() },
 )
 export const isSystemMessageDataEditGroup = /*#__PURE__*/ l.typeGuard<SystemMessageDataEditGroup>(
   'chat.bsky.convo.defs#systemMessageDataEditGroup',
@@ -399,7 +411,12 @@ export interface DeletedMessageView {
 }
 export const deletedMessageViewSchema: l.ObjectSchema<DeletedMessageView> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#deletedMessageView',
-  { id: l.string(), rev: l.string(), sender: messageViewSenderSchema, sentAt: l.string({ format: 'datetime' }) },
+  {
+    id: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    sender: messageViewSenderSchema,
+    sentAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  },
   { required: ['id', 'rev', 'sender', 'sentAt'] },
 )
 export const isDeletedMessageView = /*#__PURE__*/ l.typeGuard<DeletedMessageView>(
@@ -448,15 +465,15 @@ export interface ConvoView {
 export const convoViewSchema: l.ObjectSchema<ConvoView> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#convoView',
   {
-    id: l.string(),
-    rev: l.string(),
-    members: l.array(ChatBskyActorDefs.profileViewBasicSchema),
-    lastMessage: l.union(() => [messageViewSchema, deletedMessageViewSchema, systemMessageViewSchema]),
-    lastReaction: l.union(() => [messageAndReactionViewSchema]),
-    muted: l.boolean(),
+    id: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    members: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    lastMessage: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema, systemMessageViewSchema]),
+    lastReaction: /*#__PURE__*/ l.union(() => [messageAndReactionViewSchema]),
+    muted: /*#__PURE__*/ l.boolean(),
     status: convoStatusSchema,
-    unreadCount: l.integer(),
-    kind: l.union(() => [directConvoSchema, groupConvoSchema]),
+    unreadCount: /*#__PURE__*/ l.integer(),
+    kind: /*#__PURE__*/ l.union(() => [directConvoSchema, groupConvoSchema]),
   },
   { required: ['id', 'rev', 'members', 'muted', 'unreadCount'] },
 )
@@ -493,15 +510,15 @@ export interface GroupConvo {
 export const groupConvoSchema: l.ObjectSchema<GroupConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#groupConvo',
   {
-    createdAt: l.string({ format: 'datetime' }),
-    joinLink: l.lazy(() => ChatBskyGroupDefs.joinLinkViewSchema),
-    joinRequestCount: l.integer(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    joinLink: /*#__PURE__*/ l.lazy(() => ChatBskyGroupDefs.joinLinkViewSchema),
+    joinRequestCount: /*#__PURE__*/ l.integer(),
     lockStatus: convoLockStatusSchema,
-    lockStatusModerationOverride: l.boolean(),
-    memberCount: l.integer(),
-    memberLimit: l.integer(),
-    name: l.string({ maxLength: 500, maxGraphemes: 50 }),
-    unreadJoinRequestCount: l.integer(),
+    lockStatusModerationOverride: /*#__PURE__*/ l.boolean(),
+    memberCount: /*#__PURE__*/ l.integer(),
+    memberLimit: /*#__PURE__*/ l.integer(),
+    name: /*#__PURE__*/ l.string({ maxLength: 500, maxGraphemes: 50 }),
+    unreadJoinRequestCount: /*#__PURE__*/ l.integer(),
   },
   { required: ['createdAt', 'lockStatus', 'lockStatusModerationOverride', 'memberCount', 'memberLimit', 'name'] },
 )
@@ -515,7 +532,7 @@ export interface LogBeginConvo {
 }
 export const logBeginConvoSchema: l.ObjectSchema<LogBeginConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logBeginConvo',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogBeginConvo = /*#__PURE__*/ l.typeGuard<LogBeginConvo>('chat.bsky.convo.defs#logBeginConvo')
@@ -528,7 +545,7 @@ export interface LogAcceptConvo {
 }
 export const logAcceptConvoSchema: l.ObjectSchema<LogAcceptConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logAcceptConvo',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogAcceptConvo = /*#__PURE__*/ l.typeGuard<LogAcceptConvo>('chat.bsky.convo.defs#logAcceptConvo')
@@ -541,7 +558,7 @@ export interface LogLeaveConvo {
 }
 export const logLeaveConvoSchema: l.ObjectSchema<LogLeaveConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logLeaveConvo',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogLeaveConvo = /*#__PURE__*/ l.typeGuard<LogLeaveConvo>('chat.bsky.convo.defs#logLeaveConvo')
@@ -554,7 +571,7 @@ export interface LogMuteConvo {
 }
 export const logMuteConvoSchema: l.ObjectSchema<LogMuteConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logMuteConvo',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogMuteConvo = /*#__PURE__*/ l.typeGuard<LogMuteConvo>('chat.bsky.convo.defs#logMuteConvo')
@@ -567,7 +584,7 @@ export interface LogUnmuteConvo {
 }
 export const logUnmuteConvoSchema: l.ObjectSchema<LogUnmuteConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logUnmuteConvo',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogUnmuteConvo = /*#__PURE__*/ l.typeGuard<LogUnmuteConvo>('chat.bsky.convo.defs#logUnmuteConvo')
@@ -584,10 +601,10 @@ export interface LogCreateMessage {
 export const logCreateMessageSchema: l.ObjectSchema<LogCreateMessage> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logCreateMessage',
   {
-    rev: l.string(),
-    convoId: l.string(),
-    message: l.union(() => [messageViewSchema, deletedMessageViewSchema]),
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema]),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message'] },
 )
@@ -602,7 +619,11 @@ export interface LogDeleteMessage {
 }
 export const logDeleteMessageSchema: l.ObjectSchema<LogDeleteMessage> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logDeleteMessage',
-  { rev: l.string(), convoId: l.string(), message: l.union(() => [messageViewSchema, deletedMessageViewSchema]) },
+  {
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema]),
+  },
   { required: ['rev', 'convoId', 'message'] },
 )
 export const isLogDeleteMessage = /*#__PURE__*/ l.typeGuard<LogDeleteMessage>('chat.bsky.convo.defs#logDeleteMessage')
@@ -617,9 +638,9 @@ export interface LogReadMessage {
 export const logReadMessageSchema: l.ObjectSchema<LogReadMessage> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logReadMessage',
   {
-    rev: l.string(),
-    convoId: l.string(),
-    message: l.union(() => [messageViewSchema, deletedMessageViewSchema, systemMessageViewSchema]),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema, systemMessageViewSchema]),
   },
   { required: ['rev', 'convoId', 'message'] },
 )
@@ -638,11 +659,11 @@ export interface LogAddReaction {
 export const logAddReactionSchema: l.ObjectSchema<LogAddReaction> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logAddReaction',
   {
-    rev: l.string(),
-    convoId: l.string(),
-    message: l.union(() => [messageViewSchema, deletedMessageViewSchema]),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema]),
     reaction: reactionViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'reaction'] },
 )
@@ -661,11 +682,11 @@ export interface LogRemoveReaction {
 export const logRemoveReactionSchema: l.ObjectSchema<LogRemoveReaction> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logRemoveReaction',
   {
-    rev: l.string(),
-    convoId: l.string(),
-    message: l.union(() => [messageViewSchema, deletedMessageViewSchema]),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema]),
     reaction: reactionViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'reaction'] },
 )
@@ -683,9 +704,9 @@ export interface LogReadConvo {
 export const logReadConvoSchema: l.ObjectSchema<LogReadConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logReadConvo',
   {
-    rev: l.string(),
-    convoId: l.string(),
-    message: l.union(() => [messageViewSchema, deletedMessageViewSchema, systemMessageViewSchema]),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    message: /*#__PURE__*/ l.union(() => [messageViewSchema, deletedMessageViewSchema, systemMessageViewSchema]),
   },
   { required: ['rev', 'convoId', 'message'] },
 )
@@ -704,10 +725,10 @@ export interface LogAddMember {
 export const logAddMemberSchema: l.ObjectSchema<LogAddMember> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logAddMember',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -726,10 +747,10 @@ export interface LogRemoveMember {
 export const logRemoveMemberSchema: l.ObjectSchema<LogRemoveMember> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logRemoveMember',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -748,10 +769,10 @@ export interface LogMemberJoin {
 export const logMemberJoinSchema: l.ObjectSchema<LogMemberJoin> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logMemberJoin',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -770,10 +791,10 @@ export interface LogMemberLeave {
 export const logMemberLeaveSchema: l.ObjectSchema<LogMemberLeave> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logMemberLeave',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -792,10 +813,10 @@ export interface LogLockConvo {
 export const logLockConvoSchema: l.ObjectSchema<LogLockConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logLockConvo',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -814,10 +835,10 @@ export interface LogUnlockConvo {
 export const logUnlockConvoSchema: l.ObjectSchema<LogUnlockConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logUnlockConvo',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -836,10 +857,10 @@ export interface LogLockConvoPermanently {
 export const logLockConvoPermanentlySchema: l.ObjectSchema<LogLockConvoPermanently> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logLockConvoPermanently',
   {
-    rev: l.string(),
-    convoId: l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     message: systemMessageViewSchema,
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['rev', 'convoId', 'message', 'relatedProfiles'] },
 )
@@ -857,7 +878,7 @@ export interface LogEditGroup {
 }
 export const logEditGroupSchema: l.ObjectSchema<LogEditGroup> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logEditGroup',
-  { rev: l.string(), convoId: l.string(), message: systemMessageViewSchema },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string(), message: systemMessageViewSchema },
   { required: ['rev', 'convoId', 'message'] },
 )
 export const isLogEditGroup = /*#__PURE__*/ l.typeGuard<LogEditGroup>('chat.bsky.convo.defs#logEditGroup')
@@ -872,7 +893,7 @@ export interface LogCreateJoinLink {
 }
 export const logCreateJoinLinkSchema: l.ObjectSchema<LogCreateJoinLink> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logCreateJoinLink',
-  { rev: l.string(), convoId: l.string(), message: systemMessageViewSchema },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string(), message: systemMessageViewSchema },
   { required: ['rev', 'convoId', 'message'] },
 )
 export const isLogCreateJoinLink = /*#__PURE__*/ l.typeGuard<LogCreateJoinLink>(
@@ -889,7 +910,7 @@ export interface LogEditJoinLink {
 }
 export const logEditJoinLinkSchema: l.ObjectSchema<LogEditJoinLink> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logEditJoinLink',
-  { rev: l.string(), convoId: l.string(), message: systemMessageViewSchema },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string(), message: systemMessageViewSchema },
   { required: ['rev', 'convoId', 'message'] },
 )
 export const isLogEditJoinLink = /*#__PURE__*/ l.typeGuard<LogEditJoinLink>('chat.bsky.convo.defs#logEditJoinLink')
@@ -904,7 +925,7 @@ export interface LogEnableJoinLink {
 }
 export const logEnableJoinLinkSchema: l.ObjectSchema<LogEnableJoinLink> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logEnableJoinLink',
-  { rev: l.string(), convoId: l.string(), message: systemMessageViewSchema },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string(), message: systemMessageViewSchema },
   { required: ['rev', 'convoId', 'message'] },
 )
 export const isLogEnableJoinLink = /*#__PURE__*/ l.typeGuard<LogEnableJoinLink>(
@@ -921,7 +942,7 @@ export interface LogDisableJoinLink {
 }
 export const logDisableJoinLinkSchema: l.ObjectSchema<LogDisableJoinLink> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logDisableJoinLink',
-  { rev: l.string(), convoId: l.string(), message: systemMessageViewSchema },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string(), message: systemMessageViewSchema },
   { required: ['rev', 'convoId', 'message'] },
 )
 export const isLogDisableJoinLink = /*#__PURE__*/ l.typeGuard<LogDisableJoinLink>(
@@ -938,7 +959,11 @@ export interface LogIncomingJoinRequest {
 }
 export const logIncomingJoinRequestSchema: l.ObjectSchema<LogIncomingJoinRequest> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logIncomingJoinRequest',
-  { rev: l.string(), convoId: l.string(), member: ChatBskyActorDefs.profileViewBasicSchema },
+  {
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    member: ChatBskyActorDefs.profileViewBasicSchema,
+  },
   { required: ['rev', 'convoId', 'member'] },
 )
 export const isLogIncomingJoinRequest = /*#__PURE__*/ l.typeGuard<LogIncomingJoinRequest>(
@@ -955,7 +980,11 @@ export interface LogApproveJoinRequest {
 }
 export const logApproveJoinRequestSchema: l.ObjectSchema<LogApproveJoinRequest> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logApproveJoinRequest',
-  { rev: l.string(), convoId: l.string(), member: ChatBskyActorDefs.profileViewBasicSchema },
+  {
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    member: ChatBskyActorDefs.profileViewBasicSchema,
+  },
   { required: ['rev', 'convoId', 'member'] },
 )
 export const isLogApproveJoinRequest = /*#__PURE__*/ l.typeGuard<LogApproveJoinRequest>(
@@ -972,7 +1001,11 @@ export interface LogRejectJoinRequest {
 }
 export const logRejectJoinRequestSchema: l.ObjectSchema<LogRejectJoinRequest> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logRejectJoinRequest',
-  { rev: l.string(), convoId: l.string(), member: ChatBskyActorDefs.profileViewBasicSchema },
+  {
+    rev: /*#__PURE__*/ l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    member: ChatBskyActorDefs.profileViewBasicSchema,
+  },
   { required: ['rev', 'convoId', 'member'] },
 )
 export const isLogRejectJoinRequest = /*#__PURE__*/ l.typeGuard<LogRejectJoinRequest>(
@@ -987,7 +1020,7 @@ export interface LogOutgoingJoinRequest {
 }
 export const logOutgoingJoinRequestSchema: l.ObjectSchema<LogOutgoingJoinRequest> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logOutgoingJoinRequest',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogOutgoingJoinRequest = /*#__PURE__*/ l.typeGuard<LogOutgoingJoinRequest>(
@@ -1005,7 +1038,11 @@ export interface LogWithdrawIncomingJoinRequest {
 export const logWithdrawIncomingJoinRequestSchema: l.ObjectSchema<LogWithdrawIncomingJoinRequest> =
   /*#__PURE__*/ l.object(
     'chat.bsky.convo.defs#logWithdrawIncomingJoinRequest',
-    { rev: l.string(), convoId: l.string(), member: ChatBskyActorDefs.profileViewBasicSchema },
+    {
+      rev: /*#__PURE__*/ l.string(),
+      convoId: /*#__PURE__*/ l.string(),
+      member: ChatBskyActorDefs.profileViewBasicSchema,
+    },
     { required: ['rev', 'convoId', 'member'] },
   )
 export const isLogWithdrawIncomingJoinRequest = /*#__PURE__*/ l.typeGuard<LogWithdrawIncomingJoinRequest>(
@@ -1021,7 +1058,7 @@ export interface LogWithdrawOutgoingJoinRequest {
 export const logWithdrawOutgoingJoinRequestSchema: l.ObjectSchema<LogWithdrawOutgoingJoinRequest> =
   /*#__PURE__*/ l.object(
     'chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest',
-    { rev: l.string(), convoId: l.string() },
+    { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
     { required: ['rev', 'convoId'] },
   )
 export const isLogWithdrawOutgoingJoinRequest = /*#__PURE__*/ l.typeGuard<LogWithdrawOutgoingJoinRequest>(
@@ -1036,7 +1073,7 @@ export interface LogReadJoinRequests {
 }
 export const logReadJoinRequestsSchema: l.ObjectSchema<LogReadJoinRequests> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#logReadJoinRequests',
-  { rev: l.string(), convoId: l.string() },
+  { rev: /*#__PURE__*/ l.string(), convoId: /*#__PURE__*/ l.string() },
   { required: ['rev', 'convoId'] },
 )
 export const isLogReadJoinRequests = /*#__PURE__*/ l.typeGuard<LogReadJoinRequests>(

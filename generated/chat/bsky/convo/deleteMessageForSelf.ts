@@ -17,12 +17,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), messageId: l.string() },
+  { convoId: /*#__PURE__*/ l.string(), messageId: /*#__PURE__*/ l.string() },
   { required: ['convoId', 'messageId'] },
 )
 
 export type Output = ChatBskyConvoDefs.DeletedMessageView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ChatBskyConvoDefs.deletedMessageViewSchema
+export const outputSchema: l.LexSchema<Output> = ChatBskyConvoDefs.deletedMessageViewSchema
 
 /** The InvalidConvo error of chat.bsky.convo.deleteMessageForSelf. */
 export class InvalidConvoError extends l.XRPCError {

@@ -16,7 +16,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), limit: l.integer({ minimum: 1, maximum: 100, default: 50 }), cursor: l.string() },
+  {
+    convoId: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['convoId'] },
 )
 
@@ -26,7 +30,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), members: l.array(ChatBskyActorDefs.profileViewBasicSchema) },
+  { cursor: /*#__PURE__*/ l.string(), members: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema) },
   { required: ['members'] },
 )
 

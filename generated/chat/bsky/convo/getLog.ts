@@ -11,7 +11,9 @@ export const NSID = 'chat.bsky.convo.getLog'
 export interface Params {
   cursor?: string
 }
-export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, { cursor: l.string() })
+export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
+  cursor: /*#__PURE__*/ l.string(),
+})
 
 export interface Output {
   cursor?: string
@@ -52,9 +54,9 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cursor: l.string(),
-    logs: l.array(
-      l.union(() => [
+    cursor: /*#__PURE__*/ l.string(),
+    logs: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         ChatBskyConvoDefs.logBeginConvoSchema,
         ChatBskyConvoDefs.logAcceptConvoSchema,
         ChatBskyConvoDefs.logLeaveConvoSchema,

@@ -17,7 +17,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), limit: l.integer({ minimum: 1, maximum: 100, default: 50 }), cursor: l.string() },
+  {
+    convoId: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['convoId'] },
 )
 
@@ -35,15 +39,15 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cursor: l.string(),
-    messages: l.array(
-      l.union(() => [
+    cursor: /*#__PURE__*/ l.string(),
+    messages: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         ChatBskyConvoDefs.messageViewSchema,
         ChatBskyConvoDefs.deletedMessageViewSchema,
         ChatBskyConvoDefs.systemMessageViewSchema,
       ]),
     ),
-    relatedProfiles: l.array(ChatBskyActorDefs.profileViewBasicSchema),
+    relatedProfiles: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
   },
   { required: ['messages'] },
 )

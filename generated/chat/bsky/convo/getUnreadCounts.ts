@@ -13,7 +13,7 @@ export interface Params {
   includeGroupChats?: boolean
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  includeGroupChats: l.boolean({ default: true }),
+  includeGroupChats: /*#__PURE__*/ l.boolean({ default: true }),
 })
 
 export interface Output {
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { unreadAcceptedConvos: l.integer(), unreadRequestConvos: l.integer() },
+  { unreadAcceptedConvos: /*#__PURE__*/ l.integer(), unreadRequestConvos: /*#__PURE__*/ l.integer() },
   { required: ['unreadAcceptedConvos', 'unreadRequestConvos'] },
 )
 

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string() },
+  { convoId: /*#__PURE__*/ l.string() },
   { required: ['convoId'] },
 )
 
@@ -25,7 +25,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), rev: l.string() },
+  { convoId: /*#__PURE__*/ l.string(), rev: /*#__PURE__*/ l.string() },
   { required: ['convoId', 'rev'] },
 )
 

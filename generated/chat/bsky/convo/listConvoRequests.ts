@@ -15,8 +15,8 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -28,8 +28,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cursor: l.string(),
-    requests: l.array(l.union(() => [ChatBskyConvoDefs.convoViewSchema, ChatBskyGroupDefs.joinRequestConvoViewSchema])),
+    cursor: /*#__PURE__*/ l.string(),
+    requests: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [ChatBskyConvoDefs.convoViewSchema, ChatBskyGroupDefs.joinRequestConvoViewSchema]),
+    ),
   },
   { required: ['requests'] },
 )

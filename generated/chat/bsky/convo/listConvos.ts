@@ -21,12 +21,12 @@ export interface Params {
   lockStatus?: 'unlocked' | 'locked' | 'locked-permanently' | (string & {})
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
-  readState: l.string(),
-  status: l.string(),
-  kind: l.string(),
-  lockStatus: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
+  readState: /*#__PURE__*/ l.string(),
+  status: /*#__PURE__*/ l.string(),
+  kind: /*#__PURE__*/ l.string(),
+  lockStatus: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -35,7 +35,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), convos: l.array(ChatBskyConvoDefs.convoViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), convos: /*#__PURE__*/ l.array(ChatBskyConvoDefs.convoViewSchema) },
   { required: ['convos'] },
 )
 

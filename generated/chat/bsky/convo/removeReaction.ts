@@ -19,9 +19,9 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    convoId: l.string(),
-    messageId: l.string(),
-    value: l.string({ minLength: 1, maxLength: 64, minGraphemes: 1, maxGraphemes: 1 }),
+    convoId: /*#__PURE__*/ l.string(),
+    messageId: /*#__PURE__*/ l.string(),
+    value: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 64, minGraphemes: 1, maxGraphemes: 1 }),
   },
   { required: ['convoId', 'messageId', 'value'] },
 )

@@ -17,12 +17,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), message: ChatBskyConvoDefs.messageInputSchema },
+  { convoId: /*#__PURE__*/ l.string(), message: ChatBskyConvoDefs.messageInputSchema },
   { required: ['convoId', 'message'] },
 )
 
 export type Output = ChatBskyConvoDefs.MessageView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ChatBskyConvoDefs.messageViewSchema
+export const outputSchema: l.LexSchema<Output> = ChatBskyConvoDefs.messageViewSchema
 
 /** The ConvoLocked error of chat.bsky.convo.sendMessage. */
 export class ConvoLockedError extends l.XRPCError {

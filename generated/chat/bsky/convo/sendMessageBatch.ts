@@ -15,7 +15,7 @@ export interface BatchItem {
 }
 export const batchItemSchema: l.ObjectSchema<BatchItem> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.sendMessageBatch#batchItem',
-  { convoId: l.string(), message: ChatBskyConvoDefs.messageInputSchema },
+  { convoId: /*#__PURE__*/ l.string(), message: ChatBskyConvoDefs.messageInputSchema },
   { required: ['convoId', 'message'] },
 )
 export const isBatchItem = /*#__PURE__*/ l.typeGuard<BatchItem>('chat.bsky.convo.sendMessageBatch#batchItem')
@@ -28,7 +28,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { items: l.array(batchItemSchema, { maxLength: 100 }) },
+  { items: /*#__PURE__*/ l.array(batchItemSchema, { maxLength: 100 }) },
   { required: ['items'] },
 )
 
@@ -37,7 +37,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { items: l.array(ChatBskyConvoDefs.messageViewSchema) },
+  { items: /*#__PURE__*/ l.array(ChatBskyConvoDefs.messageViewSchema) },
   { required: ['items'] },
 )
 

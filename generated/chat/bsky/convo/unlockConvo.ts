@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string() },
+  { convoId: /*#__PURE__*/ l.string() },
   { required: ['convoId'] },
 )
 

@@ -13,7 +13,9 @@ export type Params = l.NoParams
 export interface Input {
   status?: 'request' | 'accepted' | (string & {})
 }
-export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, { status: l.string() })
+export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
+  status: /*#__PURE__*/ l.string(),
+})
 
 export interface Output {
   /** The count of updated convos. */
@@ -21,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { updatedCount: l.integer() },
+  { updatedCount: /*#__PURE__*/ l.integer() },
   { required: ['updatedCount'] },
 )
 

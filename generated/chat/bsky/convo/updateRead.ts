@@ -17,7 +17,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), messageId: l.string() },
+  { convoId: /*#__PURE__*/ l.string(), messageId: /*#__PURE__*/ l.string() },
   { required: ['convoId'] },
 )
 

@@ -15,7 +15,7 @@ export interface Main {
 }
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'chat.bsky.embed.joinLink',
-  { code: l.string() },
+  { code: /*#__PURE__*/ l.string() },
   { required: ['code'] },
 )
 export const isMain = /*#__PURE__*/ l.typeGuard<Main>('chat.bsky.embed.joinLink')
@@ -31,7 +31,7 @@ export interface View {
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'chat.bsky.embed.joinLink#view',
   {
-    joinLinkPreview: l.union(() => [
+    joinLinkPreview: /*#__PURE__*/ l.union(() => [
       ChatBskyGroupDefs.joinLinkPreviewViewSchema,
       ChatBskyGroupDefs.disabledJoinLinkPreviewViewSchema,
       ChatBskyGroupDefs.invalidJoinLinkPreviewViewSchema,

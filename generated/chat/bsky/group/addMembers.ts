@@ -18,7 +18,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), members: l.array(l.string({ format: 'did' }), { minLength: 1 }) },
+  {
+    convoId: /*#__PURE__*/ l.string(),
+    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { minLength: 1 }),
+  },
   { required: ['convoId', 'members'] },
 )
 
@@ -28,7 +31,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { convo: ChatBskyConvoDefs.convoViewSchema, addedMembers: l.array(ChatBskyActorDefs.profileViewBasicSchema) },
+  {
+    convo: ChatBskyConvoDefs.convoViewSchema,
+    addedMembers: /*#__PURE__*/ l.array(ChatBskyActorDefs.profileViewBasicSchema),
+  },
   { required: ['convo'] },
 )
 

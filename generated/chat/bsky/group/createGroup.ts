@@ -19,8 +19,8 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    members: l.array(l.string({ format: 'did' }), { maxLength: 10000 }),
-    name: l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }),
+    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 10000 }),
+    name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }),
   },
   { required: ['members', 'name'] },
 )

@@ -27,11 +27,11 @@ export interface JoinLinkView {
 export const joinLinkViewSchema: l.ObjectSchema<JoinLinkView> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#joinLinkView',
   {
-    code: l.string(),
+    code: /*#__PURE__*/ l.string(),
     enabledStatus: linkEnabledStatusSchema,
-    requireApproval: l.boolean(),
+    requireApproval: /*#__PURE__*/ l.boolean(),
     joinRule: joinRuleSchema,
-    createdAt: l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['code', 'enabledStatus', 'requireApproval', 'joinRule', 'createdAt'] },
 )
@@ -43,7 +43,7 @@ export interface JoinLinkViewerState {
 }
 export const joinLinkViewerStateSchema: l.ObjectSchema<JoinLinkViewerState> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#joinLinkViewerState',
-  { requestedAt: l.string({ format: 'datetime' }) },
+  { requestedAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
 )
 export const isJoinLinkViewerState = /*#__PURE__*/ l.typeGuard<JoinLinkViewerState>(
   'chat.bsky.group.defs#joinLinkViewerState',
@@ -67,15 +67,15 @@ export interface JoinLinkPreviewView {
 export const joinLinkPreviewViewSchema: l.ObjectSchema<JoinLinkPreviewView> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#joinLinkPreviewView',
   {
-    convoId: l.string(),
-    code: l.string(),
-    name: l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    code: /*#__PURE__*/ l.string(),
+    name: /*#__PURE__*/ l.string(),
     owner: ChatBskyActorDefs.profileViewBasicSchema,
-    memberCount: l.integer(),
-    memberLimit: l.integer(),
-    requireApproval: l.boolean(),
+    memberCount: /*#__PURE__*/ l.integer(),
+    memberLimit: /*#__PURE__*/ l.integer(),
+    requireApproval: /*#__PURE__*/ l.boolean(),
     joinRule: joinRuleSchema,
-    convo: l.lazy(() => ChatBskyConvoDefs.convoViewSchema),
+    convo: /*#__PURE__*/ l.lazy(() => ChatBskyConvoDefs.convoViewSchema),
     viewer: joinLinkViewerStateSchema,
   },
   { required: ['convoId', 'code', 'name', 'owner', 'memberCount', 'memberLimit', 'requireApproval', 'joinRule'] },
@@ -91,7 +91,7 @@ export interface DisabledJoinLinkPreviewView {
 }
 export const disabledJoinLinkPreviewViewSchema: l.ObjectSchema<DisabledJoinLinkPreviewView> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#disabledJoinLinkPreviewView',
-  { code: l.string() },
+  { code: /*#__PURE__*/ l.string() },
   { required: ['code'] },
 )
 export const isDisabledJoinLinkPreviewView = /*#__PURE__*/ l.typeGuard<DisabledJoinLinkPreviewView>(
@@ -105,7 +105,7 @@ export interface InvalidJoinLinkPreviewView {
 }
 export const invalidJoinLinkPreviewViewSchema: l.ObjectSchema<InvalidJoinLinkPreviewView> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#invalidJoinLinkPreviewView',
-  { code: l.string() },
+  { code: /*#__PURE__*/ l.string() },
   { required: ['code'] },
 )
 export const isInvalidJoinLinkPreviewView = /*#__PURE__*/ l.typeGuard<InvalidJoinLinkPreviewView>(
@@ -122,9 +122,9 @@ export interface JoinRequestView {
 export const joinRequestViewSchema: l.ObjectSchema<JoinRequestView> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#joinRequestView',
   {
-    convoId: l.string(),
+    convoId: /*#__PURE__*/ l.string(),
     requestedBy: ChatBskyActorDefs.profileViewBasicSchema,
-    requestedAt: l.string({ format: 'datetime' }),
+    requestedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['convoId', 'requestedBy', 'requestedAt'] },
 )
@@ -143,11 +143,11 @@ export interface JoinRequestConvoView {
 export const joinRequestConvoViewSchema: l.ObjectSchema<JoinRequestConvoView> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#joinRequestConvoView',
   {
-    convoId: l.string(),
-    name: l.string(),
+    convoId: /*#__PURE__*/ l.string(),
+    name: /*#__PURE__*/ l.string(),
     owner: ChatBskyActorDefs.profileViewBasicSchema,
-    memberCount: l.integer(),
-    memberLimit: l.integer(),
+    memberCount: /*#__PURE__*/ l.integer(),
+    memberLimit: /*#__PURE__*/ l.integer(),
     viewer: joinLinkViewerStateSchema,
   },
   { required: ['convoId', 'name', 'owner', 'memberCount', 'memberLimit', 'viewer'] },

@@ -17,7 +17,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), name: l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }) },
+  {
+    convoId: /*#__PURE__*/ l.string(),
+    name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }),
+  },
   { required: ['convoId', 'name'] },
 )
 

@@ -18,7 +18,11 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), requireApproval: l.boolean(), joinRule: ChatBskyGroupDefs.joinRuleSchema },
+  {
+    convoId: /*#__PURE__*/ l.string(),
+    requireApproval: /*#__PURE__*/ l.boolean(),
+    joinRule: ChatBskyGroupDefs.joinRuleSchema,
+  },
   { required: ['convoId'] },
 )
 

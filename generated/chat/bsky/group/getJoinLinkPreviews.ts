@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { codes: l.array(l.string(), { minLength: 1, maxLength: 50 }) },
+  { codes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1, maxLength: 50 }) },
   { required: ['codes'] },
 )
 
@@ -29,8 +29,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    joinLinkPreviews: l.array(
-      l.union(() => [
+    joinLinkPreviews: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         ChatBskyGroupDefs.joinLinkPreviewViewSchema,
         ChatBskyGroupDefs.disabledJoinLinkPreviewViewSchema,
         ChatBskyGroupDefs.invalidJoinLinkPreviewViewSchema,

@@ -17,9 +17,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: l.string({ format: 'did' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['subject'] },
 )
@@ -30,7 +30,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), convos: l.array(ChatBskyConvoDefs.convoViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), convos: /*#__PURE__*/ l.array(ChatBskyConvoDefs.convoViewSchema) },
   { required: ['convos'] },
 )
 

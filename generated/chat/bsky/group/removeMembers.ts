@@ -17,7 +17,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string(), members: l.array(l.string({ format: 'did' }), { minLength: 1 }) },
+  {
+    convoId: /*#__PURE__*/ l.string(),
+    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { minLength: 1 }),
+  },
   { required: ['convoId', 'members'] },
 )
 

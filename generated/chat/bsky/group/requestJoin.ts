@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { code: l.string() },
+  { code: /*#__PURE__*/ l.string() },
   { required: ['code'] },
 )
 
@@ -27,7 +27,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { status: l.string(), convo: ChatBskyConvoDefs.convoViewSchema },
+  { status: /*#__PURE__*/ l.string(), convo: ChatBskyConvoDefs.convoViewSchema },
   { required: ['status'] },
 )
 

@@ -19,7 +19,11 @@ export interface ConvoView {
 }
 export const convoViewSchema: l.ObjectSchema<ConvoView> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.defs#convoView',
-  { id: l.string(), rev: l.string(), kind: l.union(() => [directConvoSchema, groupConvoSchema]) },
+  {
+    id: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string(),
+    kind: /*#__PURE__*/ l.union(() => [directConvoSchema, groupConvoSchema]),
+  },
   { required: ['id', 'rev'] },
 )
 export const isConvoView = /*#__PURE__*/ l.typeGuard<ConvoView>('chat.bsky.moderation.defs#convoView')
@@ -53,13 +57,13 @@ export interface GroupConvo {
 export const groupConvoSchema: l.ObjectSchema<GroupConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.defs#groupConvo',
   {
-    createdAt: l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     joinLink: ChatBskyGroupDefs.joinLinkViewSchema,
-    joinRequestCount: l.integer(),
+    joinRequestCount: /*#__PURE__*/ l.integer(),
     lockStatus: ChatBskyConvoDefs.convoLockStatusSchema,
-    memberCount: l.integer(),
-    memberLimit: l.integer(),
-    name: l.string({ maxLength: 500, maxGraphemes: 50 }),
+    memberCount: /*#__PURE__*/ l.integer(),
+    memberLimit: /*#__PURE__*/ l.integer(),
+    name: /*#__PURE__*/ l.string({ maxLength: 500, maxGraphemes: 50 }),
   },
   { required: ['createdAt', 'joinRequestCount', 'lockStatus', 'memberCount', 'memberLimit', 'name'] },
 )

@@ -16,7 +16,12 @@ export interface Metadata {
 }
 export const metadataSchema: l.ObjectSchema<Metadata> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.getActorMetadata#metadata',
-  { messagesSent: l.integer(), messagesReceived: l.integer(), convos: l.integer(), convosStarted: l.integer() },
+  {
+    messagesSent: /*#__PURE__*/ l.integer(),
+    messagesReceived: /*#__PURE__*/ l.integer(),
+    convos: /*#__PURE__*/ l.integer(),
+    convosStarted: /*#__PURE__*/ l.integer(),
+  },
   { required: ['messagesSent', 'messagesReceived', 'convos', 'convosStarted'] },
 )
 export const isMetadata = /*#__PURE__*/ l.typeGuard<Metadata>('chat.bsky.moderation.getActorMetadata#metadata')
@@ -26,7 +31,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: l.string({ format: 'did' }) },
+  { actor: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['actor'] },
 )
 

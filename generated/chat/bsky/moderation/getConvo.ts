@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: l.string() },
+  { convoId: /*#__PURE__*/ l.string() },
   { required: ['convoId'] },
 )
 

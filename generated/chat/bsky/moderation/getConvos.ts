@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { convoIds: l.array(l.string(), { minLength: 1, maxLength: 100 }) },
+  { convoIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1, maxLength: 100 }) },
   { required: ['convoIds'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { convos: l.array(ChatBskyModerationDefs.convoViewSchema) },
+  { convos: /*#__PURE__*/ l.array(ChatBskyModerationDefs.convoViewSchema) },
   { required: ['convos'] },
 )
 

@@ -22,11 +22,11 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    convoId: l.string(),
-    messageId: l.string(),
-    before: l.integer({ default: 5 }),
-    after: l.integer({ default: 5 }),
-    maxInterleavedSystemMessages: l.integer({ minimum: 0, maximum: 1000, default: 10 }),
+    convoId: /*#__PURE__*/ l.string(),
+    messageId: /*#__PURE__*/ l.string(),
+    before: /*#__PURE__*/ l.integer({ default: 5 }),
+    after: /*#__PURE__*/ l.integer({ default: 5 }),
+    maxInterleavedSystemMessages: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 1000, default: 10 }),
   },
   { required: ['messageId'] },
 )
@@ -37,7 +37,9 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    messages: l.array(l.union(() => [ChatBskyConvoDefs.messageViewSchema, ChatBskyConvoDefs.systemMessageViewSchema])),
+    messages: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [ChatBskyConvoDefs.messageViewSchema, ChatBskyConvoDefs.systemMessageViewSchema]),
+    ),
   },
   { required: ['messages'] },
 )

@@ -12,7 +12,9 @@ export interface Params {
   /** The last known event seq number to backfill from. Use '2222222222222' to backfill from the beginning. Don't specify a cursor to listen only for new events. */
   cursor?: string
 }
-export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, { cursor: l.string() })
+export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
+  cursor: /*#__PURE__*/ l.string(),
+})
 
 export type Message =
   | l.$Typed<EventConvoFirstMessage>
@@ -78,12 +80,12 @@ export interface EventConvoFirstMessage {
 export const eventConvoFirstMessageSchema: l.ObjectSchema<EventConvoFirstMessage> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage',
   {
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    messageId: l.string(),
-    recipients: l.array(l.string({ format: 'did' })),
-    rev: l.string(),
-    user: l.string({ format: 'did' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    messageId: /*#__PURE__*/ l.string(),
+    recipients: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    rev: /*#__PURE__*/ l.string(),
+    user: /*#__PURE__*/ l.string({ format: 'did' }),
   },
   { required: ['createdAt', 'rev', 'convoId', 'user', 'recipients'] },
 )
@@ -113,15 +115,15 @@ export interface EventGroupChatCreated {
 export const eventGroupChatCreatedSchema: l.ObjectSchema<EventGroupChatCreated> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    initialMemberDids: l.array(l.string({ format: 'did' })),
-    ownerDid: l.string({ format: 'did' }),
-    rev: l.string(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    initialMemberDids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    rev: /*#__PURE__*/ l.string(),
   },
   {
     required: [
@@ -166,17 +168,17 @@ export interface EventGroupChatMemberAdded {
 export const eventGroupChatMemberAddedSchema: l.ObjectSchema<EventGroupChatMemberAdded> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    ownerDid: l.string({ format: 'did' }),
-    requestMembersCount: l.integer(),
-    rev: l.string(),
-    subjectDid: l.string({ format: 'did' }),
-    subjectFollowsOwner: l.boolean(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    requestMembersCount: /*#__PURE__*/ l.integer(),
+    rev: /*#__PURE__*/ l.string(),
+    subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    subjectFollowsOwner: /*#__PURE__*/ l.boolean(),
   },
   {
     required: [
@@ -221,16 +223,16 @@ export interface EventGroupChatMemberJoined {
 export const eventGroupChatMemberJoinedSchema: l.ObjectSchema<EventGroupChatMemberJoined> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    joinLinkCode: l.string(),
-    ownerDid: l.string({ format: 'did' }),
-    rev: l.string(),
-    subjectFollowsOwner: l.boolean(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    joinLinkCode: /*#__PURE__*/ l.string(),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    rev: /*#__PURE__*/ l.string(),
+    subjectFollowsOwner: /*#__PURE__*/ l.boolean(),
   },
   {
     required: [
@@ -274,16 +276,16 @@ export interface EventGroupChatJoinRequest {
 export const eventGroupChatJoinRequestSchema: l.ObjectSchema<EventGroupChatJoinRequest> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    joinLinkCode: l.string(),
-    ownerDid: l.string({ format: 'did' }),
-    rev: l.string(),
-    subjectFollowsOwner: l.boolean(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    joinLinkCode: /*#__PURE__*/ l.string(),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    rev: /*#__PURE__*/ l.string(),
+    subjectFollowsOwner: /*#__PURE__*/ l.boolean(),
   },
   {
     required: [
@@ -326,15 +328,15 @@ export const eventGroupChatJoinRequestApprovedSchema: l.ObjectSchema<EventGroupC
   /*#__PURE__*/ l.object(
     'chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved',
     {
-      actorDid: l.string({ format: 'did' }),
-      convoCreatedAt: l.string({ format: 'datetime' }),
-      convoId: l.string(),
-      createdAt: l.string({ format: 'datetime' }),
-      groupMemberCount: l.integer(),
-      groupName: l.string(),
-      ownerDid: l.string({ format: 'did' }),
-      rev: l.string(),
-      subjectDid: l.string({ format: 'did' }),
+      actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      convoId: /*#__PURE__*/ l.string(),
+      createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      groupMemberCount: /*#__PURE__*/ l.integer(),
+      groupName: /*#__PURE__*/ l.string(),
+      ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      rev: /*#__PURE__*/ l.string(),
+      subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
     },
     {
       required: [
@@ -376,15 +378,15 @@ export const eventGroupChatJoinRequestRejectedSchema: l.ObjectSchema<EventGroupC
   /*#__PURE__*/ l.object(
     'chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected',
     {
-      actorDid: l.string({ format: 'did' }),
-      convoCreatedAt: l.string({ format: 'datetime' }),
-      convoId: l.string(),
-      createdAt: l.string({ format: 'datetime' }),
-      groupMemberCount: l.integer(),
-      groupName: l.string(),
-      ownerDid: l.string({ format: 'did' }),
-      rev: l.string(),
-      subjectDid: l.string({ format: 'did' }),
+      actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      convoId: /*#__PURE__*/ l.string(),
+      createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      groupMemberCount: /*#__PURE__*/ l.integer(),
+      groupName: /*#__PURE__*/ l.string(),
+      ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      rev: /*#__PURE__*/ l.string(),
+      subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
     },
     {
       required: [
@@ -426,15 +428,15 @@ export interface EventChatAccepted {
 export const eventChatAcceptedSchema: l.ObjectSchema<EventChatAccepted> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventChatAccepted',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    method: l.string(),
-    ownerDid: l.string({ format: 'did' }),
-    rev: l.string(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    method: /*#__PURE__*/ l.string(),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    rev: /*#__PURE__*/ l.string(),
   },
   { required: ['actorDid', 'convoCreatedAt', 'convoId', 'createdAt', 'method', 'rev'] },
 )
@@ -465,16 +467,16 @@ export interface EventGroupChatMemberLeft {
 export const eventGroupChatMemberLeftSchema: l.ObjectSchema<EventGroupChatMemberLeft> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    leaveMethod: l.string(),
-    ownerDid: l.string({ format: 'did' }),
-    rev: l.string(),
-    subjectDid: l.string({ format: 'did' }),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    leaveMethod: /*#__PURE__*/ l.string(),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    rev: /*#__PURE__*/ l.string(),
+    subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
   },
   {
     required: [
@@ -546,21 +548,21 @@ export interface EventGroupChatUpdated {
 export const eventGroupChatUpdatedSchema: l.ObjectSchema<EventGroupChatUpdated> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated',
   {
-    actorDid: l.string({ format: 'did' }),
-    convoCreatedAt: l.string({ format: 'datetime' }),
-    convoId: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    groupMemberCount: l.integer(),
-    groupName: l.string(),
-    joinLinkCode: l.string(),
-    joinLinkFollowersOnly: l.boolean(),
-    joinLinkRequiresApproval: l.boolean(),
-    lockReason: l.string(),
-    newName: l.string(),
-    oldName: l.string(),
-    ownerDid: l.string({ format: 'did' }),
-    rev: l.string(),
-    updateType: l.string(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    convoId: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    groupMemberCount: /*#__PURE__*/ l.integer(),
+    groupName: /*#__PURE__*/ l.string(),
+    joinLinkCode: /*#__PURE__*/ l.string(),
+    joinLinkFollowersOnly: /*#__PURE__*/ l.boolean(),
+    joinLinkRequiresApproval: /*#__PURE__*/ l.boolean(),
+    lockReason: /*#__PURE__*/ l.string(),
+    newName: /*#__PURE__*/ l.string(),
+    oldName: /*#__PURE__*/ l.string(),
+    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    rev: /*#__PURE__*/ l.string(),
+    updateType: /*#__PURE__*/ l.string(),
   },
   {
     required: [
@@ -593,10 +595,10 @@ export interface EventRateLimitExceeded {
 export const eventRateLimitExceededSchema: l.ObjectSchema<EventRateLimitExceeded> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded',
   {
-    actorDid: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
-    endpoint: l.string(),
-    rev: l.string(),
+    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    endpoint: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string(),
   },
   { required: ['actorDid', 'createdAt', 'endpoint', 'rev'] },
 )

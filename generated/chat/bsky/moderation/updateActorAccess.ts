@@ -16,7 +16,11 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: l.string({ format: 'did' }), allowAccess: l.boolean(), ref: l.string() },
+  {
+    actor: /*#__PURE__*/ l.string({ format: 'did' }),
+    allowAccess: /*#__PURE__*/ l.boolean(),
+    ref: /*#__PURE__*/ l.string(),
+  },
   { required: ['actor', 'allowAccess'] },
 )
 

@@ -14,7 +14,7 @@ export interface ChatPreference {
 }
 export const chatPreferenceSchema: l.ObjectSchema<ChatPreference> = /*#__PURE__*/ l.object(
   'chat.bsky.notification.defs#chatPreference',
-  { include: l.string(), push: l.boolean() },
+  { include: /*#__PURE__*/ l.string(), push: /*#__PURE__*/ l.boolean() },
   { required: ['include', 'push'] },
 )
 export const isChatPreference = /*#__PURE__*/ l.typeGuard<ChatPreference>('chat.bsky.notification.defs#chatPreference')

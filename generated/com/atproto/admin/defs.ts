@@ -15,7 +15,7 @@ export interface StatusAttr {
 }
 export const statusAttrSchema: l.ObjectSchema<StatusAttr> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#statusAttr',
-  { applied: l.boolean(), ref: l.string() },
+  { applied: /*#__PURE__*/ l.boolean(), ref: /*#__PURE__*/ l.string() },
   { required: ['applied'] },
 )
 export const isStatusAttr = /*#__PURE__*/ l.typeGuard<StatusAttr>('com.atproto.admin.defs#statusAttr')
@@ -27,7 +27,7 @@ export interface ThreatSignature {
 }
 export const threatSignatureSchema: l.ObjectSchema<ThreatSignature> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#threatSignature',
-  { property: l.string(), value: l.string() },
+  { property: /*#__PURE__*/ l.string(), value: /*#__PURE__*/ l.string() },
   { required: ['property', 'value'] },
 )
 export const isThreatSignature = /*#__PURE__*/ l.typeGuard<ThreatSignature>('com.atproto.admin.defs#threatSignature')
@@ -50,18 +50,18 @@ export interface AccountView {
 export const accountViewSchema: l.ObjectSchema<AccountView> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#accountView',
   {
-    did: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    email: l.string(),
-    relatedRecords: l.array(l.unknown()),
-    indexedAt: l.string({ format: 'datetime' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    email: /*#__PURE__*/ l.string(),
+    relatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     invitedBy: ComAtprotoServerDefs.inviteCodeSchema,
-    invites: l.array(ComAtprotoServerDefs.inviteCodeSchema),
-    invitesDisabled: l.boolean(),
-    emailConfirmedAt: l.string({ format: 'datetime' }),
-    inviteNote: l.string(),
-    deactivatedAt: l.string({ format: 'datetime' }),
-    threatSignatures: l.array(threatSignatureSchema),
+    invites: /*#__PURE__*/ l.array(ComAtprotoServerDefs.inviteCodeSchema),
+    invitesDisabled: /*#__PURE__*/ l.boolean(),
+    emailConfirmedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    inviteNote: /*#__PURE__*/ l.string(),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    threatSignatures: /*#__PURE__*/ l.array(threatSignatureSchema),
   },
   { required: ['did', 'handle', 'indexedAt'] },
 )
@@ -73,7 +73,7 @@ export interface RepoRef {
 }
 export const repoRefSchema: l.ObjectSchema<RepoRef> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#repoRef',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isRepoRef = /*#__PURE__*/ l.typeGuard<RepoRef>('com.atproto.admin.defs#repoRef')
@@ -86,7 +86,11 @@ export interface RepoBlobRef {
 }
 export const repoBlobRefSchema: l.ObjectSchema<RepoBlobRef> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#repoBlobRef',
-  { did: l.string({ format: 'did' }), cid: l.string({ format: 'cid' }), recordUri: l.string({ format: 'at-uri' }) },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    recordUri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  },
   { required: ['did', 'cid'] },
 )
 export const isRepoBlobRef = /*#__PURE__*/ l.typeGuard<RepoBlobRef>('com.atproto.admin.defs#repoBlobRef')

@@ -15,8 +15,8 @@ export interface Input {
   accounts?: string[]
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
-  codes: l.array(l.string()),
-  accounts: l.array(l.string()),
+  codes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  accounts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
 })
 
 /** The com.atproto.admin.disableInviteCodes procedure, for `client.call` and per-endpoint imports. */

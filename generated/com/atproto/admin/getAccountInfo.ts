@@ -14,12 +14,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 
 export type Output = ComAtprotoAdminDefs.AccountView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ComAtprotoAdminDefs.accountViewSchema
+export const outputSchema: l.LexSchema<Output> = ComAtprotoAdminDefs.accountViewSchema
 
 /** The response of com.atproto.admin.getAccountInfo: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class GetAccountInfoResponse extends l.XRPCResponse<Output> {

@@ -15,9 +15,9 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  sort: l.string({ default: 'recent' }),
-  limit: l.integer({ minimum: 1, maximum: 500, default: 100 }),
-  cursor: l.string(),
+  sort: /*#__PURE__*/ l.string({ default: 'recent' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 500, default: 100 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -26,7 +26,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), codes: l.array(ComAtprotoServerDefs.inviteCodeSchema) },
+  { cursor: /*#__PURE__*/ l.string(), codes: /*#__PURE__*/ l.array(ComAtprotoServerDefs.inviteCodeSchema) },
   { required: ['codes'] },
 )
 

@@ -16,9 +16,9 @@ export interface Params {
   blob?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  did: l.string({ format: 'did' }),
-  uri: l.string({ format: 'at-uri' }),
-  blob: l.string({ format: 'cid' }),
+  did: /*#__PURE__*/ l.string({ format: 'did' }),
+  uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  blob: /*#__PURE__*/ l.string({ format: 'cid' }),
 })
 
 export interface Output {
@@ -33,7 +33,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: l.union(() => [
+    subject: /*#__PURE__*/ l.union(() => [
       ComAtprotoAdminDefs.repoRefSchema,
       ComAtprotoRepoStrongRef.mainSchema,
       ComAtprotoAdminDefs.repoBlobRefSchema,

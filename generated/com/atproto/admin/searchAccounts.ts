@@ -15,9 +15,9 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  email: l.string(),
-  cursor: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  email: /*#__PURE__*/ l.string(),
+  cursor: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
 })
 
 export interface Output {
@@ -26,7 +26,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), accounts: l.array(ComAtprotoAdminDefs.accountViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), accounts: /*#__PURE__*/ l.array(ComAtprotoAdminDefs.accountViewSchema) },
   { required: ['accounts'] },
 )
 

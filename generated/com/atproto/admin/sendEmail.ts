@@ -21,11 +21,11 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    recipientDid: l.string({ format: 'did' }),
-    content: l.string(),
-    subject: l.string(),
-    senderDid: l.string({ format: 'did' }),
-    comment: l.string(),
+    recipientDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    content: /*#__PURE__*/ l.string(),
+    subject: /*#__PURE__*/ l.string(),
+    senderDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    comment: /*#__PURE__*/ l.string(),
   },
   { required: ['recipientDid', 'content', 'senderDid'] },
 )
@@ -35,7 +35,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { sent: l.boolean() },
+  { sent: /*#__PURE__*/ l.boolean() },
   { required: ['sent'] },
 )
 

@@ -24,7 +24,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: l.union(() => [
+    subject: /*#__PURE__*/ l.union(() => [
       ComAtprotoAdminDefs.repoRefSchema,
       ComAtprotoRepoStrongRef.mainSchema,
       ComAtprotoAdminDefs.repoBlobRefSchema,
@@ -46,7 +46,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: l.union(() => [
+    subject: /*#__PURE__*/ l.union(() => [
       ComAtprotoAdminDefs.repoRefSchema,
       ComAtprotoRepoStrongRef.mainSchema,
       ComAtprotoAdminDefs.repoBlobRefSchema,

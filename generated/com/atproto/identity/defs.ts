@@ -17,7 +17,11 @@ export interface IdentityInfo {
 }
 export const identityInfoSchema: l.ObjectSchema<IdentityInfo> = /*#__PURE__*/ l.object(
   'com.atproto.identity.defs#identityInfo',
-  { did: l.string({ format: 'did' }), handle: l.string({ format: 'handle' }), didDoc: l.unknown() },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    didDoc: /*#__PURE__*/ l.unknown(),
+  },
   { required: ['did', 'handle', 'didDoc'] },
 )
 export const isIdentityInfo = /*#__PURE__*/ l.typeGuard<IdentityInfo>('com.atproto.identity.defs#identityInfo')

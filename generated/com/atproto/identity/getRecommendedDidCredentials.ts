@@ -18,10 +18,10 @@ export interface Output {
   services?: l.UnknownObject
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undefined, {
-  rotationKeys: l.array(l.string()),
-  alsoKnownAs: l.array(l.string()),
-  verificationMethods: l.unknown(),
-  services: l.unknown(),
+  rotationKeys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  alsoKnownAs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  verificationMethods: /*#__PURE__*/ l.unknown(),
+  services: /*#__PURE__*/ l.unknown(),
 })
 
 /** The response of com.atproto.identity.getRecommendedDidCredentials: the output's fields as getters, plus `headers` and `rateLimit`. */

@@ -16,12 +16,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { identifier: l.string({ format: 'at-identifier' }) },
+  { identifier: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
   { required: ['identifier'] },
 )
 
 export type Output = ComAtprotoIdentityDefs.IdentityInfo
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ComAtprotoIdentityDefs.identityInfoSchema
+export const outputSchema: l.LexSchema<Output> = ComAtprotoIdentityDefs.identityInfoSchema
 
 /** The resolution process confirmed that the handle does not resolve to any DID. */
 export class HandleNotFoundError extends l.XRPCError {

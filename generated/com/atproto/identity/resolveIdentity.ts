@@ -15,12 +15,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { identifier: l.string({ format: 'at-identifier' }) },
+  { identifier: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
   { required: ['identifier'] },
 )
 
 export type Output = ComAtprotoIdentityDefs.IdentityInfo
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ComAtprotoIdentityDefs.identityInfoSchema
+export const outputSchema: l.LexSchema<Output> = ComAtprotoIdentityDefs.identityInfoSchema
 
 /** The resolution process confirmed that the handle does not resolve to any DID. */
 export class HandleNotFoundError extends l.XRPCError {

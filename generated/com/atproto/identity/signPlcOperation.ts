@@ -19,11 +19,11 @@ export interface Input {
   services?: l.UnknownObject
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
-  token: l.string(),
-  rotationKeys: l.array(l.string()),
-  alsoKnownAs: l.array(l.string()),
-  verificationMethods: l.unknown(),
-  services: l.unknown(),
+  token: /*#__PURE__*/ l.string(),
+  rotationKeys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  alsoKnownAs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  verificationMethods: /*#__PURE__*/ l.unknown(),
+  services: /*#__PURE__*/ l.unknown(),
 })
 
 export interface Output {
@@ -32,7 +32,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { operation: l.unknown() },
+  { operation: /*#__PURE__*/ l.unknown() },
   { required: ['operation'] },
 )
 

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { operation: l.unknown() },
+  { operation: /*#__PURE__*/ l.unknown() },
   { required: ['operation'] },
 )
 

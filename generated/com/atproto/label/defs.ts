@@ -32,15 +32,15 @@ export interface Label {
 export const labelSchema: l.ObjectSchema<Label> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#label',
   {
-    ver: l.integer(),
-    src: l.string({ format: 'did' }),
-    uri: l.string({ format: 'uri' }),
-    cid: l.string({ format: 'cid' }),
-    val: l.string({ maxLength: 128 }),
-    neg: l.boolean(),
-    cts: l.string({ format: 'datetime' }),
-    exp: l.string({ format: 'datetime' }),
-    sig: l.bytes(),
+    ver: /*#__PURE__*/ l.integer(),
+    src: /*#__PURE__*/ l.string({ format: 'did' }),
+    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    val: /*#__PURE__*/ l.string({ maxLength: 128 }),
+    neg: /*#__PURE__*/ l.boolean(),
+    cts: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    exp: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    sig: /*#__PURE__*/ l.bytes(),
   },
   { required: ['src', 'uri', 'val', 'cts'] },
 )
@@ -54,7 +54,7 @@ export interface SelfLabel {
 }
 export const selfLabelSchema: l.ObjectSchema<SelfLabel> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#selfLabel',
-  { val: l.string({ maxLength: 128 }) },
+  { val: /*#__PURE__*/ l.string({ maxLength: 128 }) },
   { required: ['val'] },
 )
 export const isSelfLabel = /*#__PURE__*/ l.typeGuard<SelfLabel>('com.atproto.label.defs#selfLabel')
@@ -66,7 +66,7 @@ export interface SelfLabels {
 }
 export const selfLabelsSchema: l.ObjectSchema<SelfLabels> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#selfLabels',
-  { values: l.array(selfLabelSchema, { maxLength: 10 }) },
+  { values: /*#__PURE__*/ l.array(selfLabelSchema, { maxLength: 10 }) },
   { required: ['values'] },
 )
 export const isSelfLabels = /*#__PURE__*/ l.typeGuard<SelfLabels>('com.atproto.label.defs#selfLabels')
@@ -84,9 +84,9 @@ export interface LabelValueDefinitionStrings {
 export const labelValueDefinitionStringsSchema: l.ObjectSchema<LabelValueDefinitionStrings> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#labelValueDefinitionStrings',
   {
-    lang: l.string({ format: 'language' }),
-    name: l.string({ maxLength: 640, maxGraphemes: 64 }),
-    description: l.string({ maxLength: 100000, maxGraphemes: 10000 }),
+    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    name: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
+    description: /*#__PURE__*/ l.string({ maxLength: 100000, maxGraphemes: 10000 }),
   },
   { required: ['lang', 'name', 'description'] },
 )
@@ -112,12 +112,12 @@ export interface LabelValueDefinition {
 export const labelValueDefinitionSchema: l.ObjectSchema<LabelValueDefinition> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#labelValueDefinition',
   {
-    identifier: l.string({ maxLength: 100, maxGraphemes: 100 }),
-    severity: l.string(),
-    blurs: l.string(),
-    defaultSetting: l.string({ default: 'warn' }),
-    adultOnly: l.boolean(),
-    locales: l.array(labelValueDefinitionStringsSchema),
+    identifier: /*#__PURE__*/ l.string({ maxLength: 100, maxGraphemes: 100 }),
+    severity: /*#__PURE__*/ l.string(),
+    blurs: /*#__PURE__*/ l.string(),
+    defaultSetting: /*#__PURE__*/ l.string({ default: 'warn' }),
+    adultOnly: /*#__PURE__*/ l.boolean(),
+    locales: /*#__PURE__*/ l.array(labelValueDefinitionStringsSchema),
   },
   { required: ['identifier', 'severity', 'blurs', 'locales'] },
 )

@@ -20,10 +20,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uriPatterns: l.array(l.string()),
-    sources: l.array(l.string({ format: 'did' })),
-    limit: l.integer({ minimum: 1, maximum: 250, default: 50 }),
-    cursor: l.string(),
+    uriPatterns: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    sources: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 250, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['uriPatterns'] },
 )
@@ -34,7 +34,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), labels: l.array(ComAtprotoLabelDefs.labelSchema) },
+  { cursor: /*#__PURE__*/ l.string(), labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema) },
   { required: ['labels'] },
 )
 

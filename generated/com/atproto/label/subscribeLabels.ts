@@ -13,7 +13,9 @@ export interface Params {
   /** The last known event seq number to backfill from. */
   cursor?: number
 }
-export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, { cursor: l.integer() })
+export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
+  cursor: /*#__PURE__*/ l.integer(),
+})
 
 export type Message = l.$Typed<Labels> | l.$Typed<Info> | l.UnknownTyped
 export const messageSchema: l.LexSchema<Message> = /*#__PURE__*/ l.union(() => [labelsSchema, infoSchema])
@@ -39,7 +41,7 @@ export interface Labels {
 }
 export const labelsSchema: l.ObjectSchema<Labels> = /*#__PURE__*/ l.object(
   'com.atproto.label.subscribeLabels#labels',
-  { seq: l.integer(), labels: l.array(ComAtprotoLabelDefs.labelSchema) },
+  { seq: /*#__PURE__*/ l.integer(), labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema) },
   { required: ['seq', 'labels'] },
 )
 export const isLabels = /*#__PURE__*/ l.typeGuard<Labels>('com.atproto.label.subscribeLabels#labels')
@@ -51,7 +53,7 @@ export interface Info {
 }
 export const infoSchema: l.ObjectSchema<Info> = /*#__PURE__*/ l.object(
   'com.atproto.label.subscribeLabels#info',
-  { name: l.string(), message: l.string() },
+  { name: /*#__PURE__*/ l.string(), message: /*#__PURE__*/ l.string() },
   { required: ['name'] },
 )
 export const isInfo = /*#__PURE__*/ l.typeGuard<Info>('com.atproto.label.subscribeLabels#info')

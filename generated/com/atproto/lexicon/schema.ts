@@ -19,7 +19,7 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'com.atproto.lexicon.schema',
-  { lexicon: l.integer() },
+  { lexicon: /*#__PURE__*/ l.integer() },
   { required: ['lexicon'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('com.atproto.lexicon.schema')

@@ -20,7 +20,7 @@ export interface ModTool {
 }
 export const modToolSchema: l.ObjectSchema<ModTool> = /*#__PURE__*/ l.object(
   'com.atproto.moderation.createReport#modTool',
-  { name: l.string(), meta: l.unknown() },
+  { name: /*#__PURE__*/ l.string(), meta: /*#__PURE__*/ l.unknown() },
   { required: ['name'] },
 )
 export const isModTool = /*#__PURE__*/ l.typeGuard<ModTool>('com.atproto.moderation.createReport#modTool')
@@ -40,8 +40,8 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
     reasonType: ComAtprotoModerationDefs.reasonTypeSchema,
-    reason: l.string({ maxLength: 20000, maxGraphemes: 2000 }),
-    subject: l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
+    reason: /*#__PURE__*/ l.string({ maxLength: 20000, maxGraphemes: 2000 }),
+    subject: /*#__PURE__*/ l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
     modTool: modToolSchema,
   },
   { required: ['reasonType', 'subject'] },
@@ -58,12 +58,12 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    id: l.integer(),
+    id: /*#__PURE__*/ l.integer(),
     reasonType: ComAtprotoModerationDefs.reasonTypeSchema,
-    reason: l.string({ maxLength: 20000, maxGraphemes: 2000 }),
-    subject: l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
-    reportedBy: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
+    reason: /*#__PURE__*/ l.string({ maxLength: 20000, maxGraphemes: 2000 }),
+    subject: /*#__PURE__*/ l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
+    reportedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['id', 'reasonType', 'subject', 'reportedBy', 'createdAt'] },
 )

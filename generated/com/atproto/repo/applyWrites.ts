@@ -23,10 +23,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: l.string({ format: 'at-identifier' }),
-    validate: l.boolean(),
-    writes: l.array(l.union(() => [createSchema, updateSchema, deleteSchema], { closed: true })),
-    swapCommit: l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    validate: /*#__PURE__*/ l.boolean(),
+    writes: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [createSchema, updateSchema, deleteSchema], { closed: true }),
+    ),
+    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
   },
   { required: ['repo', 'writes'] },
 )
@@ -37,7 +39,9 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undefined, {
   commit: ComAtprotoRepoDefs.commitMetaSchema,
-  results: l.array(l.union(() => [createResultSchema, updateResultSchema, deleteResultSchema], { closed: true })),
+  results: /*#__PURE__*/ l.array(
+    /*#__PURE__*/ l.union(() => [createResultSchema, updateResultSchema, deleteResultSchema], { closed: true }),
+  ),
 })
 
 /** Indicates that the 'swapCommit' parameter did not match current commit. */
@@ -86,9 +90,9 @@ export interface Create {
 export const createSchema: l.ObjectSchema<Create> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#create',
   {
-    collection: l.string({ format: 'nsid' }),
-    rkey: l.string({ format: 'record-key', maxLength: 512 }),
-    value: l.unknown(),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    rkey: /*#__PURE__*/ l.string({ format: 'record-key', maxLength: 512 }),
+    value: /*#__PURE__*/ l.unknown(),
   },
   { required: ['collection', 'value'] },
 )
@@ -103,7 +107,11 @@ export interface Update {
 }
 export const updateSchema: l.ObjectSchema<Update> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#update',
-  { collection: l.string({ format: 'nsid' }), rkey: l.string({ format: 'record-key' }), value: l.unknown() },
+  {
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
+    value: /*#__PURE__*/ l.unknown(),
+  },
   { required: ['collection', 'rkey', 'value'] },
 )
 export const isUpdate = /*#__PURE__*/ l.typeGuard<Update>('com.atproto.repo.applyWrites#update')
@@ -116,7 +124,7 @@ export interface Delete {
 }
 export const deleteSchema: l.ObjectSchema<Delete> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#delete',
-  { collection: l.string({ format: 'nsid' }), rkey: l.string({ format: 'record-key' }) },
+  { collection: /*#__PURE__*/ l.string({ format: 'nsid' }), rkey: /*#__PURE__*/ l.string({ format: 'record-key' }) },
   { required: ['collection', 'rkey'] },
 )
 export const isDelete = /*#__PURE__*/ l.typeGuard<Delete>('com.atproto.repo.applyWrites#delete')
@@ -129,7 +137,11 @@ export interface CreateResult {
 }
 export const createResultSchema: l.ObjectSchema<CreateResult> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#createResult',
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }), validationStatus: l.string() },
+  {
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    validationStatus: /*#__PURE__*/ l.string(),
+  },
   { required: ['uri', 'cid'] },
 )
 export const isCreateResult = /*#__PURE__*/ l.typeGuard<CreateResult>('com.atproto.repo.applyWrites#createResult')
@@ -142,7 +154,11 @@ export interface UpdateResult {
 }
 export const updateResultSchema: l.ObjectSchema<UpdateResult> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#updateResult',
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }), validationStatus: l.string() },
+  {
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    validationStatus: /*#__PURE__*/ l.string(),
+  },
   { required: ['uri', 'cid'] },
 )
 export const isUpdateResult = /*#__PURE__*/ l.typeGuard<UpdateResult>('com.atproto.repo.applyWrites#updateResult')

@@ -28,12 +28,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: l.string({ format: 'at-identifier' }),
-    collection: l.string({ format: 'nsid' }),
-    rkey: l.string({ format: 'record-key', maxLength: 512 }),
-    validate: l.boolean(),
-    record: l.unknown(),
-    swapCommit: l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    rkey: /*#__PURE__*/ l.string({ format: 'record-key', maxLength: 512 }),
+    validate: /*#__PURE__*/ l.boolean(),
+    record: /*#__PURE__*/ l.unknown(),
+    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
   },
   { required: ['repo', 'collection', 'record'] },
 )
@@ -47,10 +47,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
     commit: ComAtprotoRepoDefs.commitMetaSchema,
-    validationStatus: l.string(),
+    validationStatus: /*#__PURE__*/ l.string(),
   },
   { required: ['uri', 'cid'] },
 )

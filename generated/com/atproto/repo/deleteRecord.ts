@@ -26,11 +26,11 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: l.string({ format: 'at-identifier' }),
-    collection: l.string({ format: 'nsid' }),
-    rkey: l.string({ format: 'record-key' }),
-    swapRecord: l.string({ format: 'cid' }),
-    swapCommit: l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
+    swapRecord: /*#__PURE__*/ l.string({ format: 'cid' }),
+    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
   },
   { required: ['repo', 'collection', 'rkey'] },
 )

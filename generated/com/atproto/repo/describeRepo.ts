@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { repo: l.string({ format: 'at-identifier' }) },
+  { repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
   { required: ['repo'] },
 )
 
@@ -31,11 +31,11 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    handle: l.string({ format: 'handle' }),
-    did: l.string({ format: 'did' }),
-    didDoc: l.unknown(),
-    collections: l.array(l.string({ format: 'nsid' })),
-    handleIsCorrect: l.boolean(),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    didDoc: /*#__PURE__*/ l.unknown(),
+    collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' })),
+    handleIsCorrect: /*#__PURE__*/ l.boolean(),
   },
   { required: ['handle', 'did', 'didDoc', 'collections', 'handleIsCorrect'] },
 )

@@ -21,10 +21,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: l.string({ format: 'at-identifier' }),
-    collection: l.string({ format: 'nsid' }),
-    rkey: l.string({ format: 'record-key' }),
-    cid: l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
   },
   { required: ['repo', 'collection', 'rkey'] },
 )
@@ -36,7 +36,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }), value: l.unknown() },
+  {
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    value: /*#__PURE__*/ l.unknown(),
+  },
   { required: ['uri', 'value'] },
 )
 

@@ -14,7 +14,7 @@ export interface RecordBlob {
 }
 export const recordBlobSchema: l.ObjectSchema<RecordBlob> = /*#__PURE__*/ l.object(
   'com.atproto.repo.listMissingBlobs#recordBlob',
-  { cid: l.string({ format: 'cid' }), recordUri: l.string({ format: 'at-uri' }) },
+  { cid: /*#__PURE__*/ l.string({ format: 'cid' }), recordUri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['cid', 'recordUri'] },
 )
 export const isRecordBlob = /*#__PURE__*/ l.typeGuard<RecordBlob>('com.atproto.repo.listMissingBlobs#recordBlob')
@@ -25,8 +25,8 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 1000, default: 500 }),
-  cursor: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 1000, default: 500 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -35,7 +35,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), blobs: l.array(recordBlobSchema) },
+  { cursor: /*#__PURE__*/ l.string(), blobs: /*#__PURE__*/ l.array(recordBlobSchema) },
   { required: ['blobs'] },
 )
 

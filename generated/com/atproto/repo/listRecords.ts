@@ -15,7 +15,11 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'com.atproto.repo.listRecords#record',
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }), value: l.unknown() },
+  {
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    value: /*#__PURE__*/ l.unknown(),
+  },
   { required: ['uri', 'cid', 'value'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('com.atproto.repo.listRecords#record')
@@ -35,11 +39,11 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: l.string({ format: 'at-identifier' }),
-    collection: l.string({ format: 'nsid' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
-    reverse: l.boolean(),
+    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+    reverse: /*#__PURE__*/ l.boolean(),
   },
   { required: ['repo', 'collection'] },
 )
@@ -50,7 +54,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), records: l.array(recordSchema) },
+  { cursor: /*#__PURE__*/ l.string(), records: /*#__PURE__*/ l.array(recordSchema) },
   { required: ['records'] },
 )
 

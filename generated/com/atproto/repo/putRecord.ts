@@ -30,13 +30,13 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: l.string({ format: 'at-identifier' }),
-    collection: l.string({ format: 'nsid' }),
-    rkey: l.string({ format: 'record-key', maxLength: 512 }),
-    validate: l.boolean(),
-    record: l.unknown(),
-    swapRecord: l.string({ format: 'cid' }),
-    swapCommit: l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    rkey: /*#__PURE__*/ l.string({ format: 'record-key', maxLength: 512 }),
+    validate: /*#__PURE__*/ l.boolean(),
+    record: /*#__PURE__*/ l.unknown(),
+    swapRecord: /*#__PURE__*/ l.string({ format: 'cid' }),
+    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
   },
   { required: ['repo', 'collection', 'rkey', 'record'], nullable: ['swapRecord'] },
 )
@@ -50,10 +50,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
     commit: ComAtprotoRepoDefs.commitMetaSchema,
-    validationStatus: l.string(),
+    validationStatus: /*#__PURE__*/ l.string(),
   },
   { required: ['uri', 'cid'] },
 )

@@ -14,7 +14,7 @@ export interface Main {
 }
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'com.atproto.repo.strongRef',
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
   { required: ['uri', 'cid'] },
 )
 export const isMain = /*#__PURE__*/ l.typeGuard<Main>('com.atproto.repo.strongRef')

@@ -17,7 +17,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { blob: l.blob() },
+  { blob: /*#__PURE__*/ l.blob() },
   { required: ['blob'] },
 )
 

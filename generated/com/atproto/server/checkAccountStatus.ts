@@ -24,15 +24,15 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    activated: l.boolean(),
-    validDid: l.boolean(),
-    repoCommit: l.string({ format: 'cid' }),
-    repoRev: l.string(),
-    repoBlocks: l.integer(),
-    indexedRecords: l.integer(),
-    privateStateValues: l.integer(),
-    expectedBlobs: l.integer(),
-    importedBlobs: l.integer(),
+    activated: /*#__PURE__*/ l.boolean(),
+    validDid: /*#__PURE__*/ l.boolean(),
+    repoCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
+    repoRev: /*#__PURE__*/ l.string(),
+    repoBlocks: /*#__PURE__*/ l.integer(),
+    indexedRecords: /*#__PURE__*/ l.integer(),
+    privateStateValues: /*#__PURE__*/ l.integer(),
+    expectedBlobs: /*#__PURE__*/ l.integer(),
+    importedBlobs: /*#__PURE__*/ l.integer(),
   },
   {
     required: [

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { email: l.string(), token: l.string() },
+  { email: /*#__PURE__*/ l.string(), token: /*#__PURE__*/ l.string() },
   { required: ['email', 'token'] },
 )
 

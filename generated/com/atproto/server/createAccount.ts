@@ -29,15 +29,15 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    email: l.string(),
-    handle: l.string({ format: 'handle' }),
-    did: l.string({ format: 'did' }),
-    inviteCode: l.string(),
-    verificationCode: l.string(),
-    verificationPhone: l.string(),
-    password: l.string(),
-    recoveryKey: l.string(),
-    plcOp: l.unknown(),
+    email: /*#__PURE__*/ l.string(),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    inviteCode: /*#__PURE__*/ l.string(),
+    verificationCode: /*#__PURE__*/ l.string(),
+    verificationPhone: /*#__PURE__*/ l.string(),
+    password: /*#__PURE__*/ l.string(),
+    recoveryKey: /*#__PURE__*/ l.string(),
+    plcOp: /*#__PURE__*/ l.unknown(),
   },
   { required: ['handle'] },
 )
@@ -54,11 +54,11 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    accessJwt: l.string(),
-    refreshJwt: l.string(),
-    handle: l.string({ format: 'handle' }),
-    did: l.string({ format: 'did' }),
-    didDoc: l.unknown(),
+    accessJwt: /*#__PURE__*/ l.string(),
+    refreshJwt: /*#__PURE__*/ l.string(),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    didDoc: /*#__PURE__*/ l.unknown(),
   },
   { required: ['accessJwt', 'refreshJwt', 'handle', 'did'] },
 )

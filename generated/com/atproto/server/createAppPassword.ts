@@ -16,7 +16,12 @@ export interface AppPassword {
 }
 export const appPasswordSchema: l.ObjectSchema<AppPassword> = /*#__PURE__*/ l.object(
   'com.atproto.server.createAppPassword#appPassword',
-  { name: l.string(), password: l.string(), createdAt: l.string({ format: 'datetime' }), privileged: l.boolean() },
+  {
+    name: /*#__PURE__*/ l.string(),
+    password: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    privileged: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['name', 'password', 'createdAt'] },
 )
 export const isAppPassword = /*#__PURE__*/ l.typeGuard<AppPassword>('com.atproto.server.createAppPassword#appPassword')
@@ -32,12 +37,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { name: l.string(), privileged: l.boolean() },
+  { name: /*#__PURE__*/ l.string(), privileged: /*#__PURE__*/ l.boolean() },
   { required: ['name'] },
 )
 
 export type Output = AppPassword
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ appPasswordSchema
+export const outputSchema: l.LexSchema<Output> = appPasswordSchema
 
 /** The AccountTakedown error of com.atproto.server.createAppPassword. */
 export class AccountTakedownError extends l.XRPCError {

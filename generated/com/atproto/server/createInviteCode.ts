@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { useCount: l.integer(), forAccount: l.string({ format: 'did' }) },
+  { useCount: /*#__PURE__*/ l.integer(), forAccount: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['useCount'] },
 )
 
@@ -25,7 +25,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { code: l.string() },
+  { code: /*#__PURE__*/ l.string() },
   { required: ['code'] },
 )
 

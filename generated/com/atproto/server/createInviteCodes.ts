@@ -14,7 +14,7 @@ export interface AccountCodes {
 }
 export const accountCodesSchema: l.ObjectSchema<AccountCodes> = /*#__PURE__*/ l.object(
   'com.atproto.server.createInviteCodes#accountCodes',
-  { account: l.string(), codes: l.array(l.string()) },
+  { account: /*#__PURE__*/ l.string(), codes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()) },
   { required: ['account', 'codes'] },
 )
 export const isAccountCodes = /*#__PURE__*/ l.typeGuard<AccountCodes>(
@@ -31,7 +31,11 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { codeCount: l.integer({ default: 1 }), useCount: l.integer(), forAccounts: l.array(l.string({ format: 'did' })) },
+  {
+    codeCount: /*#__PURE__*/ l.integer({ default: 1 }),
+    useCount: /*#__PURE__*/ l.integer(),
+    forAccounts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+  },
   { required: ['codeCount', 'useCount'] },
 )
 
@@ -40,7 +44,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { codes: l.array(accountCodesSchema) },
+  { codes: /*#__PURE__*/ l.array(accountCodesSchema) },
   { required: ['codes'] },
 )
 

@@ -20,7 +20,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { identifier: l.string(), password: l.string(), authFactorToken: l.string(), allowTakendown: l.boolean() },
+  {
+    identifier: /*#__PURE__*/ l.string(),
+    password: /*#__PURE__*/ l.string(),
+    authFactorToken: /*#__PURE__*/ l.string(),
+    allowTakendown: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['identifier', 'password'] },
 )
 
@@ -40,16 +45,16 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    accessJwt: l.string(),
-    refreshJwt: l.string(),
-    handle: l.string({ format: 'handle' }),
-    did: l.string({ format: 'did' }),
-    didDoc: l.unknown(),
-    email: l.string(),
-    emailConfirmed: l.boolean(),
-    emailAuthFactor: l.boolean(),
-    active: l.boolean(),
-    status: l.string(),
+    accessJwt: /*#__PURE__*/ l.string(),
+    refreshJwt: /*#__PURE__*/ l.string(),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    didDoc: /*#__PURE__*/ l.unknown(),
+    email: /*#__PURE__*/ l.string(),
+    emailConfirmed: /*#__PURE__*/ l.boolean(),
+    emailAuthFactor: /*#__PURE__*/ l.boolean(),
+    active: /*#__PURE__*/ l.boolean(),
+    status: /*#__PURE__*/ l.string(),
   },
   { required: ['accessJwt', 'refreshJwt', 'handle', 'did'] },
 )

@@ -14,7 +14,7 @@ export interface InviteCodeUse {
 }
 export const inviteCodeUseSchema: l.ObjectSchema<InviteCodeUse> = /*#__PURE__*/ l.object(
   'com.atproto.server.defs#inviteCodeUse',
-  { usedBy: l.string({ format: 'did' }), usedAt: l.string({ format: 'datetime' }) },
+  { usedBy: /*#__PURE__*/ l.string({ format: 'did' }), usedAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
   { required: ['usedBy', 'usedAt'] },
 )
 export const isInviteCodeUse = /*#__PURE__*/ l.typeGuard<InviteCodeUse>('com.atproto.server.defs#inviteCodeUse')
@@ -32,13 +32,13 @@ export interface InviteCode {
 export const inviteCodeSchema: l.ObjectSchema<InviteCode> = /*#__PURE__*/ l.object(
   'com.atproto.server.defs#inviteCode',
   {
-    code: l.string(),
-    available: l.integer(),
-    disabled: l.boolean(),
-    forAccount: l.string(),
-    createdBy: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    uses: l.array(inviteCodeUseSchema),
+    code: /*#__PURE__*/ l.string(),
+    available: /*#__PURE__*/ l.integer(),
+    disabled: /*#__PURE__*/ l.boolean(),
+    forAccount: /*#__PURE__*/ l.string(),
+    createdBy: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    uses: /*#__PURE__*/ l.array(inviteCodeUseSchema),
   },
   { required: ['code', 'available', 'disabled', 'forAccount', 'createdBy', 'createdAt', 'uses'] },
 )

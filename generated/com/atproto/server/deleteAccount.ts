@@ -17,7 +17,11 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), password: l.string(), token: l.string() },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    password: /*#__PURE__*/ l.string(),
+    token: /*#__PURE__*/ l.string(),
+  },
   { required: ['did', 'password', 'token'] },
 )
 

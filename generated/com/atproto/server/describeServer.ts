@@ -13,8 +13,8 @@ export interface Links {
   termsOfService?: string
 }
 export const linksSchema: l.ObjectSchema<Links> = /*#__PURE__*/ l.object('com.atproto.server.describeServer#links', {
-  privacyPolicy: l.string({ format: 'uri' }),
-  termsOfService: l.string({ format: 'uri' }),
+  privacyPolicy: /*#__PURE__*/ l.string({ format: 'uri' }),
+  termsOfService: /*#__PURE__*/ l.string({ format: 'uri' }),
 })
 export const isLinks = /*#__PURE__*/ l.typeGuard<Links>('com.atproto.server.describeServer#links')
 
@@ -24,7 +24,7 @@ export interface Contact {
 }
 export const contactSchema: l.ObjectSchema<Contact> = /*#__PURE__*/ l.object(
   'com.atproto.server.describeServer#contact',
-  { email: l.string() },
+  { email: /*#__PURE__*/ l.string() },
 )
 export const isContact = /*#__PURE__*/ l.typeGuard<Contact>('com.atproto.server.describeServer#contact')
 
@@ -49,13 +49,13 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    inviteCodeRequired: l.boolean(),
-    phoneVerificationRequired: l.boolean(),
-    blobUploadLimit: l.integer(),
-    availableUserDomains: l.array(l.string()),
+    inviteCodeRequired: /*#__PURE__*/ l.boolean(),
+    phoneVerificationRequired: /*#__PURE__*/ l.boolean(),
+    blobUploadLimit: /*#__PURE__*/ l.integer(),
+    availableUserDomains: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     links: linksSchema,
     contact: contactSchema,
-    did: l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
   },
   { required: ['did', 'availableUserDomains'] },
 )

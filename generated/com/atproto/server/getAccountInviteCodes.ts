@@ -15,8 +15,8 @@ export interface Params {
   createAvailable?: boolean
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  includeUsed: l.boolean({ default: true }),
-  createAvailable: l.boolean({ default: true }),
+  includeUsed: /*#__PURE__*/ l.boolean({ default: true }),
+  createAvailable: /*#__PURE__*/ l.boolean({ default: true }),
 })
 
 export interface Output {
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { codes: l.array(ComAtprotoServerDefs.inviteCodeSchema) },
+  { codes: /*#__PURE__*/ l.array(ComAtprotoServerDefs.inviteCodeSchema) },
   { required: ['codes'] },
 )
 

@@ -18,7 +18,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { aud: l.string({ maxLength: 2048 }), exp: l.integer(), lxm: l.string({ format: 'nsid' }) },
+  {
+    aud: /*#__PURE__*/ l.string({ maxLength: 2048 }),
+    exp: /*#__PURE__*/ l.integer(),
+    lxm: /*#__PURE__*/ l.string({ format: 'nsid' }),
+  },
   { required: ['aud'] },
 )
 
@@ -27,7 +31,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { token: l.string() },
+  { token: /*#__PURE__*/ l.string() },
   { required: ['token'] },
 )
 

@@ -24,14 +24,14 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    handle: l.string({ format: 'handle' }),
-    did: l.string({ format: 'did' }),
-    didDoc: l.unknown(),
-    email: l.string(),
-    emailConfirmed: l.boolean(),
-    emailAuthFactor: l.boolean(),
-    active: l.boolean(),
-    status: l.string(),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    didDoc: /*#__PURE__*/ l.unknown(),
+    email: /*#__PURE__*/ l.string(),
+    emailConfirmed: /*#__PURE__*/ l.boolean(),
+    emailAuthFactor: /*#__PURE__*/ l.boolean(),
+    active: /*#__PURE__*/ l.boolean(),
+    status: /*#__PURE__*/ l.string(),
   },
   { required: ['handle', 'did'] },
 )

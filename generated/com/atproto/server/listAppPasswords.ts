@@ -15,7 +15,11 @@ export interface AppPassword {
 }
 export const appPasswordSchema: l.ObjectSchema<AppPassword> = /*#__PURE__*/ l.object(
   'com.atproto.server.listAppPasswords#appPassword',
-  { name: l.string(), createdAt: l.string({ format: 'datetime' }), privileged: l.boolean() },
+  {
+    name: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    privileged: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['name', 'createdAt'] },
 )
 export const isAppPassword = /*#__PURE__*/ l.typeGuard<AppPassword>('com.atproto.server.listAppPasswords#appPassword')
@@ -28,7 +32,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { passwords: l.array(appPasswordSchema) },
+  { passwords: /*#__PURE__*/ l.array(appPasswordSchema) },
   { required: ['passwords'] },
 )
 

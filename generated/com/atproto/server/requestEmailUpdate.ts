@@ -15,7 +15,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { tokenRequired: l.boolean() },
+  { tokenRequired: /*#__PURE__*/ l.boolean() },
   { required: ['tokenRequired'] },
 )
 

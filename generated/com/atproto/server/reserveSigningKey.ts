@@ -15,7 +15,7 @@ export interface Input {
   did?: string
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
-  did: l.string({ format: 'did' }),
+  did: /*#__PURE__*/ l.string({ format: 'did' }),
 })
 
 export interface Output {
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { signingKey: l.string() },
+  { signingKey: /*#__PURE__*/ l.string() },
   { required: ['signingKey'] },
 )
 

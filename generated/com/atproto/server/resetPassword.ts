@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { token: l.string(), password: l.string() },
+  { token: /*#__PURE__*/ l.string(), password: /*#__PURE__*/ l.string() },
   { required: ['token', 'password'] },
 )
 

@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { email: l.string(), emailAuthFactor: l.boolean(), token: l.string() },
+  { email: /*#__PURE__*/ l.string(), emailAuthFactor: /*#__PURE__*/ l.boolean(), token: /*#__PURE__*/ l.string() },
   { required: ['email'] },
 )
 

@@ -15,7 +15,10 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), cids: l.array(l.string({ format: 'cid' })) },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    cids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
+  },
   { required: ['did', 'cids'] },
 )
 

@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { hostname: l.string() },
+  { hostname: /*#__PURE__*/ l.string() },
   { required: ['hostname'] },
 )
 
@@ -29,7 +29,12 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { hostname: l.string(), seq: l.integer(), accountCount: l.integer(), status: ComAtprotoSyncDefs.hostStatusSchema },
+  {
+    hostname: /*#__PURE__*/ l.string(),
+    seq: /*#__PURE__*/ l.integer(),
+    accountCount: /*#__PURE__*/ l.integer(),
+    status: ComAtprotoSyncDefs.hostStatusSchema,
+  },
   { required: ['hostname'] },
 )
 

@@ -16,7 +16,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), since: l.string({ format: 'tid' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }), since: /*#__PURE__*/ l.string({ format: 'tid' }) },
   { required: ['did'] },
 )
 

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 
@@ -28,7 +28,12 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), active: l.boolean(), status: l.string(), rev: l.string({ format: 'tid' }) },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    active: /*#__PURE__*/ l.boolean(),
+    status: /*#__PURE__*/ l.string(),
+    rev: /*#__PURE__*/ l.string({ format: 'tid' }),
+  },
   { required: ['did', 'active'] },
 )
 

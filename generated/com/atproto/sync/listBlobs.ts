@@ -19,10 +19,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: l.string({ format: 'did' }),
-    since: l.string({ format: 'tid' }),
-    limit: l.integer({ minimum: 1, maximum: 1000, default: 500 }),
-    cursor: l.string(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    since: /*#__PURE__*/ l.string({ format: 'tid' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 1000, default: 500 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['did'] },
 )
@@ -33,7 +33,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), cids: l.array(l.string({ format: 'cid' })) },
+  { cursor: /*#__PURE__*/ l.string(), cids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })) },
   { required: ['cids'] },
 )
 

@@ -19,7 +19,12 @@ export interface Host {
 }
 export const hostSchema: l.ObjectSchema<Host> = /*#__PURE__*/ l.object(
   'com.atproto.sync.listHosts#host',
-  { hostname: l.string(), seq: l.integer(), accountCount: l.integer(), status: ComAtprotoSyncDefs.hostStatusSchema },
+  {
+    hostname: /*#__PURE__*/ l.string(),
+    seq: /*#__PURE__*/ l.integer(),
+    accountCount: /*#__PURE__*/ l.integer(),
+    status: ComAtprotoSyncDefs.hostStatusSchema,
+  },
   { required: ['hostname'] },
 )
 export const isHost = /*#__PURE__*/ l.typeGuard<Host>('com.atproto.sync.listHosts#host')
@@ -30,8 +35,8 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 1000, default: 200 }),
-  cursor: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 1000, default: 200 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -41,7 +46,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), hosts: l.array(hostSchema) },
+  { cursor: /*#__PURE__*/ l.string(), hosts: /*#__PURE__*/ l.array(hostSchema) },
   { required: ['hosts'] },
 )
 

@@ -20,11 +20,11 @@ export interface Repo {
 export const repoSchema: l.ObjectSchema<Repo> = /*#__PURE__*/ l.object(
   'com.atproto.sync.listRepos#repo',
   {
-    did: l.string({ format: 'did' }),
-    head: l.string({ format: 'cid' }),
-    rev: l.string({ format: 'tid' }),
-    active: l.boolean(),
-    status: l.string(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    head: /*#__PURE__*/ l.string({ format: 'cid' }),
+    rev: /*#__PURE__*/ l.string({ format: 'tid' }),
+    active: /*#__PURE__*/ l.boolean(),
+    status: /*#__PURE__*/ l.string(),
   },
   { required: ['did', 'head', 'rev'] },
 )
@@ -36,8 +36,8 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 1000, default: 500 }),
-  cursor: l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 1000, default: 500 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -46,7 +46,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), repos: l.array(repoSchema) },
+  { cursor: /*#__PURE__*/ l.string(), repos: /*#__PURE__*/ l.array(repoSchema) },
   { required: ['repos'] },
 )
 

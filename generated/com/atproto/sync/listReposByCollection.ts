@@ -13,7 +13,7 @@ export interface Repo {
 }
 export const repoSchema: l.ObjectSchema<Repo> = /*#__PURE__*/ l.object(
   'com.atproto.sync.listReposByCollection#repo',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isRepo = /*#__PURE__*/ l.typeGuard<Repo>('com.atproto.sync.listReposByCollection#repo')
@@ -28,9 +28,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    collection: l.string({ format: 'nsid' }),
-    limit: l.integer({ minimum: 1, maximum: 2000, default: 500 }),
-    cursor: l.string(),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 2000, default: 500 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['collection'] },
 )
@@ -41,7 +41,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), repos: l.array(repoSchema) },
+  { cursor: /*#__PURE__*/ l.string(), repos: /*#__PURE__*/ l.array(repoSchema) },
   { required: ['repos'] },
 )
 

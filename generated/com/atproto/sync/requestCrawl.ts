@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { hostname: l.string() },
+  { hostname: /*#__PURE__*/ l.string() },
   { required: ['hostname'] },
 )
 

@@ -12,7 +12,9 @@ export interface Params {
   /** The last known event seq number to backfill from. */
   cursor?: number
 }
-export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, { cursor: l.integer() })
+export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
+  cursor: /*#__PURE__*/ l.integer(),
+})
 
 export type Message =
   l.$Typed<Commit> | l.$Typed<Sync> | l.$Typed<Identity> | l.$Typed<Account> | l.$Typed<Info> | l.UnknownTyped
@@ -58,7 +60,12 @@ export interface RepoOp {
 }
 export const repoOpSchema: l.ObjectSchema<RepoOp> = /*#__PURE__*/ l.object(
   'com.atproto.sync.subscribeRepos#repoOp',
-  { action: l.string(), path: l.string(), cid: l.cidLink(), prev: l.cidLink() },
+  {
+    action: /*#__PURE__*/ l.string(),
+    path: /*#__PURE__*/ l.string(),
+    cid: /*#__PURE__*/ l.cidLink(),
+    prev: /*#__PURE__*/ l.cidLink(),
+  },
   { required: ['action', 'path', 'cid'], nullable: ['cid'] },
 )
 export const isRepoOp = /*#__PURE__*/ l.typeGuard<RepoOp>('com.atproto.sync.subscribeRepos#repoOp')
@@ -92,18 +99,18 @@ export interface Commit {
 export const commitSchema: l.ObjectSchema<Commit> = /*#__PURE__*/ l.object(
   'com.atproto.sync.subscribeRepos#commit',
   {
-    seq: l.integer(),
-    rebase: l.boolean(),
-    tooBig: l.boolean(),
-    repo: l.string({ format: 'did' }),
-    commit: l.cidLink(),
-    rev: l.string({ format: 'tid' }),
-    since: l.string({ format: 'tid' }),
-    blocks: l.bytes({ maxLength: 2000000 }),
-    ops: l.array(repoOpSchema, { maxLength: 200 }),
-    blobs: l.array(l.cidLink()),
-    prevData: l.cidLink(),
-    time: l.string({ format: 'datetime' }),
+    seq: /*#__PURE__*/ l.integer(),
+    rebase: /*#__PURE__*/ l.boolean(),
+    tooBig: /*#__PURE__*/ l.boolean(),
+    repo: /*#__PURE__*/ l.string({ format: 'did' }),
+    commit: /*#__PURE__*/ l.cidLink(),
+    rev: /*#__PURE__*/ l.string({ format: 'tid' }),
+    since: /*#__PURE__*/ l.string({ format: 'tid' }),
+    blocks: /*#__PURE__*/ l.bytes({ maxLength: 2000000 }),
+    ops: /*#__PURE__*/ l.array(repoOpSchema, { maxLength: 200 }),
+    blobs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.cidLink()),
+    prevData: /*#__PURE__*/ l.cidLink(),
+    time: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   {
     required: ['seq', 'rebase', 'tooBig', 'repo', 'commit', 'rev', 'since', 'blocks', 'ops', 'blobs', 'time'],
@@ -129,11 +136,11 @@ export interface Sync {
 export const syncSchema: l.ObjectSchema<Sync> = /*#__PURE__*/ l.object(
   'com.atproto.sync.subscribeRepos#sync',
   {
-    seq: l.integer(),
-    did: l.string({ format: 'did' }),
-    blocks: l.bytes({ maxLength: 10000 }),
-    rev: l.string(),
-    time: l.string({ format: 'datetime' }),
+    seq: /*#__PURE__*/ l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    blocks: /*#__PURE__*/ l.bytes({ maxLength: 10000 }),
+    rev: /*#__PURE__*/ l.string(),
+    time: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['seq', 'did', 'blocks', 'rev', 'time'] },
 )
@@ -151,10 +158,10 @@ export interface Identity {
 export const identitySchema: l.ObjectSchema<Identity> = /*#__PURE__*/ l.object(
   'com.atproto.sync.subscribeRepos#identity',
   {
-    seq: l.integer(),
-    did: l.string({ format: 'did' }),
-    time: l.string({ format: 'datetime' }),
-    handle: l.string({ format: 'handle' }),
+    seq: /*#__PURE__*/ l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    time: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
   },
   { required: ['seq', 'did', 'time'] },
 )
@@ -174,11 +181,11 @@ export interface Account {
 export const accountSchema: l.ObjectSchema<Account> = /*#__PURE__*/ l.object(
   'com.atproto.sync.subscribeRepos#account',
   {
-    seq: l.integer(),
-    did: l.string({ format: 'did' }),
-    time: l.string({ format: 'datetime' }),
-    active: l.boolean(),
-    status: l.string(),
+    seq: /*#__PURE__*/ l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    time: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    active: /*#__PURE__*/ l.boolean(),
+    status: /*#__PURE__*/ l.string(),
   },
   { required: ['seq', 'did', 'time', 'active'] },
 )
@@ -191,7 +198,7 @@ export interface Info {
 }
 export const infoSchema: l.ObjectSchema<Info> = /*#__PURE__*/ l.object(
   'com.atproto.sync.subscribeRepos#info',
-  { name: l.string(), message: l.string() },
+  { name: /*#__PURE__*/ l.string(), message: /*#__PURE__*/ l.string() },
   { required: ['name'] },
 )
 export const isInfo = /*#__PURE__*/ l.typeGuard<Info>('com.atproto.sync.subscribeRepos#info')

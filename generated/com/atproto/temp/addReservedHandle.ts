@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { handle: l.string() },
+  { handle: /*#__PURE__*/ l.string() },
   { required: ['handle'] },
 )
 

@@ -18,7 +18,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { handle: l.string({ format: 'handle' }), email: l.string(), birthDate: l.string({ format: 'datetime' }) },
+  {
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    email: /*#__PURE__*/ l.string(),
+    birthDate: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  },
   { required: ['handle'] },
 )
 
@@ -29,7 +33,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { handle: l.string({ format: 'handle' }), result: l.union(() => [resultAvailableSchema, resultUnavailableSchema]) },
+  {
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    result: /*#__PURE__*/ l.union(() => [resultAvailableSchema, resultUnavailableSchema]),
+  },
   { required: ['handle', 'result'] },
 )
 
@@ -87,7 +94,7 @@ export interface Suggestion {
 }
 export const suggestionSchema: l.ObjectSchema<Suggestion> = /*#__PURE__*/ l.object(
   'com.atproto.temp.checkHandleAvailability#suggestion',
-  { handle: l.string({ format: 'handle' }), method: l.string() },
+  { handle: /*#__PURE__*/ l.string({ format: 'handle' }), method: /*#__PURE__*/ l.string() },
   { required: ['handle', 'method'] },
 )
 export const isSuggestion = /*#__PURE__*/ l.typeGuard<Suggestion>('com.atproto.temp.checkHandleAvailability#suggestion')
@@ -100,7 +107,7 @@ export interface ResultUnavailable {
 }
 export const resultUnavailableSchema: l.ObjectSchema<ResultUnavailable> = /*#__PURE__*/ l.object(
   'com.atproto.temp.checkHandleAvailability#resultUnavailable',
-  { suggestions: l.array(suggestionSchema) },
+  { suggestions: /*#__PURE__*/ l.array(suggestionSchema) },
   { required: ['suggestions'] },
 )
 export const isResultUnavailable = /*#__PURE__*/ l.typeGuard<ResultUnavailable>(

@@ -17,7 +17,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { activated: l.boolean(), placeInQueue: l.integer(), estimatedTimeMs: l.integer() },
+  {
+    activated: /*#__PURE__*/ l.boolean(),
+    placeInQueue: /*#__PURE__*/ l.integer(),
+    estimatedTimeMs: /*#__PURE__*/ l.integer(),
+  },
   { required: ['activated'] },
 )
 

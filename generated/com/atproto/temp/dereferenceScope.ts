@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { scope: l.string() },
+  { scope: /*#__PURE__*/ l.string() },
   { required: ['scope'] },
 )
 
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { scope: l.string() },
+  { scope: /*#__PURE__*/ l.string() },
   { required: ['scope'] },
 )
 

@@ -14,8 +14,8 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  since: l.integer(),
-  limit: l.integer({ minimum: 1, maximum: 250, default: 50 }),
+  since: /*#__PURE__*/ l.integer(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 250, default: 50 }),
 })
 
 export interface Output {
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { labels: l.array(ComAtprotoLabelDefs.labelSchema) },
+  { labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema) },
   { required: ['labels'] },
 )
 

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { phoneNumber: l.string() },
+  { phoneNumber: /*#__PURE__*/ l.string() },
   { required: ['phoneNumber'] },
 )
 

@@ -26,17 +26,17 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    name: l.string(),
-    contentMarkdown: l.string(),
-    subject: l.string(),
-    lang: l.string({ format: 'language' }),
-    createdBy: l.string({ format: 'did' }),
+    name: /*#__PURE__*/ l.string(),
+    contentMarkdown: /*#__PURE__*/ l.string(),
+    subject: /*#__PURE__*/ l.string(),
+    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
   },
   { required: ['subject', 'contentMarkdown', 'name'] },
 )
 
 export type Output = ToolsOzoneCommunicationDefs.TemplateView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneCommunicationDefs.templateViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneCommunicationDefs.templateViewSchema
 
 /** The DuplicateTemplateName error of tools.ozone.communication.createTemplate. */
 export class DuplicateTemplateNameError extends l.XRPCError {

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { id: l.string() },
+  { id: /*#__PURE__*/ l.string() },
   { required: ['id'] },
 )
 

@@ -16,7 +16,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { communicationTemplates: l.array(ToolsOzoneCommunicationDefs.templateViewSchema) },
+  { communicationTemplates: /*#__PURE__*/ l.array(ToolsOzoneCommunicationDefs.templateViewSchema) },
   { required: ['communicationTemplates'] },
 )
 

@@ -29,19 +29,19 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    id: l.string(),
-    name: l.string(),
-    lang: l.string({ format: 'language' }),
-    contentMarkdown: l.string(),
-    subject: l.string(),
-    updatedBy: l.string({ format: 'did' }),
-    disabled: l.boolean(),
+    id: /*#__PURE__*/ l.string(),
+    name: /*#__PURE__*/ l.string(),
+    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    contentMarkdown: /*#__PURE__*/ l.string(),
+    subject: /*#__PURE__*/ l.string(),
+    updatedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    disabled: /*#__PURE__*/ l.boolean(),
   },
   { required: ['id'] },
 )
 
 export type Output = ToolsOzoneCommunicationDefs.TemplateView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneCommunicationDefs.templateViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneCommunicationDefs.templateViewSchema
 
 /** The DuplicateTemplateName error of tools.ozone.communication.updateTemplate. */
 export class DuplicateTemplateNameError extends l.XRPCError {

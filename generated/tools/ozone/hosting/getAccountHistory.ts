@@ -22,15 +22,15 @@ export interface Event {
 export const eventSchema: l.ObjectSchema<Event> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#event',
   {
-    details: l.union(() => [
+    details: /*#__PURE__*/ l.union(() => [
       accountCreatedSchema,
       emailUpdatedSchema,
       emailConfirmedSchema,
       passwordUpdatedSchema,
       handleUpdatedSchema,
     ]),
-    createdBy: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
+    createdBy: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['details', 'createdBy', 'createdAt'] },
 )
@@ -48,10 +48,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: l.string({ format: 'did' }),
-    events: l.array(l.string()),
-    cursor: l.string(),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    events: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    cursor: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   },
   { required: ['did'] },
 )
@@ -62,7 +62,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), events: l.array(eventSchema) },
+  { cursor: /*#__PURE__*/ l.string(), events: /*#__PURE__*/ l.array(eventSchema) },
   { required: ['events'] },
 )
 
@@ -96,7 +96,7 @@ export interface AccountCreated {
 }
 export const accountCreatedSchema: l.ObjectSchema<AccountCreated> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#accountCreated',
-  { email: l.string(), handle: l.string({ format: 'handle' }) },
+  { email: /*#__PURE__*/ l.string(), handle: /*#__PURE__*/ l.string({ format: 'handle' }) },
 )
 export const isAccountCreated = /*#__PURE__*/ l.typeGuard<AccountCreated>(
   'tools.ozone.hosting.getAccountHistory#accountCreated',
@@ -108,7 +108,7 @@ export interface EmailUpdated {
 }
 export const emailUpdatedSchema: l.ObjectSchema<EmailUpdated> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#emailUpdated',
-  { email: l.string() },
+  { email: /*#__PURE__*/ l.string() },
   { required: ['email'] },
 )
 export const isEmailUpdated = /*#__PURE__*/ l.typeGuard<EmailUpdated>(
@@ -121,7 +121,7 @@ export interface EmailConfirmed {
 }
 export const emailConfirmedSchema: l.ObjectSchema<EmailConfirmed> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#emailConfirmed',
-  { email: l.string() },
+  { email: /*#__PURE__*/ l.string() },
   { required: ['email'] },
 )
 export const isEmailConfirmed = /*#__PURE__*/ l.typeGuard<EmailConfirmed>(
@@ -145,7 +145,7 @@ export interface HandleUpdated {
 }
 export const handleUpdatedSchema: l.ObjectSchema<HandleUpdated> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#handleUpdated',
-  { handle: l.string({ format: 'handle' }) },
+  { handle: /*#__PURE__*/ l.string({ format: 'handle' }) },
   { required: ['handle'] },
 )
 export const isHandleUpdated = /*#__PURE__*/ l.typeGuard<HandleUpdated>(

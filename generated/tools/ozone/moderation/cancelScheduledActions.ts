@@ -15,7 +15,11 @@ export interface FailedCancellation {
 }
 export const failedCancellationSchema: l.ObjectSchema<FailedCancellation> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.cancelScheduledActions#failedCancellation',
-  { did: l.string({ format: 'did' }), error: l.string(), errorCode: l.string() },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    error: /*#__PURE__*/ l.string(),
+    errorCode: /*#__PURE__*/ l.string(),
+  },
   { required: ['did', 'error'] },
 )
 export const isFailedCancellation = /*#__PURE__*/ l.typeGuard<FailedCancellation>(
@@ -31,7 +35,10 @@ export interface CancellationResults {
 }
 export const cancellationResultsSchema: l.ObjectSchema<CancellationResults> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.cancelScheduledActions#cancellationResults',
-  { succeeded: l.array(l.string({ format: 'did' })), failed: l.array(failedCancellationSchema) },
+  {
+    succeeded: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    failed: /*#__PURE__*/ l.array(failedCancellationSchema),
+  },
   { required: ['succeeded', 'failed'] },
 )
 export const isCancellationResults = /*#__PURE__*/ l.typeGuard<CancellationResults>(
@@ -49,12 +56,15 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { subjects: l.array(l.string({ format: 'did' }), { maxLength: 100 }), comment: l.string() },
+  {
+    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+    comment: /*#__PURE__*/ l.string(),
+  },
   { required: ['subjects'] },
 )
 
 export type Output = CancellationResults
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ cancellationResultsSchema
+export const outputSchema: l.LexSchema<Output> = cancellationResultsSchema
 
 /** The response of tools.ozone.moderation.cancelScheduledActions: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class CancelScheduledActionsResponse extends l.XRPCResponse<Output> {

@@ -24,7 +24,7 @@ export interface ModTool {
 }
 export const modToolSchema: l.ObjectSchema<ModTool> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modTool',
-  { name: l.string(), meta: l.unknown() },
+  { name: /*#__PURE__*/ l.string(), meta: /*#__PURE__*/ l.unknown() },
   { required: ['name'] },
 )
 export const isModTool = /*#__PURE__*/ l.typeGuard<ModTool>('tools.ozone.moderation.defs#modTool')
@@ -75,8 +75,8 @@ export interface ModEventView {
 export const modEventViewSchema: l.ObjectSchema<ModEventView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventView',
   {
-    id: l.integer(),
-    event: l.union(() => [
+    id: /*#__PURE__*/ l.integer(),
+    event: /*#__PURE__*/ l.union(() => [
       modEventTakedownSchema,
       modEventReverseTakedownSchema,
       modEventCommentSchema,
@@ -103,17 +103,17 @@ export const modEventViewSchema: l.ObjectSchema<ModEventView> = /*#__PURE__*/ l.
       scheduleTakedownEventSchema,
       cancelScheduledTakedownEventSchema,
     ]),
-    subject: l.union(() => [
+    subject: /*#__PURE__*/ l.union(() => [
       ComAtprotoAdminDefs.repoRefSchema,
       ComAtprotoRepoStrongRef.mainSchema,
       ChatBskyConvoDefs.messageRefSchema,
       ChatBskyConvoDefs.convoRefSchema,
     ]),
-    subjectBlobCids: l.array(l.string()),
-    createdBy: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
-    creatorHandle: l.string(),
-    subjectHandle: l.string(),
+    subjectBlobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    creatorHandle: /*#__PURE__*/ l.string(),
+    subjectHandle: /*#__PURE__*/ l.string(),
     modTool: modToolSchema,
   },
   { required: ['id', 'event', 'subject', 'subjectBlobCids', 'createdBy', 'createdAt'] },
@@ -137,11 +137,11 @@ export interface AccountStats {
 export const accountStatsSchema: l.ObjectSchema<AccountStats> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#accountStats',
   {
-    reportCount: l.integer(),
-    appealCount: l.integer(),
-    suspendCount: l.integer(),
-    escalateCount: l.integer(),
-    takedownCount: l.integer(),
+    reportCount: /*#__PURE__*/ l.integer(),
+    appealCount: /*#__PURE__*/ l.integer(),
+    suspendCount: /*#__PURE__*/ l.integer(),
+    escalateCount: /*#__PURE__*/ l.integer(),
+    takedownCount: /*#__PURE__*/ l.integer(),
   },
 )
 export const isAccountStats = /*#__PURE__*/ l.typeGuard<AccountStats>('tools.ozone.moderation.defs#accountStats')
@@ -169,14 +169,14 @@ export interface RecordsStats {
 export const recordsStatsSchema: l.ObjectSchema<RecordsStats> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordsStats',
   {
-    totalReports: l.integer(),
-    reportedCount: l.integer(),
-    escalatedCount: l.integer(),
-    appealedCount: l.integer(),
-    subjectCount: l.integer(),
-    pendingCount: l.integer(),
-    processedCount: l.integer(),
-    takendownCount: l.integer(),
+    totalReports: /*#__PURE__*/ l.integer(),
+    reportedCount: /*#__PURE__*/ l.integer(),
+    escalatedCount: /*#__PURE__*/ l.integer(),
+    appealedCount: /*#__PURE__*/ l.integer(),
+    subjectCount: /*#__PURE__*/ l.integer(),
+    pendingCount: /*#__PURE__*/ l.integer(),
+    processedCount: /*#__PURE__*/ l.integer(),
+    takendownCount: /*#__PURE__*/ l.integer(),
   },
 )
 export const isRecordsStats = /*#__PURE__*/ l.typeGuard<RecordsStats>('tools.ozone.moderation.defs#recordsStats')
@@ -196,10 +196,10 @@ export interface AccountStrike {
 export const accountStrikeSchema: l.ObjectSchema<AccountStrike> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#accountStrike',
   {
-    activeStrikeCount: l.integer(),
-    totalStrikeCount: l.integer(),
-    firstStrikeAt: l.string({ format: 'datetime' }),
-    lastStrikeAt: l.string({ format: 'datetime' }),
+    activeStrikeCount: /*#__PURE__*/ l.integer(),
+    totalStrikeCount: /*#__PURE__*/ l.integer(),
+    firstStrikeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastStrikeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
 )
 export const isAccountStrike = /*#__PURE__*/ l.typeGuard<AccountStrike>('tools.ozone.moderation.defs#accountStrike')
@@ -259,36 +259,36 @@ export interface SubjectStatusView {
 export const subjectStatusViewSchema: l.ObjectSchema<SubjectStatusView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#subjectStatusView',
   {
-    id: l.integer(),
-    subject: l.union(() => [
+    id: /*#__PURE__*/ l.integer(),
+    subject: /*#__PURE__*/ l.union(() => [
       ComAtprotoAdminDefs.repoRefSchema,
       ComAtprotoRepoStrongRef.mainSchema,
       ChatBskyConvoDefs.messageRefSchema,
       ChatBskyConvoDefs.convoRefSchema,
     ]),
-    hosting: l.union(() => [accountHostingSchema, recordHostingSchema]),
-    subjectBlobCids: l.array(l.string({ format: 'cid' })),
-    subjectRepoHandle: l.string(),
-    updatedAt: l.string({ format: 'datetime' }),
-    createdAt: l.string({ format: 'datetime' }),
+    hosting: /*#__PURE__*/ l.union(() => [accountHostingSchema, recordHostingSchema]),
+    subjectBlobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
+    subjectRepoHandle: /*#__PURE__*/ l.string(),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     reviewState: subjectReviewStateSchema,
-    comment: l.string(),
-    priorityScore: l.integer({ minimum: 0, maximum: 100 }),
-    muteUntil: l.string({ format: 'datetime' }),
-    muteReportingUntil: l.string({ format: 'datetime' }),
-    lastReviewedBy: l.string({ format: 'did' }),
-    lastReviewedAt: l.string({ format: 'datetime' }),
-    lastReportedAt: l.string({ format: 'datetime' }),
-    lastAppealedAt: l.string({ format: 'datetime' }),
-    takendown: l.boolean(),
-    appealed: l.boolean(),
-    suspendUntil: l.string({ format: 'datetime' }),
-    tags: l.array(l.string()),
+    comment: /*#__PURE__*/ l.string(),
+    priorityScore: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100 }),
+    muteUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    muteReportingUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastReviewedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    lastReviewedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastReportedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastAppealedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    takendown: /*#__PURE__*/ l.boolean(),
+    appealed: /*#__PURE__*/ l.boolean(),
+    suspendUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    tags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     accountStats: accountStatsSchema,
     recordsStats: recordsStatsSchema,
     accountStrike: accountStrikeSchema,
-    ageAssuranceState: l.string(),
-    ageAssuranceUpdatedBy: l.string(),
+    ageAssuranceState: /*#__PURE__*/ l.string(),
+    ageAssuranceUpdatedBy: /*#__PURE__*/ l.string(),
   },
   { required: ['id', 'subject', 'createdAt', 'updatedAt', 'reviewState'] },
 )
@@ -318,11 +318,11 @@ export interface BlobView {
 export const blobViewSchema: l.ObjectSchema<BlobView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#blobView',
   {
-    cid: l.string({ format: 'cid' }),
-    mimeType: l.string(),
-    size: l.integer(),
-    createdAt: l.string({ format: 'datetime' }),
-    details: l.union(() => [imageDetailsSchema, videoDetailsSchema]),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    mimeType: /*#__PURE__*/ l.string(),
+    size: /*#__PURE__*/ l.integer(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    details: /*#__PURE__*/ l.union(() => [imageDetailsSchema, videoDetailsSchema]),
     moderation: moderationSchema,
   },
   { required: ['cid', 'mimeType', 'size', 'createdAt'] },
@@ -374,8 +374,8 @@ export interface ModEventViewDetail {
 export const modEventViewDetailSchema: l.ObjectSchema<ModEventViewDetail> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventViewDetail',
   {
-    id: l.integer(),
-    event: l.union(() => [
+    id: /*#__PURE__*/ l.integer(),
+    event: /*#__PURE__*/ l.union(() => [
       modEventTakedownSchema,
       modEventReverseTakedownSchema,
       modEventCommentSchema,
@@ -402,16 +402,16 @@ export const modEventViewDetailSchema: l.ObjectSchema<ModEventViewDetail> = /*#_
       scheduleTakedownEventSchema,
       cancelScheduledTakedownEventSchema,
     ]),
-    subject: l.union(() => [
+    subject: /*#__PURE__*/ l.union(() => [
       repoViewSchema,
       repoViewNotFoundSchema,
       recordViewSchema,
       recordViewNotFoundSchema,
       convoViewSchema,
     ]),
-    subjectBlobs: l.array(blobViewSchema),
-    createdBy: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
+    subjectBlobs: /*#__PURE__*/ l.array(blobViewSchema),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     modTool: modToolSchema,
   },
   { required: ['id', 'event', 'subject', 'subjectBlobs', 'createdBy', 'createdAt'] },
@@ -452,20 +452,20 @@ export interface RepoViewDetail {
 export const repoViewDetailSchema: l.ObjectSchema<RepoViewDetail> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#repoViewDetail',
   {
-    did: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    email: l.string(),
-    relatedRecords: l.array(l.unknown()),
-    indexedAt: l.string({ format: 'datetime' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    email: /*#__PURE__*/ l.string(),
+    relatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     moderation: moderationDetailSchema,
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     invitedBy: ComAtprotoServerDefs.inviteCodeSchema,
-    invites: l.array(ComAtprotoServerDefs.inviteCodeSchema),
-    invitesDisabled: l.boolean(),
-    inviteNote: l.string(),
-    emailConfirmedAt: l.string({ format: 'datetime' }),
-    deactivatedAt: l.string({ format: 'datetime' }),
-    threatSignatures: l.array(ComAtprotoAdminDefs.threatSignatureSchema),
+    invites: /*#__PURE__*/ l.array(ComAtprotoServerDefs.inviteCodeSchema),
+    invitesDisabled: /*#__PURE__*/ l.boolean(),
+    inviteNote: /*#__PURE__*/ l.string(),
+    emailConfirmedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    threatSignatures: /*#__PURE__*/ l.array(ComAtprotoAdminDefs.threatSignatureSchema),
   },
   { required: ['did', 'handle', 'relatedRecords', 'indexedAt', 'moderation'] },
 )
@@ -488,17 +488,17 @@ export interface RepoView {
 export const repoViewSchema: l.ObjectSchema<RepoView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#repoView',
   {
-    did: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    email: l.string(),
-    relatedRecords: l.array(l.unknown()),
-    indexedAt: l.string({ format: 'datetime' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    email: /*#__PURE__*/ l.string(),
+    relatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     moderation: moderationSchema,
     invitedBy: ComAtprotoServerDefs.inviteCodeSchema,
-    invitesDisabled: l.boolean(),
-    inviteNote: l.string(),
-    deactivatedAt: l.string({ format: 'datetime' }),
-    threatSignatures: l.array(ComAtprotoAdminDefs.threatSignatureSchema),
+    invitesDisabled: /*#__PURE__*/ l.boolean(),
+    inviteNote: /*#__PURE__*/ l.string(),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    threatSignatures: /*#__PURE__*/ l.array(ComAtprotoAdminDefs.threatSignatureSchema),
   },
   { required: ['did', 'handle', 'relatedRecords', 'indexedAt', 'moderation'] },
 )
@@ -518,12 +518,12 @@ export interface RecordViewDetail {
 export const recordViewDetailSchema: l.ObjectSchema<RecordViewDetail> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordViewDetail',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    value: l.unknown(),
-    blobs: l.array(blobViewSchema),
-    labels: l.array(ComAtprotoLabelDefs.labelSchema),
-    indexedAt: l.string({ format: 'datetime' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    value: /*#__PURE__*/ l.unknown(),
+    blobs: /*#__PURE__*/ l.array(blobViewSchema),
+    labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     moderation: moderationDetailSchema,
     repo: repoViewSchema,
   },
@@ -547,10 +547,10 @@ export const subjectViewSchema: l.ObjectSchema<SubjectView> = /*#__PURE__*/ l.ob
   'tools.ozone.moderation.defs#subjectView',
   {
     type: ComAtprotoModerationDefs.subjectTypeSchema,
-    subject: l.string(),
+    subject: /*#__PURE__*/ l.string(),
     status: subjectStatusViewSchema,
     repo: repoViewDetailSchema,
-    profile: l.union(() => []),
+    profile: /*#__PURE__*/ l.union(() => []),
     record: recordViewDetailSchema,
   },
   { required: ['type', 'subject'] },
@@ -595,14 +595,14 @@ export interface ModEventTakedown {
 export const modEventTakedownSchema: l.ObjectSchema<ModEventTakedown> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventTakedown',
   {
-    comment: l.string(),
-    durationInHours: l.integer(),
-    acknowledgeAccountSubjects: l.boolean(),
-    policies: l.array(l.string(), { maxLength: 5 }),
-    severityLevel: l.string(),
-    targetServices: l.array(l.string()),
-    strikeCount: l.integer(),
-    strikeExpiresAt: l.string({ format: 'datetime' }),
+    comment: /*#__PURE__*/ l.string(),
+    durationInHours: /*#__PURE__*/ l.integer(),
+    acknowledgeAccountSubjects: /*#__PURE__*/ l.boolean(),
+    policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 5 }),
+    severityLevel: /*#__PURE__*/ l.string(),
+    targetServices: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    strikeCount: /*#__PURE__*/ l.integer(),
+    strikeExpiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
 )
 export const isModEventTakedown = /*#__PURE__*/ l.typeGuard<ModEventTakedown>(
@@ -624,10 +624,10 @@ export interface ModEventReverseTakedown {
 export const modEventReverseTakedownSchema: l.ObjectSchema<ModEventReverseTakedown> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventReverseTakedown',
   {
-    comment: l.string(),
-    policies: l.array(l.string(), { maxLength: 5 }),
-    severityLevel: l.string(),
-    strikeCount: l.integer(),
+    comment: /*#__PURE__*/ l.string(),
+    policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 5 }),
+    severityLevel: /*#__PURE__*/ l.string(),
+    strikeCount: /*#__PURE__*/ l.integer(),
   },
 )
 export const isModEventReverseTakedown = /*#__PURE__*/ l.typeGuard<ModEventReverseTakedown>(
@@ -642,7 +642,7 @@ export interface ModEventResolveAppeal {
 }
 export const modEventResolveAppealSchema: l.ObjectSchema<ModEventResolveAppeal> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventResolveAppeal',
-  { comment: l.string() },
+  { comment: /*#__PURE__*/ l.string() },
 )
 export const isModEventResolveAppeal = /*#__PURE__*/ l.typeGuard<ModEventResolveAppeal>(
   'tools.ozone.moderation.defs#modEventResolveAppeal',
@@ -657,7 +657,7 @@ export interface ModEventComment {
 }
 export const modEventCommentSchema: l.ObjectSchema<ModEventComment> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventComment',
-  { comment: l.string(), sticky: l.boolean() },
+  { comment: /*#__PURE__*/ l.string(), sticky: /*#__PURE__*/ l.boolean() },
 )
 export const isModEventComment = /*#__PURE__*/ l.typeGuard<ModEventComment>(
   'tools.ozone.moderation.defs#modEventComment',
@@ -673,7 +673,11 @@ export interface ModEventReport {
 }
 export const modEventReportSchema: l.ObjectSchema<ModEventReport> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventReport',
-  { comment: l.string(), isReporterMuted: l.boolean(), reportType: ComAtprotoModerationDefs.reasonTypeSchema },
+  {
+    comment: /*#__PURE__*/ l.string(),
+    isReporterMuted: /*#__PURE__*/ l.boolean(),
+    reportType: ComAtprotoModerationDefs.reasonTypeSchema,
+  },
   { required: ['reportType'] },
 )
 export const isModEventReport = /*#__PURE__*/ l.typeGuard<ModEventReport>('tools.ozone.moderation.defs#modEventReport')
@@ -690,10 +694,10 @@ export interface ModEventLabel {
 export const modEventLabelSchema: l.ObjectSchema<ModEventLabel> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventLabel',
   {
-    comment: l.string(),
-    createLabelVals: l.array(l.string()),
-    negateLabelVals: l.array(l.string()),
-    durationInHours: l.integer(),
+    comment: /*#__PURE__*/ l.string(),
+    createLabelVals: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    negateLabelVals: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    durationInHours: /*#__PURE__*/ l.integer(),
   },
   { required: ['createLabelVals', 'negateLabelVals'] },
 )
@@ -707,7 +711,7 @@ export interface ModEventPriorityScore {
 }
 export const modEventPriorityScoreSchema: l.ObjectSchema<ModEventPriorityScore> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventPriorityScore',
-  { comment: l.string(), score: l.integer({ minimum: 0, maximum: 100 }) },
+  { comment: /*#__PURE__*/ l.string(), score: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100 }) },
   { required: ['score'] },
 )
 export const isModEventPriorityScore = /*#__PURE__*/ l.typeGuard<ModEventPriorityScore>(
@@ -740,16 +744,16 @@ export interface AgeAssuranceEvent {
 export const ageAssuranceEventSchema: l.ObjectSchema<AgeAssuranceEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#ageAssuranceEvent',
   {
-    createdAt: l.string({ format: 'datetime' }),
-    attemptId: l.string(),
-    status: l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    attemptId: /*#__PURE__*/ l.string(),
+    status: /*#__PURE__*/ l.string(),
     access: AppBskyAgeassuranceDefs.accessSchema,
-    countryCode: l.string(),
-    regionCode: l.string(),
-    initIp: l.string(),
-    initUa: l.string(),
-    completeIp: l.string(),
-    completeUa: l.string(),
+    countryCode: /*#__PURE__*/ l.string(),
+    regionCode: /*#__PURE__*/ l.string(),
+    initIp: /*#__PURE__*/ l.string(),
+    initUa: /*#__PURE__*/ l.string(),
+    completeIp: /*#__PURE__*/ l.string(),
+    completeUa: /*#__PURE__*/ l.string(),
   },
   { required: ['createdAt', 'status', 'attemptId'] },
 )
@@ -768,7 +772,11 @@ export interface AgeAssuranceOverrideEvent {
 }
 export const ageAssuranceOverrideEventSchema: l.ObjectSchema<AgeAssuranceOverrideEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#ageAssuranceOverrideEvent',
-  { status: l.string(), access: AppBskyAgeassuranceDefs.accessSchema, comment: l.string({ minLength: 1 }) },
+  {
+    status: /*#__PURE__*/ l.string(),
+    access: AppBskyAgeassuranceDefs.accessSchema,
+    comment: /*#__PURE__*/ l.string({ minLength: 1 }),
+  },
   { required: ['comment', 'status'] },
 )
 export const isAgeAssuranceOverrideEvent = /*#__PURE__*/ l.typeGuard<AgeAssuranceOverrideEvent>(
@@ -783,7 +791,7 @@ export interface AgeAssurancePurgeEvent {
 }
 export const ageAssurancePurgeEventSchema: l.ObjectSchema<AgeAssurancePurgeEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#ageAssurancePurgeEvent',
-  { comment: l.string({ minLength: 1 }) },
+  { comment: /*#__PURE__*/ l.string({ minLength: 1 }) },
   { required: ['comment'] },
 )
 export const isAgeAssurancePurgeEvent = /*#__PURE__*/ l.typeGuard<AgeAssurancePurgeEvent>(
@@ -799,7 +807,7 @@ export interface RevokeAccountCredentialsEvent {
 export const revokeAccountCredentialsEventSchema: l.ObjectSchema<RevokeAccountCredentialsEvent> =
   /*#__PURE__*/ l.object(
     'tools.ozone.moderation.defs#revokeAccountCredentialsEvent',
-    { comment: l.string({ minLength: 1 }) },
+    { comment: /*#__PURE__*/ l.string({ minLength: 1 }) },
     { required: ['comment'] },
   )
 export const isRevokeAccountCredentialsEvent = /*#__PURE__*/ l.typeGuard<RevokeAccountCredentialsEvent>(
@@ -814,7 +822,7 @@ export interface ModEventAcknowledge {
 }
 export const modEventAcknowledgeSchema: l.ObjectSchema<ModEventAcknowledge> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventAcknowledge',
-  { comment: l.string(), acknowledgeAccountSubjects: l.boolean() },
+  { comment: /*#__PURE__*/ l.string(), acknowledgeAccountSubjects: /*#__PURE__*/ l.boolean() },
 )
 export const isModEventAcknowledge = /*#__PURE__*/ l.typeGuard<ModEventAcknowledge>(
   'tools.ozone.moderation.defs#modEventAcknowledge',
@@ -826,7 +834,7 @@ export interface ModEventEscalate {
 }
 export const modEventEscalateSchema: l.ObjectSchema<ModEventEscalate> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventEscalate',
-  { comment: l.string() },
+  { comment: /*#__PURE__*/ l.string() },
 )
 export const isModEventEscalate = /*#__PURE__*/ l.typeGuard<ModEventEscalate>(
   'tools.ozone.moderation.defs#modEventEscalate',
@@ -841,7 +849,7 @@ export interface ModEventMute {
 }
 export const modEventMuteSchema: l.ObjectSchema<ModEventMute> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventMute',
-  { comment: l.string(), durationInHours: l.integer() },
+  { comment: /*#__PURE__*/ l.string(), durationInHours: /*#__PURE__*/ l.integer() },
   { required: ['durationInHours'] },
 )
 export const isModEventMute = /*#__PURE__*/ l.typeGuard<ModEventMute>('tools.ozone.moderation.defs#modEventMute')
@@ -854,7 +862,7 @@ export interface ModEventUnmute {
 }
 export const modEventUnmuteSchema: l.ObjectSchema<ModEventUnmute> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventUnmute',
-  { comment: l.string() },
+  { comment: /*#__PURE__*/ l.string() },
 )
 export const isModEventUnmute = /*#__PURE__*/ l.typeGuard<ModEventUnmute>('tools.ozone.moderation.defs#modEventUnmute')
 
@@ -867,7 +875,7 @@ export interface ModEventMuteReporter {
 }
 export const modEventMuteReporterSchema: l.ObjectSchema<ModEventMuteReporter> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventMuteReporter',
-  { comment: l.string(), durationInHours: l.integer() },
+  { comment: /*#__PURE__*/ l.string(), durationInHours: /*#__PURE__*/ l.integer() },
 )
 export const isModEventMuteReporter = /*#__PURE__*/ l.typeGuard<ModEventMuteReporter>(
   'tools.ozone.moderation.defs#modEventMuteReporter',
@@ -881,7 +889,7 @@ export interface ModEventUnmuteReporter {
 }
 export const modEventUnmuteReporterSchema: l.ObjectSchema<ModEventUnmuteReporter> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventUnmuteReporter',
-  { comment: l.string() },
+  { comment: /*#__PURE__*/ l.string() },
 )
 export const isModEventUnmuteReporter = /*#__PURE__*/ l.typeGuard<ModEventUnmuteReporter>(
   'tools.ozone.moderation.defs#modEventUnmuteReporter',
@@ -910,14 +918,14 @@ export interface ModEventEmail {
 export const modEventEmailSchema: l.ObjectSchema<ModEventEmail> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventEmail',
   {
-    subjectLine: l.string(),
-    content: l.string(),
-    comment: l.string(),
-    policies: l.array(l.string(), { maxLength: 5 }),
-    severityLevel: l.string(),
-    strikeCount: l.integer(),
-    strikeExpiresAt: l.string({ format: 'datetime' }),
-    isDelivered: l.boolean(),
+    subjectLine: /*#__PURE__*/ l.string(),
+    content: /*#__PURE__*/ l.string(),
+    comment: /*#__PURE__*/ l.string(),
+    policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 5 }),
+    severityLevel: /*#__PURE__*/ l.string(),
+    strikeCount: /*#__PURE__*/ l.integer(),
+    strikeExpiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    isDelivered: /*#__PURE__*/ l.boolean(),
   },
   { required: ['subjectLine'] },
 )
@@ -930,7 +938,7 @@ export interface ModEventDivert {
 }
 export const modEventDivertSchema: l.ObjectSchema<ModEventDivert> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventDivert',
-  { comment: l.string() },
+  { comment: /*#__PURE__*/ l.string() },
 )
 export const isModEventDivert = /*#__PURE__*/ l.typeGuard<ModEventDivert>('tools.ozone.moderation.defs#modEventDivert')
 
@@ -948,7 +956,12 @@ export interface ModEventTag {
 }
 export const modEventTagSchema: l.ObjectSchema<ModEventTag> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#modEventTag',
-  { add: l.array(l.string()), remove: l.array(l.string()), comment: l.string(), durationInHours: l.integer() },
+  {
+    add: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    remove: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    comment: /*#__PURE__*/ l.string(),
+    durationInHours: /*#__PURE__*/ l.integer(),
+  },
   { required: ['add', 'remove'] },
 )
 export const isModEventTag = /*#__PURE__*/ l.typeGuard<ModEventTag>('tools.ozone.moderation.defs#modEventTag')
@@ -964,7 +977,12 @@ export interface AccountEvent {
 }
 export const accountEventSchema: l.ObjectSchema<AccountEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#accountEvent',
-  { comment: l.string(), active: l.boolean(), status: l.string(), timestamp: l.string({ format: 'datetime' }) },
+  {
+    comment: /*#__PURE__*/ l.string(),
+    active: /*#__PURE__*/ l.boolean(),
+    status: /*#__PURE__*/ l.string(),
+    timestamp: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  },
   { required: ['timestamp', 'active'] },
 )
 export const isAccountEvent = /*#__PURE__*/ l.typeGuard<AccountEvent>('tools.ozone.moderation.defs#accountEvent')
@@ -981,11 +999,11 @@ export interface IdentityEvent {
 export const identityEventSchema: l.ObjectSchema<IdentityEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#identityEvent',
   {
-    comment: l.string(),
-    handle: l.string({ format: 'handle' }),
-    pdsHost: l.string({ format: 'uri' }),
-    tombstone: l.boolean(),
-    timestamp: l.string({ format: 'datetime' }),
+    comment: /*#__PURE__*/ l.string(),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    pdsHost: /*#__PURE__*/ l.string({ format: 'uri' }),
+    tombstone: /*#__PURE__*/ l.boolean(),
+    timestamp: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['timestamp'] },
 )
@@ -1002,10 +1020,10 @@ export interface RecordEvent {
 export const recordEventSchema: l.ObjectSchema<RecordEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordEvent',
   {
-    comment: l.string(),
-    op: l.string(),
-    cid: l.string({ format: 'cid' }),
-    timestamp: l.string({ format: 'datetime' }),
+    comment: /*#__PURE__*/ l.string(),
+    op: /*#__PURE__*/ l.string(),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    timestamp: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['timestamp', 'op'] },
 )
@@ -1022,10 +1040,10 @@ export interface ScheduleTakedownEvent {
 export const scheduleTakedownEventSchema: l.ObjectSchema<ScheduleTakedownEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#scheduleTakedownEvent',
   {
-    comment: l.string(),
-    executeAt: l.string({ format: 'datetime' }),
-    executeAfter: l.string({ format: 'datetime' }),
-    executeUntil: l.string({ format: 'datetime' }),
+    comment: /*#__PURE__*/ l.string(),
+    executeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
 )
 export const isScheduleTakedownEvent = /*#__PURE__*/ l.typeGuard<ScheduleTakedownEvent>(
@@ -1039,7 +1057,7 @@ export interface CancelScheduledTakedownEvent {
 }
 export const cancelScheduledTakedownEventSchema: l.ObjectSchema<CancelScheduledTakedownEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#cancelScheduledTakedownEvent',
-  { comment: l.string() },
+  { comment: /*#__PURE__*/ l.string() },
 )
 export const isCancelScheduledTakedownEvent = /*#__PURE__*/ l.typeGuard<CancelScheduledTakedownEvent>(
   'tools.ozone.moderation.defs#cancelScheduledTakedownEvent',
@@ -1051,7 +1069,7 @@ export interface RepoViewNotFound {
 }
 export const repoViewNotFoundSchema: l.ObjectSchema<RepoViewNotFound> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#repoViewNotFound',
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 export const isRepoViewNotFound = /*#__PURE__*/ l.typeGuard<RepoViewNotFound>(
@@ -1071,11 +1089,11 @@ export interface RecordView {
 export const recordViewSchema: l.ObjectSchema<RecordView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordView',
   {
-    uri: l.string({ format: 'at-uri' }),
-    cid: l.string({ format: 'cid' }),
-    value: l.unknown(),
-    blobCids: l.array(l.string({ format: 'cid' })),
-    indexedAt: l.string({ format: 'datetime' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    value: /*#__PURE__*/ l.unknown(),
+    blobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
+    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
     moderation: moderationSchema,
     repo: repoViewSchema,
   },
@@ -1089,7 +1107,7 @@ export interface RecordViewNotFound {
 }
 export const recordViewNotFoundSchema: l.ObjectSchema<RecordViewNotFound> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordViewNotFound',
-  { uri: l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
   { required: ['uri'] },
 )
 export const isRecordViewNotFound = /*#__PURE__*/ l.typeGuard<RecordViewNotFound>(
@@ -1103,7 +1121,7 @@ export interface ConvoView {
 }
 export const convoViewSchema: l.ObjectSchema<ConvoView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#convoView',
-  { did: l.string({ format: 'did' }), convoId: l.string() },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }), convoId: /*#__PURE__*/ l.string() },
   { required: ['did', 'convoId'] },
 )
 export const isConvoView = /*#__PURE__*/ l.typeGuard<ConvoView>('tools.ozone.moderation.defs#convoView')
@@ -1115,7 +1133,7 @@ export interface ImageDetails {
 }
 export const imageDetailsSchema: l.ObjectSchema<ImageDetails> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#imageDetails',
-  { width: l.integer(), height: l.integer() },
+  { width: /*#__PURE__*/ l.integer(), height: /*#__PURE__*/ l.integer() },
   { required: ['width', 'height'] },
 )
 export const isImageDetails = /*#__PURE__*/ l.typeGuard<ImageDetails>('tools.ozone.moderation.defs#imageDetails')
@@ -1128,7 +1146,7 @@ export interface VideoDetails {
 }
 export const videoDetailsSchema: l.ObjectSchema<VideoDetails> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#videoDetails',
-  { width: l.integer(), height: l.integer(), length: l.integer() },
+  { width: /*#__PURE__*/ l.integer(), height: /*#__PURE__*/ l.integer(), length: /*#__PURE__*/ l.integer() },
   { required: ['width', 'height', 'length'] },
 )
 export const isVideoDetails = /*#__PURE__*/ l.typeGuard<VideoDetails>('tools.ozone.moderation.defs#videoDetails')
@@ -1145,12 +1163,12 @@ export interface AccountHosting {
 export const accountHostingSchema: l.ObjectSchema<AccountHosting> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#accountHosting',
   {
-    status: l.string(),
-    updatedAt: l.string({ format: 'datetime' }),
-    createdAt: l.string({ format: 'datetime' }),
-    deletedAt: l.string({ format: 'datetime' }),
-    deactivatedAt: l.string({ format: 'datetime' }),
-    reactivatedAt: l.string({ format: 'datetime' }),
+    status: /*#__PURE__*/ l.string(),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    deletedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    reactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['status'] },
 )
@@ -1166,10 +1184,10 @@ export interface RecordHosting {
 export const recordHostingSchema: l.ObjectSchema<RecordHosting> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordHosting',
   {
-    status: l.string(),
-    updatedAt: l.string({ format: 'datetime' }),
-    createdAt: l.string({ format: 'datetime' }),
-    deletedAt: l.string({ format: 'datetime' }),
+    status: /*#__PURE__*/ l.string(),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    deletedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['status'] },
 )
@@ -1198,15 +1216,15 @@ export interface ReporterStats {
 export const reporterStatsSchema: l.ObjectSchema<ReporterStats> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#reporterStats',
   {
-    did: l.string({ format: 'did' }),
-    accountReportCount: l.integer(),
-    recordReportCount: l.integer(),
-    reportedAccountCount: l.integer(),
-    reportedRecordCount: l.integer(),
-    takendownAccountCount: l.integer(),
-    takendownRecordCount: l.integer(),
-    labeledAccountCount: l.integer(),
-    labeledRecordCount: l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    accountReportCount: /*#__PURE__*/ l.integer(),
+    recordReportCount: /*#__PURE__*/ l.integer(),
+    reportedAccountCount: /*#__PURE__*/ l.integer(),
+    reportedRecordCount: /*#__PURE__*/ l.integer(),
+    takendownAccountCount: /*#__PURE__*/ l.integer(),
+    takendownRecordCount: /*#__PURE__*/ l.integer(),
+    labeledAccountCount: /*#__PURE__*/ l.integer(),
+    labeledRecordCount: /*#__PURE__*/ l.integer(),
   },
   {
     required: [
@@ -1273,21 +1291,21 @@ export interface ScheduledActionView {
 export const scheduledActionViewSchema: l.ObjectSchema<ScheduledActionView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#scheduledActionView',
   {
-    id: l.integer(),
-    action: l.string(),
-    eventData: l.unknown(),
-    did: l.string({ format: 'did' }),
-    executeAt: l.string({ format: 'datetime' }),
-    executeAfter: l.string({ format: 'datetime' }),
-    executeUntil: l.string({ format: 'datetime' }),
-    randomizeExecution: l.boolean(),
-    createdBy: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
-    status: l.string(),
-    lastExecutedAt: l.string({ format: 'datetime' }),
-    lastFailureReason: l.string(),
-    executionEventId: l.integer(),
+    id: /*#__PURE__*/ l.integer(),
+    action: /*#__PURE__*/ l.string(),
+    eventData: /*#__PURE__*/ l.unknown(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    executeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    randomizeExecution: /*#__PURE__*/ l.boolean(),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    status: /*#__PURE__*/ l.string(),
+    lastExecutedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastFailureReason: /*#__PURE__*/ l.string(),
+    executionEventId: /*#__PURE__*/ l.integer(),
   },
   { required: ['id', 'action', 'did', 'createdBy', 'createdAt', 'status'] },
 )

@@ -24,7 +24,12 @@ export interface ReportAction {
 }
 export const reportActionSchema: l.ObjectSchema<ReportAction> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.emitEvent#reportAction',
-  { ids: l.array(l.integer()), types: l.array(l.string()), all: l.boolean(), note: l.string() },
+  {
+    ids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()),
+    types: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    all: /*#__PURE__*/ l.boolean(),
+    note: /*#__PURE__*/ l.string(),
+  },
 )
 export const isReportAction = /*#__PURE__*/ l.typeGuard<ReportAction>('tools.ozone.moderation.emitEvent#reportAction')
 
@@ -71,7 +76,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    event: l.union(() => [
+    event: /*#__PURE__*/ l.union(() => [
       ToolsOzoneModerationDefs.modEventTakedownSchema,
       ToolsOzoneModerationDefs.modEventAcknowledgeSchema,
       ToolsOzoneModerationDefs.modEventEscalateSchema,
@@ -98,18 +103,18 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
       ToolsOzoneModerationDefs.scheduleTakedownEventSchema,
       ToolsOzoneModerationDefs.cancelScheduledTakedownEventSchema,
     ]),
-    subject: l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
-    subjectBlobCids: l.array(l.string({ format: 'cid' })),
-    createdBy: l.string({ format: 'did' }),
+    subject: /*#__PURE__*/ l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
+    subjectBlobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
     modTool: ToolsOzoneModerationDefs.modToolSchema,
-    externalId: l.string(),
+    externalId: /*#__PURE__*/ l.string(),
     reportAction: reportActionSchema,
   },
   { required: ['event', 'subject', 'createdBy'] },
 )
 
 export type Output = ToolsOzoneModerationDefs.ModEventView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneModerationDefs.modEventViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneModerationDefs.modEventViewSchema
 
 /** The SubjectHasAction error of tools.ozone.moderation.emitEvent. */
 export class SubjectHasActionError extends l.XRPCError {

@@ -47,7 +47,7 @@ export interface TimelineItemSummary {
 }
 export const timelineItemSummarySchema: l.ObjectSchema<TimelineItemSummary> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.getAccountTimeline#timelineItemSummary',
-  { eventSubjectType: l.string(), eventType: l.string(), count: l.integer() },
+  { eventSubjectType: /*#__PURE__*/ l.string(), eventType: /*#__PURE__*/ l.string(), count: /*#__PURE__*/ l.integer() },
   { required: ['eventSubjectType', 'eventType', 'count'] },
 )
 export const isTimelineItemSummary = /*#__PURE__*/ l.typeGuard<TimelineItemSummary>(
@@ -61,7 +61,7 @@ export interface TimelineItem {
 }
 export const timelineItemSchema: l.ObjectSchema<TimelineItem> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.getAccountTimeline#timelineItem',
-  { day: l.string(), summary: l.array(timelineItemSummarySchema) },
+  { day: /*#__PURE__*/ l.string(), summary: /*#__PURE__*/ l.array(timelineItemSummarySchema) },
   { required: ['day', 'summary'] },
 )
 export const isTimelineItem = /*#__PURE__*/ l.typeGuard<TimelineItem>(
@@ -74,7 +74,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 
@@ -83,7 +83,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { timeline: l.array(timelineItemSchema) },
+  { timeline: /*#__PURE__*/ l.array(timelineItemSchema) },
   { required: ['timeline'] },
 )
 

@@ -14,12 +14,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { id: l.integer() },
+  { id: /*#__PURE__*/ l.integer() },
   { required: ['id'] },
 )
 
 export type Output = ToolsOzoneModerationDefs.ModEventViewDetail
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneModerationDefs.modEventViewDetailSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneModerationDefs.modEventViewDetailSchema
 
 /** The response of tools.ozone.moderation.getEvent: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class GetEventResponse extends l.XRPCResponse<Output> {

@@ -15,12 +15,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }) },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
   { required: ['uri'] },
 )
 
 export type Output = ToolsOzoneModerationDefs.RecordViewDetail
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneModerationDefs.recordViewDetailSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneModerationDefs.recordViewDetailSchema
 
 /** The RecordNotFound error of tools.ozone.moderation.getRecord. */
 export class RecordNotFoundError extends l.XRPCError {

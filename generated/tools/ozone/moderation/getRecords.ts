@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { uris: l.array(l.string({ format: 'at-uri' }), { maxLength: 100 }) },
+  { uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 100 }) },
   { required: ['uris'] },
 )
 
@@ -28,8 +28,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    records: l.array(
-      l.union(() => [
+    records: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
         ToolsOzoneModerationDefs.recordViewDetailSchema,
         ToolsOzoneModerationDefs.recordViewNotFoundSchema,
       ]),

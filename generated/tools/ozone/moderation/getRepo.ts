@@ -14,12 +14,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['did'] },
 )
 
 export type Output = ToolsOzoneModerationDefs.RepoViewDetail
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneModerationDefs.repoViewDetailSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneModerationDefs.repoViewDetailSchema
 
 /** The RepoNotFound error of tools.ozone.moderation.getRepo. */
 export class RepoNotFoundError extends l.XRPCError {

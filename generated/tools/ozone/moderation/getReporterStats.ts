@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { dids: l.array(l.string({ format: 'did' }), { maxLength: 100 }) },
+  { dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }) },
   { required: ['dids'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { stats: l.array(ToolsOzoneModerationDefs.reporterStatsSchema) },
+  { stats: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.reporterStatsSchema) },
   { required: ['stats'] },
 )
 

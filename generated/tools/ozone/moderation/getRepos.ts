@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { dids: l.array(l.string({ format: 'did' }), { maxLength: 100 }) },
+  { dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }) },
   { required: ['dids'] },
 )
 
@@ -28,8 +28,11 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repos: l.array(
-      l.union(() => [ToolsOzoneModerationDefs.repoViewDetailSchema, ToolsOzoneModerationDefs.repoViewNotFoundSchema]),
+    repos: /*#__PURE__*/ l.array(
+      /*#__PURE__*/ l.union(() => [
+        ToolsOzoneModerationDefs.repoViewDetailSchema,
+        ToolsOzoneModerationDefs.repoViewNotFoundSchema,
+      ]),
     ),
   },
   { required: ['repos'] },

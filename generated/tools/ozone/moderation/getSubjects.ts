@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { subjects: l.array(l.string(), { minLength: 1, maxLength: 100 }) },
+  { subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1, maxLength: 100 }) },
   { required: ['subjects'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { subjects: l.array(ToolsOzoneModerationDefs.subjectViewSchema) },
+  { subjects: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.subjectViewSchema) },
   { required: ['subjects'] },
 )
 

@@ -28,12 +28,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    startsAfter: l.string({ format: 'datetime' }),
-    endsBefore: l.string({ format: 'datetime' }),
-    subjects: l.array(l.string({ format: 'did' }), { maxLength: 100 }),
-    statuses: l.array(l.string(), { minLength: 1 }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    startsAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    endsBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+    statuses: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1 }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['statuses'] },
 )
@@ -45,7 +45,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { actions: l.array(ToolsOzoneModerationDefs.scheduledActionViewSchema), cursor: l.string() },
+  {
+    actions: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.scheduledActionViewSchema),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['actions'] },
 )
 

@@ -52,29 +52,29 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  types: l.array(l.string()),
-  createdBy: l.string({ format: 'did' }),
-  sortDirection: l.string({ enum: ['asc', 'desc'], default: 'desc' }),
-  createdAfter: l.string({ format: 'datetime' }),
-  createdBefore: l.string({ format: 'datetime' }),
-  subject: l.string({ format: 'uri' }),
-  collections: l.array(l.string({ format: 'nsid' }), { maxLength: 20 }),
-  subjectType: l.string(),
-  includeAllUserRecords: l.boolean({ default: false }),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  hasComment: l.boolean(),
-  comment: l.string(),
-  addedLabels: l.array(l.string()),
-  removedLabels: l.array(l.string()),
-  addedTags: l.array(l.string()),
-  removedTags: l.array(l.string()),
-  reportTypes: l.array(l.string()),
-  policies: l.array(l.string()),
-  modTool: l.array(l.string()),
-  batchId: l.string(),
-  ageAssuranceState: l.string(),
-  withStrike: l.boolean(),
-  cursor: l.string(),
+  types: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+  sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
+  createdAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  createdBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  subject: /*#__PURE__*/ l.string({ format: 'uri' }),
+  collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { maxLength: 20 }),
+  subjectType: /*#__PURE__*/ l.string(),
+  includeAllUserRecords: /*#__PURE__*/ l.boolean({ default: false }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  hasComment: /*#__PURE__*/ l.boolean(),
+  comment: /*#__PURE__*/ l.string(),
+  addedLabels: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  removedLabels: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  addedTags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  removedTags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  modTool: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  batchId: /*#__PURE__*/ l.string(),
+  ageAssuranceState: /*#__PURE__*/ l.string(),
+  withStrike: /*#__PURE__*/ l.boolean(),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -83,7 +83,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), events: l.array(ToolsOzoneModerationDefs.modEventViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), events: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.modEventViewSchema) },
   { required: ['events'] },
 )
 

@@ -21,9 +21,9 @@ export interface SchedulingConfig {
 export const schedulingConfigSchema: l.ObjectSchema<SchedulingConfig> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#schedulingConfig',
   {
-    executeAt: l.string({ format: 'datetime' }),
-    executeAfter: l.string({ format: 'datetime' }),
-    executeUntil: l.string({ format: 'datetime' }),
+    executeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
 )
 export const isSchedulingConfig = /*#__PURE__*/ l.typeGuard<SchedulingConfig>(
@@ -38,7 +38,11 @@ export interface FailedScheduling {
 }
 export const failedSchedulingSchema: l.ObjectSchema<FailedScheduling> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#failedScheduling',
-  { subject: l.string({ format: 'did' }), error: l.string(), errorCode: l.string() },
+  {
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    error: /*#__PURE__*/ l.string(),
+    errorCode: /*#__PURE__*/ l.string(),
+  },
   { required: ['subject', 'error'] },
 )
 export const isFailedScheduling = /*#__PURE__*/ l.typeGuard<FailedScheduling>(
@@ -52,7 +56,10 @@ export interface ScheduledActionResults {
 }
 export const scheduledActionResultsSchema: l.ObjectSchema<ScheduledActionResults> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#scheduledActionResults',
-  { succeeded: l.array(l.string({ format: 'did' })), failed: l.array(failedSchedulingSchema) },
+  {
+    succeeded: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    failed: /*#__PURE__*/ l.array(failedSchedulingSchema),
+  },
   { required: ['succeeded', 'failed'] },
 )
 export const isScheduledActionResults = /*#__PURE__*/ l.typeGuard<ScheduledActionResults>(
@@ -74,9 +81,9 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    action: l.union(() => [takedownSchema]),
-    subjects: l.array(l.string({ format: 'did' }), { maxLength: 100 }),
-    createdBy: l.string({ format: 'did' }),
+    action: /*#__PURE__*/ l.union(() => [takedownSchema]),
+    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
     scheduling: schedulingConfigSchema,
     modTool: ToolsOzoneModerationDefs.modToolSchema,
   },
@@ -84,7 +91,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
 )
 
 export type Output = ScheduledActionResults
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ scheduledActionResultsSchema
+export const outputSchema: l.LexSchema<Output> = scheduledActionResultsSchema
 
 /** The response of tools.ozone.moderation.scheduleAction: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class ScheduleActionResponse extends l.XRPCResponse<Output> {
@@ -134,15 +141,15 @@ export interface Takedown {
 export const takedownSchema: l.ObjectSchema<Takedown> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#takedown',
   {
-    comment: l.string(),
-    durationInHours: l.integer(),
-    acknowledgeAccountSubjects: l.boolean(),
-    policies: l.array(l.string(), { maxLength: 5 }),
-    severityLevel: l.string(),
-    strikeCount: l.integer(),
-    strikeExpiresAt: l.string({ format: 'datetime' }),
-    emailContent: l.string(),
-    emailSubject: l.string(),
+    comment: /*#__PURE__*/ l.string(),
+    durationInHours: /*#__PURE__*/ l.integer(),
+    acknowledgeAccountSubjects: /*#__PURE__*/ l.boolean(),
+    policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 5 }),
+    severityLevel: /*#__PURE__*/ l.string(),
+    strikeCount: /*#__PURE__*/ l.integer(),
+    strikeExpiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    emailContent: /*#__PURE__*/ l.string(),
+    emailSubject: /*#__PURE__*/ l.string(),
   },
 )
 export const isTakedown = /*#__PURE__*/ l.typeGuard<Takedown>('tools.ozone.moderation.scheduleAction#takedown')

@@ -17,10 +17,10 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  term: l.string(),
-  q: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  term: /*#__PURE__*/ l.string(),
+  q: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -29,7 +29,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), repos: l.array(ToolsOzoneModerationDefs.repoViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), repos: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.repoViewSchema) },
   { required: ['repos'] },
 )
 

@@ -19,12 +19,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { queueId: l.integer(), did: l.string() },
+  { queueId: /*#__PURE__*/ l.integer(), did: /*#__PURE__*/ l.string() },
   { required: ['queueId', 'did'] },
 )
 
 export type Output = ToolsOzoneQueueDefs.AssignmentView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneQueueDefs.assignmentViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneQueueDefs.assignmentViewSchema
 
 /** The specified queue does not exist or is not enabled. */
 export class InvalidAssignmentError extends l.XRPCError {

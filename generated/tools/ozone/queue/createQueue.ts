@@ -28,12 +28,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    name: l.string(),
-    subjectTypes: l.array(l.string()),
-    collection: l.string({ format: 'nsid' }),
-    reportTypes: l.array(l.string(), { maxLength: 25 }),
-    description: l.string(),
-    recommendedPolicies: l.array(l.string()),
+    name: /*#__PURE__*/ l.string(),
+    subjectTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 25 }),
+    description: /*#__PURE__*/ l.string(),
+    recommendedPolicies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
   },
   { required: ['name'] },
 )

@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { queueId: l.integer(), migrateToQueueId: l.integer() },
+  { queueId: /*#__PURE__*/ l.integer(), migrateToQueueId: /*#__PURE__*/ l.integer() },
   { required: ['queueId'] },
 )
 
@@ -29,7 +29,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { deleted: l.boolean(), reportsMigrated: l.integer() },
+  { deleted: /*#__PURE__*/ l.boolean(), reportsMigrated: /*#__PURE__*/ l.integer() },
   { required: ['deleted'] },
 )
 

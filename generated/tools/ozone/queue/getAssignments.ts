@@ -20,11 +20,11 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  onlyActive: l.boolean({ default: true }),
-  queueIds: l.array(l.integer()),
-  dids: l.array(l.string({ format: 'did' })),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  onlyActive: /*#__PURE__*/ l.boolean({ default: true }),
+  queueIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()),
+  dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -33,7 +33,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), assignments: l.array(ToolsOzoneQueueDefs.assignmentViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), assignments: /*#__PURE__*/ l.array(ToolsOzoneQueueDefs.assignmentViewSchema) },
   { required: ['assignments'] },
 )
 

@@ -22,12 +22,12 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  enabled: l.boolean(),
-  subjectType: l.string(),
-  collection: l.string(),
-  reportTypes: l.array(l.string(), { maxLength: 10 }),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  enabled: /*#__PURE__*/ l.boolean(),
+  subjectType: /*#__PURE__*/ l.string(),
+  collection: /*#__PURE__*/ l.string(),
+  reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 10 }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -36,7 +36,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), queues: l.array(ToolsOzoneQueueDefs.queueViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), queues: /*#__PURE__*/ l.array(ToolsOzoneQueueDefs.queueViewSchema) },
   { required: ['queues'] },
 )
 

@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { startReportId: l.integer(), endReportId: l.integer() },
+  { startReportId: /*#__PURE__*/ l.integer(), endReportId: /*#__PURE__*/ l.integer() },
   { required: ['startReportId', 'endReportId'] },
 )
 
@@ -30,7 +30,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { assigned: l.integer(), unmatched: l.integer() },
+  { assigned: /*#__PURE__*/ l.integer(), unmatched: /*#__PURE__*/ l.integer() },
   { required: ['assigned', 'unmatched'] },
 )
 

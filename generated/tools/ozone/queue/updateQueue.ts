@@ -26,11 +26,11 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    queueId: l.integer(),
-    name: l.string(),
-    enabled: l.boolean(),
-    description: l.string(),
-    recommendedPolicies: l.array(l.string()),
+    queueId: /*#__PURE__*/ l.integer(),
+    name: /*#__PURE__*/ l.string(),
+    enabled: /*#__PURE__*/ l.boolean(),
+    description: /*#__PURE__*/ l.string(),
+    recommendedPolicies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
   },
   { required: ['queueId'] },
 )

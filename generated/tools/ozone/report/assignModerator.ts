@@ -23,12 +23,17 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { reportId: l.integer(), queueId: l.integer(), did: l.string({ format: 'did' }), isPermanent: l.boolean() },
+  {
+    reportId: /*#__PURE__*/ l.integer(),
+    queueId: /*#__PURE__*/ l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    isPermanent: /*#__PURE__*/ l.boolean(),
+  },
   { required: ['reportId'] },
 )
 
 export type Output = ToolsOzoneReportDefs.AssignmentView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneReportDefs.assignmentViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneReportDefs.assignmentViewSchema
 
 /** The report is already assigned to another user. */
 export class AlreadyAssignedError extends l.XRPCError {

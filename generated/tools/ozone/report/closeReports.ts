@@ -23,10 +23,10 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: l.string({ format: 'uri' }),
-    reportTypes: l.array(l.string()),
-    internalNote: l.string(),
-    isAutomated: l.boolean({ default: false }),
+    subject: /*#__PURE__*/ l.string({ format: 'uri' }),
+    reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    internalNote: /*#__PURE__*/ l.string(),
+    isAutomated: /*#__PURE__*/ l.boolean({ default: false }),
   },
   { required: ['subject'] },
 )
@@ -39,7 +39,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { closedCount: l.integer(), reportIds: l.array(l.integer()) },
+  { closedCount: /*#__PURE__*/ l.integer(), reportIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()) },
   { required: ['closedCount', 'reportIds'] },
 )
 

@@ -35,9 +35,9 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    reportId: l.integer(),
-    eventId: l.integer(),
-    activity: l.union(() => [
+    reportId: /*#__PURE__*/ l.integer(),
+    eventId: /*#__PURE__*/ l.integer(),
+    activity: /*#__PURE__*/ l.union(() => [
       ToolsOzoneReportDefs.queueActivitySchema,
       ToolsOzoneReportDefs.assignmentActivitySchema,
       ToolsOzoneReportDefs.escalationActivitySchema,
@@ -45,9 +45,9 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
       ToolsOzoneReportDefs.reopenActivitySchema,
       ToolsOzoneReportDefs.noteActivitySchema,
     ]),
-    internalNote: l.string(),
-    publicNote: l.string(),
-    isAutomated: l.boolean({ default: false }),
+    internalNote: /*#__PURE__*/ l.string(),
+    publicNote: /*#__PURE__*/ l.string(),
+    isAutomated: /*#__PURE__*/ l.boolean({ default: false }),
   },
   { required: ['activity'] },
 )

@@ -228,9 +228,9 @@ export interface ReportAssignment {
 export const reportAssignmentSchema: l.ObjectSchema<ReportAssignment> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#reportAssignment',
   {
-    did: l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
     moderator: ToolsOzoneTeamDefs.memberSchema,
-    assignedAt: l.string({ format: 'datetime' }),
+    assignedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['did', 'assignedAt'] },
 )
@@ -284,26 +284,26 @@ export interface ReportView {
 export const reportViewSchema: l.ObjectSchema<ReportView> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#reportView',
   {
-    id: l.integer(),
-    eventId: l.integer(),
-    status: l.string(),
+    id: /*#__PURE__*/ l.integer(),
+    eventId: /*#__PURE__*/ l.integer(),
+    status: /*#__PURE__*/ l.string(),
     subject: ToolsOzoneModerationDefs.subjectViewSchema,
     reportType: ComAtprotoModerationDefs.reasonTypeSchema,
-    reportedBy: l.string({ format: 'did' }),
+    reportedBy: /*#__PURE__*/ l.string({ format: 'did' }),
     reporter: ToolsOzoneModerationDefs.subjectViewSchema,
-    comment: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
-    queuedAt: l.string({ format: 'datetime' }),
-    actionEventIds: l.array(l.integer()),
-    actions: l.array(ToolsOzoneModerationDefs.modEventViewSchema),
-    actionNote: l.string(),
+    comment: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    queuedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actionEventIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()),
+    actions: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.modEventViewSchema),
+    actionNote: /*#__PURE__*/ l.string(),
     subjectStatus: ToolsOzoneModerationDefs.subjectStatusViewSchema,
-    relatedReportCount: l.integer(),
+    relatedReportCount: /*#__PURE__*/ l.integer(),
     assignment: reportAssignmentSchema,
     queue: ToolsOzoneQueueDefs.queueViewSchema,
-    isMuted: l.boolean(),
-    isAutomated: l.boolean({ default: false }),
+    isMuted: /*#__PURE__*/ l.boolean(),
+    isAutomated: /*#__PURE__*/ l.boolean({ default: false }),
   },
   { required: ['id', 'eventId', 'status', 'subject', 'reportType', 'reportedBy', 'reporter', 'createdAt'] },
 )
@@ -317,7 +317,7 @@ export interface QueueActivity {
 }
 export const queueActivitySchema: l.ObjectSchema<QueueActivity> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#queueActivity',
-  { previousStatus: l.string() },
+  { previousStatus: /*#__PURE__*/ l.string() },
 )
 export const isQueueActivity = /*#__PURE__*/ l.typeGuard<QueueActivity>('tools.ozone.report.defs#queueActivity')
 
@@ -329,7 +329,7 @@ export interface AssignmentActivity {
 }
 export const assignmentActivitySchema: l.ObjectSchema<AssignmentActivity> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#assignmentActivity',
-  { previousStatus: l.string() },
+  { previousStatus: /*#__PURE__*/ l.string() },
 )
 export const isAssignmentActivity = /*#__PURE__*/ l.typeGuard<AssignmentActivity>(
   'tools.ozone.report.defs#assignmentActivity',
@@ -343,7 +343,7 @@ export interface EscalationActivity {
 }
 export const escalationActivitySchema: l.ObjectSchema<EscalationActivity> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#escalationActivity',
-  { previousStatus: l.string() },
+  { previousStatus: /*#__PURE__*/ l.string() },
 )
 export const isEscalationActivity = /*#__PURE__*/ l.typeGuard<EscalationActivity>(
   'tools.ozone.report.defs#escalationActivity',
@@ -357,7 +357,7 @@ export interface CloseActivity {
 }
 export const closeActivitySchema: l.ObjectSchema<CloseActivity> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#closeActivity',
-  { previousStatus: l.string() },
+  { previousStatus: /*#__PURE__*/ l.string() },
 )
 export const isCloseActivity = /*#__PURE__*/ l.typeGuard<CloseActivity>('tools.ozone.report.defs#closeActivity')
 
@@ -369,7 +369,7 @@ export interface ReopenActivity {
 }
 export const reopenActivitySchema: l.ObjectSchema<ReopenActivity> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#reopenActivity',
-  { previousStatus: l.string() },
+  { previousStatus: /*#__PURE__*/ l.string() },
 )
 export const isReopenActivity = /*#__PURE__*/ l.typeGuard<ReopenActivity>('tools.ozone.report.defs#reopenActivity')
 
@@ -419,9 +419,9 @@ export interface ReportActivityView {
 export const reportActivityViewSchema: l.ObjectSchema<ReportActivityView> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#reportActivityView',
   {
-    id: l.integer(),
-    reportId: l.integer(),
-    activity: l.union(() => [
+    id: /*#__PURE__*/ l.integer(),
+    reportId: /*#__PURE__*/ l.integer(),
+    activity: /*#__PURE__*/ l.union(() => [
       queueActivitySchema,
       assignmentActivitySchema,
       escalationActivitySchema,
@@ -429,14 +429,14 @@ export const reportActivityViewSchema: l.ObjectSchema<ReportActivityView> = /*#_
       reopenActivitySchema,
       noteActivitySchema,
     ]),
-    internalNote: l.string(),
-    publicNote: l.string(),
-    meta: l.unknown(),
-    isAutomated: l.boolean(),
-    createdBy: l.string({ format: 'did' }),
+    internalNote: /*#__PURE__*/ l.string(),
+    publicNote: /*#__PURE__*/ l.string(),
+    meta: /*#__PURE__*/ l.unknown(),
+    isAutomated: /*#__PURE__*/ l.boolean(),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
     moderator: ToolsOzoneTeamDefs.memberSchema,
     report: reportViewSchema,
-    createdAt: l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['id', 'reportId', 'activity', 'isAutomated', 'createdBy', 'createdAt'] },
 )
@@ -463,13 +463,13 @@ export interface LiveStats {
   lastUpdated?: string
 }
 export const liveStatsSchema: l.ObjectSchema<LiveStats> = /*#__PURE__*/ l.object('tools.ozone.report.defs#liveStats', {
-  pendingCount: l.integer(),
-  actionedCount: l.integer(),
-  escalatedCount: l.integer(),
-  inboundCount: l.integer(),
-  actionRate: l.integer(),
-  avgHandlingTimeSec: l.integer(),
-  lastUpdated: l.string({ format: 'datetime' }),
+  pendingCount: /*#__PURE__*/ l.integer(),
+  actionedCount: /*#__PURE__*/ l.integer(),
+  escalatedCount: /*#__PURE__*/ l.integer(),
+  inboundCount: /*#__PURE__*/ l.integer(),
+  actionRate: /*#__PURE__*/ l.integer(),
+  avgHandlingTimeSec: /*#__PURE__*/ l.integer(),
+  lastUpdated: /*#__PURE__*/ l.string({ format: 'datetime' }),
 })
 export const isLiveStats = /*#__PURE__*/ l.typeGuard<LiveStats>('tools.ozone.report.defs#liveStats')
 
@@ -496,14 +496,14 @@ export interface HistoricalStats {
 export const historicalStatsSchema: l.ObjectSchema<HistoricalStats> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#historicalStats',
   {
-    date: l.string(),
-    computedAt: l.string({ format: 'datetime' }),
-    pendingCount: l.integer(),
-    actionedCount: l.integer(),
-    escalatedCount: l.integer(),
-    inboundCount: l.integer(),
-    actionRate: l.integer(),
-    avgHandlingTimeSec: l.integer(),
+    date: /*#__PURE__*/ l.string(),
+    computedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    pendingCount: /*#__PURE__*/ l.integer(),
+    actionedCount: /*#__PURE__*/ l.integer(),
+    escalatedCount: /*#__PURE__*/ l.integer(),
+    inboundCount: /*#__PURE__*/ l.integer(),
+    actionRate: /*#__PURE__*/ l.integer(),
+    avgHandlingTimeSec: /*#__PURE__*/ l.integer(),
   },
   { required: ['date'] },
 )
@@ -523,13 +523,13 @@ export interface AssignmentView {
 export const assignmentViewSchema: l.ObjectSchema<AssignmentView> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#assignmentView',
   {
-    id: l.integer(),
-    did: l.string({ format: 'did' }),
+    id: /*#__PURE__*/ l.integer(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
     moderator: ToolsOzoneTeamDefs.memberSchema,
     queue: ToolsOzoneQueueDefs.queueViewSchema,
-    reportId: l.integer(),
-    startAt: l.string({ format: 'datetime' }),
-    endAt: l.string({ format: 'datetime' }),
+    reportId: /*#__PURE__*/ l.integer(),
+    startAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    endAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['id', 'did', 'reportId', 'startAt'] },
 )

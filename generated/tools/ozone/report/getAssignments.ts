@@ -20,11 +20,11 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  onlyActive: l.boolean({ default: true }),
-  reportIds: l.array(l.integer(), { maxLength: 50 }),
-  dids: l.array(l.string({ format: 'did' }), { maxLength: 50 }),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  onlyActive: /*#__PURE__*/ l.boolean({ default: true }),
+  reportIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer(), { maxLength: 50 }),
+  dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 50 }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -33,7 +33,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), assignments: l.array(ToolsOzoneReportDefs.assignmentViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), assignments: /*#__PURE__*/ l.array(ToolsOzoneReportDefs.assignmentViewSchema) },
   { required: ['assignments'] },
 )
 

@@ -26,13 +26,13 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  queueId: l.integer(),
-  moderatorDid: l.string({ format: 'did' }),
-  reportTypes: l.array(l.string()),
-  startDate: l.string({ format: 'datetime' }),
-  endDate: l.string({ format: 'datetime' }),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 30 }),
-  cursor: l.string(),
+  queueId: /*#__PURE__*/ l.integer(),
+  moderatorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+  reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  startDate: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  endDate: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 30 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -41,7 +41,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { stats: l.array(ToolsOzoneReportDefs.historicalStatsSchema), cursor: l.string() },
+  { stats: /*#__PURE__*/ l.array(ToolsOzoneReportDefs.historicalStatsSchema), cursor: /*#__PURE__*/ l.string() },
   { required: ['stats'] },
 )
 

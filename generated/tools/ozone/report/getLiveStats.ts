@@ -18,9 +18,9 @@ export interface Params {
   reportTypes?: string[]
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  queueId: l.integer(),
-  moderatorDid: l.string({ format: 'did' }),
-  reportTypes: l.array(l.string()),
+  queueId: /*#__PURE__*/ l.integer(),
+  moderatorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+  reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
 })
 
 export interface Output {

@@ -15,12 +15,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { id: l.integer() },
+  { id: /*#__PURE__*/ l.integer() },
   { required: ['id'] },
 )
 
 export type Output = ToolsOzoneReportDefs.ReportView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneReportDefs.reportViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneReportDefs.reportViewSchema
 
 /** No report found. */
 export class NotFoundError extends l.XRPCError {

@@ -17,7 +17,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { reportId: l.integer(), limit: l.integer({ minimum: 1, maximum: 100, default: 50 }), cursor: l.string() },
+  {
+    reportId: /*#__PURE__*/ l.integer(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['reportId'] },
 )
 
@@ -27,7 +31,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { activities: l.array(ToolsOzoneReportDefs.reportActivityViewSchema), cursor: l.string() },
+  {
+    activities: /*#__PURE__*/ l.array(ToolsOzoneReportDefs.reportActivityViewSchema),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['activities'] },
 )
 

@@ -22,12 +22,12 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  activityTypes: l.array(l.string()),
-  createdAfter: l.string({ format: 'datetime' }),
-  createdBefore: l.string({ format: 'datetime' }),
-  sortDirection: l.string({ enum: ['asc', 'desc'], default: 'desc' }),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  activityTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  createdAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  createdBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -36,7 +36,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { activities: l.array(ToolsOzoneReportDefs.reportActivityViewSchema), cursor: l.string() },
+  {
+    activities: /*#__PURE__*/ l.array(ToolsOzoneReportDefs.reportActivityViewSchema),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['activities'] },
 )
 

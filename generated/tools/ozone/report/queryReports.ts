@@ -40,21 +40,21 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    queueId: l.integer(),
-    reportTypes: l.array(l.string()),
-    status: l.string(),
-    subject: l.string({ format: 'uri' }),
-    did: l.string({ format: 'did' }),
-    subjectType: l.string(),
-    collections: l.array(l.string({ format: 'nsid' }), { maxLength: 20 }),
-    reportedAfter: l.string({ format: 'datetime' }),
-    reportedBefore: l.string({ format: 'datetime' }),
-    isMuted: l.boolean({ default: false }),
-    assignedTo: l.string({ format: 'did' }),
-    sortField: l.string({ enum: ['createdAt', 'updatedAt'], default: 'createdAt' }),
-    sortDirection: l.string({ enum: ['asc', 'desc'], default: 'desc' }),
-    limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-    cursor: l.string(),
+    queueId: /*#__PURE__*/ l.integer(),
+    reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    status: /*#__PURE__*/ l.string(),
+    subject: /*#__PURE__*/ l.string({ format: 'uri' }),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    subjectType: /*#__PURE__*/ l.string(),
+    collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { maxLength: 20 }),
+    reportedAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    reportedBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    isMuted: /*#__PURE__*/ l.boolean({ default: false }),
+    assignedTo: /*#__PURE__*/ l.string({ format: 'did' }),
+    sortField: /*#__PURE__*/ l.string({ enum: ['createdAt', 'updatedAt'], default: 'createdAt' }),
+    sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: /*#__PURE__*/ l.string(),
   },
   { required: ['status'] },
 )
@@ -65,7 +65,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), reports: l.array(ToolsOzoneReportDefs.reportViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), reports: /*#__PURE__*/ l.array(ToolsOzoneReportDefs.reportViewSchema) },
   { required: ['reports'] },
 )
 

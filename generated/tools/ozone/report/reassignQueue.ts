@@ -21,7 +21,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { reportId: l.integer(), queueId: l.integer(), comment: l.string() },
+  { reportId: /*#__PURE__*/ l.integer(), queueId: /*#__PURE__*/ l.integer(), comment: /*#__PURE__*/ l.string() },
   { required: ['reportId', 'queueId'] },
 )
 

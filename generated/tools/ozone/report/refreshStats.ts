@@ -20,7 +20,11 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { startDate: l.string(), endDate: l.string(), queueIds: l.array(l.integer()) },
+  {
+    startDate: /*#__PURE__*/ l.string(),
+    endDate: /*#__PURE__*/ l.string(),
+    queueIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()),
+  },
   { required: ['startDate', 'endDate'] },
 )
 

@@ -17,12 +17,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { reportId: l.integer() },
+  { reportId: /*#__PURE__*/ l.integer() },
   { required: ['reportId'] },
 )
 
 export type Output = ToolsOzoneReportDefs.AssignmentView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneReportDefs.assignmentViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneReportDefs.assignmentViewSchema
 
 /** The report ID is invalid. */
 export class InvalidAssignmentError extends l.XRPCError {

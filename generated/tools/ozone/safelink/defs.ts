@@ -39,15 +39,15 @@ export interface Event {
 export const eventSchema: l.ObjectSchema<Event> = /*#__PURE__*/ l.object(
   'tools.ozone.safelink.defs#event',
   {
-    id: l.integer(),
+    id: /*#__PURE__*/ l.integer(),
     eventType: eventTypeSchema,
-    url: l.string(),
+    url: /*#__PURE__*/ l.string(),
     pattern: patternTypeSchema,
     action: actionTypeSchema,
     reason: reasonTypeSchema,
-    createdBy: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
-    comment: l.string(),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    comment: /*#__PURE__*/ l.string(),
   },
   { required: ['id', 'eventType', 'url', 'pattern', 'action', 'reason', 'createdBy', 'createdAt'] },
 )
@@ -73,14 +73,14 @@ export interface UrlRule {
 export const urlRuleSchema: l.ObjectSchema<UrlRule> = /*#__PURE__*/ l.object(
   'tools.ozone.safelink.defs#urlRule',
   {
-    url: l.string(),
+    url: /*#__PURE__*/ l.string(),
     pattern: patternTypeSchema,
     action: actionTypeSchema,
     reason: reasonTypeSchema,
-    comment: l.string(),
-    createdBy: l.string({ format: 'did' }),
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
+    comment: /*#__PURE__*/ l.string(),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['url', 'pattern', 'action', 'reason', 'createdBy', 'createdAt', 'updatedAt'] },
 )

@@ -24,11 +24,11 @@ export interface Input {
   sortDirection?: 'asc' | 'desc' | (string & {})
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
-  cursor: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  urls: l.array(l.string()),
-  patternType: l.string(),
-  sortDirection: l.string({ default: 'desc' }),
+  cursor: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  urls: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  patternType: /*#__PURE__*/ l.string(),
+  sortDirection: /*#__PURE__*/ l.string({ default: 'desc' }),
 })
 
 export interface Output {
@@ -38,7 +38,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), events: l.array(ToolsOzoneSafelinkDefs.eventSchema) },
+  { cursor: /*#__PURE__*/ l.string(), events: /*#__PURE__*/ l.array(ToolsOzoneSafelinkDefs.eventSchema) },
   { required: ['events'] },
 )
 

@@ -30,14 +30,14 @@ export interface Input {
   sortDirection?: 'asc' | 'desc' | (string & {})
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
-  cursor: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  urls: l.array(l.string()),
-  patternType: l.string(),
-  actions: l.array(l.string()),
-  reason: l.string(),
-  createdBy: l.string({ format: 'did' }),
-  sortDirection: l.string({ default: 'desc' }),
+  cursor: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  urls: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  patternType: /*#__PURE__*/ l.string(),
+  actions: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  reason: /*#__PURE__*/ l.string(),
+  createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+  sortDirection: /*#__PURE__*/ l.string({ default: 'desc' }),
 })
 
 export interface Output {
@@ -47,7 +47,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), rules: l.array(ToolsOzoneSafelinkDefs.urlRuleSchema) },
+  { cursor: /*#__PURE__*/ l.string(), rules: /*#__PURE__*/ l.array(ToolsOzoneSafelinkDefs.urlRuleSchema) },
   { required: ['rules'] },
 )
 

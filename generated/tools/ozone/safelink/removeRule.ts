@@ -23,16 +23,16 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    url: l.string(),
+    url: /*#__PURE__*/ l.string(),
     pattern: ToolsOzoneSafelinkDefs.patternTypeSchema,
-    comment: l.string(),
-    createdBy: l.string({ format: 'did' }),
+    comment: /*#__PURE__*/ l.string(),
+    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
   },
   { required: ['url', 'pattern'] },
 )
 
 export type Output = ToolsOzoneSafelinkDefs.Event
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneSafelinkDefs.eventSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneSafelinkDefs.eventSchema
 
 /** No active rule found for this URL/domain */
 export class RuleNotFoundError extends l.XRPCError {

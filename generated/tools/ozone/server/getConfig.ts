@@ -13,7 +13,7 @@ export interface ServiceConfig {
 }
 export const serviceConfigSchema: l.ObjectSchema<ServiceConfig> = /*#__PURE__*/ l.object(
   'tools.ozone.server.getConfig#serviceConfig',
-  { url: l.string({ format: 'uri' }) },
+  { url: /*#__PURE__*/ l.string({ format: 'uri' }) },
 )
 export const isServiceConfig = /*#__PURE__*/ l.typeGuard<ServiceConfig>('tools.ozone.server.getConfig#serviceConfig')
 
@@ -28,7 +28,7 @@ export interface ViewerConfig {
 }
 export const viewerConfigSchema: l.ObjectSchema<ViewerConfig> = /*#__PURE__*/ l.object(
   'tools.ozone.server.getConfig#viewerConfig',
-  { role: l.string() },
+  { role: /*#__PURE__*/ l.string() },
 )
 export const isViewerConfig = /*#__PURE__*/ l.typeGuard<ViewerConfig>('tools.ozone.server.getConfig#viewerConfig')
 
@@ -50,7 +50,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undef
   blobDivert: serviceConfigSchema,
   chat: serviceConfigSchema,
   viewer: viewerConfigSchema,
-  verifierDid: l.string({ format: 'did' }),
+  verifierDid: /*#__PURE__*/ l.string({ format: 'did' }),
 })
 
 /** The response of tools.ozone.server.getConfig: the output's fields as getters, plus `headers` and `rateLimit`. */

@@ -14,7 +14,10 @@ export interface Set {
 }
 export const setSchema: l.ObjectSchema<Set> = /*#__PURE__*/ l.object(
   'tools.ozone.set.defs#set',
-  { name: l.string({ minLength: 3, maxLength: 128 }), description: l.string({ maxLength: 10240, maxGraphemes: 1024 }) },
+  {
+    name: /*#__PURE__*/ l.string({ minLength: 3, maxLength: 128 }),
+    description: /*#__PURE__*/ l.string({ maxLength: 10240, maxGraphemes: 1024 }),
+  },
   { required: ['name'] },
 )
 export const isSet = /*#__PURE__*/ l.typeGuard<Set>('tools.ozone.set.defs#set')
@@ -30,11 +33,11 @@ export interface SetView {
 export const setViewSchema: l.ObjectSchema<SetView> = /*#__PURE__*/ l.object(
   'tools.ozone.set.defs#setView',
   {
-    name: l.string({ minLength: 3, maxLength: 128 }),
-    description: l.string({ maxLength: 10240, maxGraphemes: 1024 }),
-    setSize: l.integer(),
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
+    name: /*#__PURE__*/ l.string({ minLength: 3, maxLength: 128 }),
+    description: /*#__PURE__*/ l.string({ maxLength: 10240, maxGraphemes: 1024 }),
+    setSize: /*#__PURE__*/ l.integer(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['name', 'setSize', 'createdAt', 'updatedAt'] },
 )

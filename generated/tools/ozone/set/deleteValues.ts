@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { name: l.string(), values: l.array(l.string(), { minLength: 1 }) },
+  { name: /*#__PURE__*/ l.string(), values: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1 }) },
   { required: ['name', 'values'] },
 )
 

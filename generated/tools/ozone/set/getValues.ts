@@ -16,7 +16,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { name: l.string(), limit: l.integer({ minimum: 1, maximum: 1000, default: 100 }), cursor: l.string() },
+  {
+    name: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 1000, default: 100 }),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['name'] },
 )
 
@@ -27,7 +31,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { set: ToolsOzoneSetDefs.setViewSchema, values: l.array(l.string()), cursor: l.string() },
+  {
+    set: ToolsOzoneSetDefs.setViewSchema,
+    values: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    cursor: /*#__PURE__*/ l.string(),
+  },
   { required: ['set', 'values'] },
 )
 

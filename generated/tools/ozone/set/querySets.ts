@@ -18,11 +18,11 @@ export interface Params {
   sortDirection?: 'asc' | 'desc'
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
-  namePrefix: l.string(),
-  sortBy: l.string({ enum: ['name', 'createdAt', 'updatedAt'], default: 'name' }),
-  sortDirection: l.string({ enum: ['asc', 'desc'], default: 'asc' }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
+  namePrefix: /*#__PURE__*/ l.string(),
+  sortBy: /*#__PURE__*/ l.string({ enum: ['name', 'createdAt', 'updatedAt'], default: 'name' }),
+  sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'asc' }),
 })
 
 export interface Output {
@@ -31,7 +31,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { sets: l.array(ToolsOzoneSetDefs.setViewSchema), cursor: l.string() },
+  { sets: /*#__PURE__*/ l.array(ToolsOzoneSetDefs.setViewSchema), cursor: /*#__PURE__*/ l.string() },
   { required: ['sets'] },
 )
 

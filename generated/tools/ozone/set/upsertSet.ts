@@ -12,10 +12,10 @@ export const NSID = 'tools.ozone.set.upsertSet'
 export type Params = l.NoParams
 
 export type Input = ToolsOzoneSetDefs.Set
-export const inputSchema: l.LexSchema<Input> = /*#__PURE__*/ ToolsOzoneSetDefs.setSchema
+export const inputSchema: l.LexSchema<Input> = ToolsOzoneSetDefs.setSchema
 
 export type Output = ToolsOzoneSetDefs.SetView
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneSetDefs.setViewSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneSetDefs.setViewSchema
 
 /** The response of tools.ozone.set.upsertSet: the output's fields as getters, plus `headers` and `rateLimit`. */
 export class UpsertSetResponse extends l.XRPCResponse<Output> {

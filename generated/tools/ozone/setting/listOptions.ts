@@ -19,11 +19,11 @@ export interface Params {
   keys?: string[]
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
-  scope: l.string({ default: 'instance' }),
-  prefix: l.string(),
-  keys: l.array(l.string({ format: 'nsid' }), { maxLength: 100 }),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
+  scope: /*#__PURE__*/ l.string({ default: 'instance' }),
+  prefix: /*#__PURE__*/ l.string(),
+  keys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { maxLength: 100 }),
 })
 
 export interface Output {
@@ -32,7 +32,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), options: l.array(ToolsOzoneSettingDefs.optionSchema) },
+  { cursor: /*#__PURE__*/ l.string(), options: /*#__PURE__*/ l.array(ToolsOzoneSettingDefs.optionSchema) },
   { required: ['options'] },
 )
 

@@ -16,7 +16,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { keys: l.array(l.string({ format: 'nsid' }), { minLength: 1, maxLength: 200 }), scope: l.string() },
+  {
+    keys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { minLength: 1, maxLength: 200 }),
+    scope: /*#__PURE__*/ l.string(),
+  },
   { required: ['keys', 'scope'] },
 )
 

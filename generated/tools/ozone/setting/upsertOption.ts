@@ -26,11 +26,11 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    key: l.string({ format: 'nsid' }),
-    scope: l.string(),
-    value: l.unknown(),
-    description: l.string({ maxLength: 2000 }),
-    managerRole: l.string(),
+    key: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    scope: /*#__PURE__*/ l.string(),
+    value: /*#__PURE__*/ l.unknown(),
+    description: /*#__PURE__*/ l.string({ maxLength: 2000 }),
+    managerRole: /*#__PURE__*/ l.string(),
   },
   { required: ['key', 'scope', 'value'] },
 )

@@ -14,7 +14,7 @@ export interface SigDetail {
 }
 export const sigDetailSchema: l.ObjectSchema<SigDetail> = /*#__PURE__*/ l.object(
   'tools.ozone.signature.defs#sigDetail',
-  { property: l.string(), value: l.string() },
+  { property: /*#__PURE__*/ l.string(), value: /*#__PURE__*/ l.string() },
   { required: ['property', 'value'] },
 )
 export const isSigDetail = /*#__PURE__*/ l.typeGuard<SigDetail>('tools.ozone.signature.defs#sigDetail')

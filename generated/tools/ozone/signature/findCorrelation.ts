@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { dids: l.array(l.string({ format: 'did' })) },
+  { dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })) },
   { required: ['dids'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { details: l.array(ToolsOzoneSignatureDefs.sigDetailSchema) },
+  { details: /*#__PURE__*/ l.array(ToolsOzoneSignatureDefs.sigDetailSchema) },
   { required: ['details'] },
 )
 

@@ -16,7 +16,10 @@ export interface RelatedAccount {
 }
 export const relatedAccountSchema: l.ObjectSchema<RelatedAccount> = /*#__PURE__*/ l.object(
   'tools.ozone.signature.findRelatedAccounts#relatedAccount',
-  { account: ComAtprotoAdminDefs.accountViewSchema, similarities: l.array(ToolsOzoneSignatureDefs.sigDetailSchema) },
+  {
+    account: ComAtprotoAdminDefs.accountViewSchema,
+    similarities: /*#__PURE__*/ l.array(ToolsOzoneSignatureDefs.sigDetailSchema),
+  },
   { required: ['account'] },
 )
 export const isRelatedAccount = /*#__PURE__*/ l.typeGuard<RelatedAccount>(
@@ -31,7 +34,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), cursor: l.string(), limit: l.integer({ minimum: 1, maximum: 100, default: 50 }) },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    cursor: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  },
   { required: ['did'] },
 )
 
@@ -41,7 +48,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), accounts: l.array(relatedAccountSchema) },
+  { cursor: /*#__PURE__*/ l.string(), accounts: /*#__PURE__*/ l.array(relatedAccountSchema) },
   { required: ['accounts'] },
 )
 

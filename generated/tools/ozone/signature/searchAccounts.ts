@@ -16,7 +16,11 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { values: l.array(l.string()), cursor: l.string(), limit: l.integer({ minimum: 1, maximum: 100, default: 50 }) },
+  {
+    values: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+    cursor: /*#__PURE__*/ l.string(),
+    limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  },
   { required: ['values'] },
 )
 
@@ -26,7 +30,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), accounts: l.array(ComAtprotoAdminDefs.accountViewSchema) },
+  { cursor: /*#__PURE__*/ l.string(), accounts: /*#__PURE__*/ l.array(ComAtprotoAdminDefs.accountViewSchema) },
   { required: ['accounts'] },
 )
 

@@ -22,12 +22,12 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), role: l.string() },
+  { did: /*#__PURE__*/ l.string({ format: 'did' }), role: /*#__PURE__*/ l.string() },
   { required: ['did', 'role'] },
 )
 
 export type Output = ToolsOzoneTeamDefs.Member
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneTeamDefs.memberSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneTeamDefs.memberSchema
 
 /** Member already exists in the team. */
 export class MemberAlreadyExistsError extends l.XRPCError {

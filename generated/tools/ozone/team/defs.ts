@@ -26,13 +26,13 @@ export interface Member {
 export const memberSchema: l.ObjectSchema<Member> = /*#__PURE__*/ l.object(
   'tools.ozone.team.defs#member',
   {
-    did: l.string({ format: 'did' }),
-    disabled: l.boolean(),
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    disabled: /*#__PURE__*/ l.boolean(),
     profile: AppBskyActorDefs.profileViewDetailedSchema,
-    createdAt: l.string({ format: 'datetime' }),
-    updatedAt: l.string({ format: 'datetime' }),
-    lastUpdatedBy: l.string(),
-    role: l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastUpdatedBy: /*#__PURE__*/ l.string(),
+    role: /*#__PURE__*/ l.string(),
   },
   { required: ['did', 'role'] },
 )

@@ -17,11 +17,11 @@ export interface Params {
   cursor?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  q: l.string(),
-  disabled: l.boolean(),
-  roles: l.array(l.string()),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  cursor: l.string(),
+  q: /*#__PURE__*/ l.string(),
+  disabled: /*#__PURE__*/ l.boolean(),
+  roles: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: /*#__PURE__*/ l.string(),
 })
 
 export interface Output {
@@ -30,7 +30,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), members: l.array(ToolsOzoneTeamDefs.memberSchema) },
+  { cursor: /*#__PURE__*/ l.string(), members: /*#__PURE__*/ l.array(ToolsOzoneTeamDefs.memberSchema) },
   { required: ['members'] },
 )
 

@@ -23,12 +23,16 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: l.string({ format: 'did' }), disabled: l.boolean(), role: l.string() },
+  {
+    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    disabled: /*#__PURE__*/ l.boolean(),
+    role: /*#__PURE__*/ l.string(),
+  },
   { required: ['did'] },
 )
 
 export type Output = ToolsOzoneTeamDefs.Member
-export const outputSchema: l.LexSchema<Output> = /*#__PURE__*/ ToolsOzoneTeamDefs.memberSchema
+export const outputSchema: l.LexSchema<Output> = ToolsOzoneTeamDefs.memberSchema
 
 /** The member being updated does not exist in the team */
 export class MemberNotFoundError extends l.XRPCError {

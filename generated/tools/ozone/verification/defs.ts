@@ -43,22 +43,22 @@ export interface VerificationView {
 export const verificationViewSchema: l.ObjectSchema<VerificationView> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.defs#verificationView',
   {
-    issuer: l.string({ format: 'did' }),
-    uri: l.string({ format: 'at-uri' }),
-    subject: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    displayName: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
-    revokeReason: l.string(),
-    revokedAt: l.string({ format: 'datetime' }),
-    revokedBy: l.string({ format: 'did' }),
-    subjectProfile: l.union(() => []),
-    issuerProfile: l.union(() => []),
-    subjectRepo: l.union(() => [
+    issuer: /*#__PURE__*/ l.string({ format: 'did' }),
+    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    displayName: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    revokeReason: /*#__PURE__*/ l.string(),
+    revokedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    revokedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    subjectProfile: /*#__PURE__*/ l.union(() => []),
+    issuerProfile: /*#__PURE__*/ l.union(() => []),
+    subjectRepo: /*#__PURE__*/ l.union(() => [
       ToolsOzoneModerationDefs.repoViewDetailSchema,
       ToolsOzoneModerationDefs.repoViewNotFoundSchema,
     ]),
-    issuerRepo: l.union(() => [
+    issuerRepo: /*#__PURE__*/ l.union(() => [
       ToolsOzoneModerationDefs.repoViewDetailSchema,
       ToolsOzoneModerationDefs.repoViewNotFoundSchema,
     ]),

@@ -22,10 +22,10 @@ export interface VerificationInput {
 export const verificationInputSchema: l.ObjectSchema<VerificationInput> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.grantVerifications#verificationInput',
   {
-    subject: l.string({ format: 'did' }),
-    handle: l.string({ format: 'handle' }),
-    displayName: l.string(),
-    createdAt: l.string({ format: 'datetime' }),
+    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    displayName: /*#__PURE__*/ l.string(),
+    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
   },
   { required: ['subject', 'handle', 'displayName'] },
 )
@@ -43,7 +43,7 @@ export interface GrantError {
 }
 export const grantErrorSchema: l.ObjectSchema<GrantError> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.grantVerifications#grantError',
-  { error: l.string(), subject: l.string({ format: 'did' }) },
+  { error: /*#__PURE__*/ l.string(), subject: /*#__PURE__*/ l.string({ format: 'did' }) },
   { required: ['error', 'subject'] },
 )
 export const isGrantError = /*#__PURE__*/ l.typeGuard<GrantError>(
@@ -59,7 +59,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { verifications: l.array(verificationInputSchema, { maxLength: 100 }) },
+  { verifications: /*#__PURE__*/ l.array(verificationInputSchema, { maxLength: 100 }) },
   { required: ['verifications'] },
 )
 
@@ -70,8 +70,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    verifications: l.array(ToolsOzoneVerificationDefs.verificationViewSchema),
-    failedVerifications: l.array(grantErrorSchema),
+    verifications: /*#__PURE__*/ l.array(ToolsOzoneVerificationDefs.verificationViewSchema),
+    failedVerifications: /*#__PURE__*/ l.array(grantErrorSchema),
   },
   { required: ['verifications', 'failedVerifications'] },
 )

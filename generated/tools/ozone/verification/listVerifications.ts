@@ -28,14 +28,14 @@ export interface Params {
   isRevoked?: boolean
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  cursor: l.string(),
-  limit: l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  createdAfter: l.string({ format: 'datetime' }),
-  createdBefore: l.string({ format: 'datetime' }),
-  issuers: l.array(l.string({ format: 'did' }), { maxLength: 100 }),
-  subjects: l.array(l.string({ format: 'did' }), { maxLength: 100 }),
-  sortDirection: l.string({ enum: ['asc', 'desc'], default: 'desc' }),
-  isRevoked: l.boolean(),
+  cursor: /*#__PURE__*/ l.string(),
+  limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
+  createdAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  createdBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  issuers: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+  subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+  sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
+  isRevoked: /*#__PURE__*/ l.boolean(),
 })
 
 export interface Output {
@@ -44,7 +44,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: l.string(), verifications: l.array(ToolsOzoneVerificationDefs.verificationViewSchema) },
+  {
+    cursor: /*#__PURE__*/ l.string(),
+    verifications: /*#__PURE__*/ l.array(ToolsOzoneVerificationDefs.verificationViewSchema),
+  },
   { required: ['verifications'] },
 )
 

@@ -17,7 +17,7 @@ export interface RevokeError {
 }
 export const revokeErrorSchema: l.ObjectSchema<RevokeError> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.revokeVerifications#revokeError',
-  { uri: l.string({ format: 'at-uri' }), error: l.string() },
+  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), error: /*#__PURE__*/ l.string() },
   { required: ['uri', 'error'] },
 )
 export const isRevokeError = /*#__PURE__*/ l.typeGuard<RevokeError>(
@@ -35,7 +35,10 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { uris: l.array(l.string({ format: 'at-uri' }), { maxLength: 100 }), revokeReason: l.string({ maxLength: 1000 }) },
+  {
+    uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 100 }),
+    revokeReason: /*#__PURE__*/ l.string({ maxLength: 1000 }),
+  },
   { required: ['uris'] },
 )
 
@@ -47,7 +50,10 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { revokedVerifications: l.array(l.string({ format: 'at-uri' })), failedRevocations: l.array(revokeErrorSchema) },
+  {
+    revokedVerifications: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })),
+    failedRevocations: /*#__PURE__*/ l.array(revokeErrorSchema),
+  },
   { required: ['revokedVerifications', 'failedRevocations'] },
 )
 
