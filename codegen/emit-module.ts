@@ -1,6 +1,7 @@
 import { CodeBlockWriter } from 'ts-morph'
 import type { LexBody, LexDef, LexField, LexiconDocument, LexObject, LexParams, LexUnion } from './lexicon-document.js'
 import type { LexiconSet } from './load.js'
+import { camelCase } from './names.js'
 import type { DefNames, ModulePlan, Plan } from './plan.js'
 
 /** Writes one generated module: types, schemas, guards and the endpoint descriptor of a document. */
@@ -334,20 +335,20 @@ class ModuleWriter {
         return this.call('boolean', options(field, ['const', 'default']))
       case 'integer':
         return this.call('integer', options(field, ['const', 'enum', 'minimum', 'maximum', 'default']))
-      case 'string':
-        return this.call(
-          'string',
-          options(field, [
-            'format',
-            'const',
-            'enum',
-            'default',
-            'minLength',
-            'maxLength',
-            'minGraphemes',
-            'maxGraphemes',
-          ]),
-        )
+      case 'string': {
+        const rest = options(field, [
+          'const',
+          'enum',
+          'default',
+          'minLength',
+          'maxLength',
+          'minGraphemes',
+          'maxGraphemes',
+        ])
+        if (!field.format) return this.call('string', rest)
+        const format = `format: ${this.rt(`${camelCase(field.format)}Format`)}`
+        return this.call('string', rest ? `{ ${format}, ${rest.slice(2)}` : `{ ${format} }`)
+      }
       case 'bytes':
         return this.call('bytes', options(field, ['minLength', 'maxLength']))
       case 'cid-link':

@@ -10,7 +10,7 @@ const cid = 'bafyreiclp443lavogvhj3d2ob2cxbfuscni2k5jk7bebjzg7khl3esabwq'
 function schemas() {
   const ref = l.object<{ uri: string; cid: string }>(
     'com.example.ref',
-    { uri: l.string({ format: 'at-uri' }), cid: l.string({ format: 'cid' }) },
+    { uri: l.string({ format: l.atUriFormat }), cid: l.string({ format: l.cidFormat }) },
     { required: ['uri', 'cid'] },
   )
   const image = l.object<unknown>('com.example.image', { alt: l.string({ maxGraphemes: 5 }) }, { required: ['alt'] })

@@ -122,10 +122,14 @@ export class Client extends XrpcClient {
 /** Descriptors by NSID once loaded: immutable, so shared by every client, and each loaded once. */
 const loaded = new Map<string, HttpEndpoint>()
 
-async function cachedLoad(nsid: string, load: () => Promise<HttpEndpoint>): Promise<HttpEndpoint> {
-  const endpoint = await load()
-  loaded.set(nsid, endpoint)
-  return endpoint
+async function cachedLoad(nsid: string, load: () => Promise<object>): Promise<HttpEndpoint> {
+  const module = (await load()) as Record<string, unknown>
+  const endpoint = Object.values(module).find(
+    (value) => (value as HttpEndpoint | undefined)?.nsid === nsid && 'type' in (value as object),
+  )
+  if (!endpoint) throw new TypeError(`The module of ${nsid} has no descriptor for it`)
+  loaded.set(nsid, endpoint as HttpEndpoint)
+  return endpoint as HttpEndpoint
 }
 
 function namespaceProxy(client: Client, path: string): unknown {

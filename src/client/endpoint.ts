@@ -80,9 +80,13 @@ export type BinaryBody = Uint8Array
 /** What a binary-input procedure (`uploadBlob`) accepts. */
 export type BinaryInput = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | string
 
-/** The lazily loaded endpoints of a generated set, for the namespaced client: kind and loader by NSID. */
+/**
+ * The lazily loaded endpoints of a generated set, for the namespaced client: kind and module loader
+ * by NSID. The loader gives the module; its descriptor is the export whose `nsid` matches (kept out of
+ * the map, which every namespaced bundle carries whole).
+ */
 export type EndpointLoaders = Readonly<
-  Record<string, readonly [kind: 'query' | 'procedure', load: () => Promise<HttpEndpoint>]>
+  Record<string, readonly [kind: 'query' | 'procedure', load: () => Promise<object>]>
 >
 
 /** A type guard on `$type` only (cheap, no validation): `isReplyRef(value)`. Main types also match `nsid#main`. */

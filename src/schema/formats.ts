@@ -375,6 +375,24 @@ export function isLanguage(value: string): boolean {
 
 // ---------------------------------------------------------------------------
 
+/** A string format as schemas take it: its lexicon name and its check. One const per format, so a bundle keeps only the formats its schemas use. */
+export interface StringFormat {
+  readonly name: LexStringFormat
+  readonly test: (value: string) => boolean
+}
+
+export const didFormat: StringFormat = { name: 'did', test: isDid }
+export const handleFormat: StringFormat = { name: 'handle', test: isHandle }
+export const atIdentifierFormat: StringFormat = { name: 'at-identifier', test: isAtIdentifier }
+export const nsidFormat: StringFormat = { name: 'nsid', test: isNsid }
+export const atUriFormat: StringFormat = { name: 'at-uri', test: isAtUri }
+export const cidFormat: StringFormat = { name: 'cid', test: isCid }
+export const datetimeFormat: StringFormat = { name: 'datetime', test: isDatetime }
+export const languageFormat: StringFormat = { name: 'language', test: isLanguage }
+export const tidFormat: StringFormat = { name: 'tid', test: isTid }
+export const recordKeyFormat: StringFormat = { name: 'record-key', test: isRecordKey }
+export const uriFormat: StringFormat = { name: 'uri', test: isUri }
+
 export const formatValidators: Record<LexStringFormat, (value: string) => boolean> = {
   did: isDid,
   handle: isHandle,

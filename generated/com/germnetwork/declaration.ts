@@ -17,7 +17,7 @@ export interface MessageMe {
 export const messageMeSchema: l.ObjectSchema<MessageMe> = /*#__PURE__*/ l.object(
   'com.germnetwork.declaration#messageMe',
   {
-    messageMeUrl: /*#__PURE__*/ l.string({ format: 'uri', minLength: 1, maxLength: 2047 }),
+    messageMeUrl: /*#__PURE__*/ l.string({ format: l.uriFormat, minLength: 1, maxLength: 2047 }),
     showButtonTo: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 100 }),
   },
   { required: ['showButtonTo', 'messageMeUrl'] },

@@ -35,7 +35,7 @@ export interface ProfileAssociatedGerm {
 }
 export const profileAssociatedGermSchema: l.ObjectSchema<ProfileAssociatedGerm> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileAssociatedGerm',
-  { messageMeUrl: /*#__PURE__*/ l.string({ format: 'uri' }), showButtonTo: /*#__PURE__*/ l.string() },
+  { messageMeUrl: /*#__PURE__*/ l.string({ format: l.uriFormat }), showButtonTo: /*#__PURE__*/ l.string() },
   { required: ['showButtonTo', 'messageMeUrl'] },
 )
 export const isProfileAssociatedGerm = /*#__PURE__*/ l.typeGuard<ProfileAssociatedGerm>(
@@ -99,12 +99,12 @@ export interface VerificationView {
 export const verificationViewSchema: l.ObjectSchema<VerificationView> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#verificationView',
   {
-    issuer: /*#__PURE__*/ l.string({ format: 'did' }),
+    issuer: /*#__PURE__*/ l.string({ format: l.didFormat }),
     issuerDisplayName: /*#__PURE__*/ l.string(),
-    issuerHandle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    issuerHandle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     isValid: /*#__PURE__*/ l.boolean(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['issuer', 'uri', 'isValid', 'createdAt'] },
 )
@@ -151,13 +151,13 @@ export interface StatusView {
 export const statusViewSchema: l.ObjectSchema<StatusView> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#statusView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     status: /*#__PURE__*/ l.string(),
     record: /*#__PURE__*/ l.unknown(),
     embed: /*#__PURE__*/ l.union(() => [AppBskyEmbedExternal.viewSchema]),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
-    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    expiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     isActive: /*#__PURE__*/ l.boolean(),
     isDisabled: /*#__PURE__*/ l.boolean(),
   },
@@ -184,15 +184,15 @@ export interface ProfileViewBasic {
 export const profileViewBasicSchema: l.ObjectSchema<ProfileViewBasic> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileViewBasic',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
     pronouns: /*#__PURE__*/ l.string(),
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     associated: profileAssociatedSchema,
     viewer: /*#__PURE__*/ l.lazy(() => viewerStateSchema),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     verification: verificationStateSchema,
     status: statusViewSchema,
     debug: /*#__PURE__*/ l.unknown(),
@@ -229,10 +229,10 @@ export const viewerStateSchema: l.ObjectSchema<ViewerState> = /*#__PURE__*/ l.ob
     mutedOnlyQuoteposts: /*#__PURE__*/ l.boolean(),
     mutedByList: /*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.listViewBasicSchema),
     blockedBy: /*#__PURE__*/ l.boolean(),
-    blocking: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blocking: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     blockingByList: /*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.listViewBasicSchema),
-    following: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    followedBy: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    following: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    followedBy: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     knownFollowers: /*#__PURE__*/ l.lazy(() => knownFollowersSchema),
     activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema,
   },
@@ -260,15 +260,15 @@ export interface ProfileView {
 export const profileViewSchema: l.ObjectSchema<ProfileView> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileView',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
     pronouns: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     associated: profileAssociatedSchema,
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     viewer: viewerStateSchema,
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     verification: verificationStateSchema,
@@ -307,21 +307,21 @@ export interface ProfileViewDetailed {
 export const profileViewDetailedSchema: l.ObjectSchema<ProfileViewDetailed> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#profileViewDetailed',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
     description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
     pronouns: /*#__PURE__*/ l.string(),
-    website: /*#__PURE__*/ l.string({ format: 'uri' }),
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
-    banner: /*#__PURE__*/ l.string({ format: 'uri' }),
+    website: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    banner: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     followersCount: /*#__PURE__*/ l.integer(),
     followsCount: /*#__PURE__*/ l.integer(),
     postsCount: /*#__PURE__*/ l.integer(),
     associated: profileAssociatedSchema,
     joinedViaStarterPack: /*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.starterPackViewBasicSchema),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     viewer: viewerStateSchema,
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     pinnedPost: ComAtprotoRepoStrongRef.mainSchema,
@@ -415,7 +415,7 @@ export interface ContentLabelPref {
 export const contentLabelPrefSchema: l.ObjectSchema<ContentLabelPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#contentLabelPref',
   {
-    labelerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    labelerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     label: /*#__PURE__*/ l.string(),
     visibility: /*#__PURE__*/ l.string(),
   },
@@ -462,8 +462,8 @@ export interface SavedFeedsPref {
 export const savedFeedsPrefSchema: l.ObjectSchema<SavedFeedsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#savedFeedsPref',
   {
-    pinned: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })),
-    saved: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })),
+    pinned: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat })),
+    saved: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat })),
     timelineIndex: /*#__PURE__*/ l.integer(),
   },
   { required: ['pinned', 'saved'] },
@@ -477,7 +477,7 @@ export interface PersonalDetailsPref {
 }
 export const personalDetailsPrefSchema: l.ObjectSchema<PersonalDetailsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#personalDetailsPref',
-  { birthDate: /*#__PURE__*/ l.string({ format: 'datetime' }) },
+  { birthDate: /*#__PURE__*/ l.string({ format: l.datetimeFormat }) },
 )
 export const isPersonalDetailsPref = /*#__PURE__*/ l.typeGuard<PersonalDetailsPref>(
   'app.bsky.actor.defs#personalDetailsPref',
@@ -553,7 +553,7 @@ export interface InterestsPref {
 export const interestsPrefSchema: l.ObjectSchema<InterestsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#interestsPref',
   {
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     tags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }), { maxLength: 100 }),
   },
   { required: ['tags'] },
@@ -586,7 +586,7 @@ export const mutedWordSchema: l.ObjectSchema<MutedWord> = /*#__PURE__*/ l.object
     value: /*#__PURE__*/ l.string({ maxLength: 10000, maxGraphemes: 1000 }),
     targets: /*#__PURE__*/ l.array(mutedWordTargetSchema),
     actorTarget: /*#__PURE__*/ l.string({ default: 'all' }),
-    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    expiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['value', 'targets'] },
 )
@@ -611,7 +611,7 @@ export interface HiddenPostsPref {
 }
 export const hiddenPostsPrefSchema: l.ObjectSchema<HiddenPostsPref> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#hiddenPostsPref',
-  { items: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })) },
+  { items: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat })) },
   { required: ['items'] },
 )
 export const isHiddenPostsPref = /*#__PURE__*/ l.typeGuard<HiddenPostsPref>('app.bsky.actor.defs#hiddenPostsPref')
@@ -622,7 +622,7 @@ export interface LabelerPrefItem {
 }
 export const labelerPrefItemSchema: l.ObjectSchema<LabelerPrefItem> = /*#__PURE__*/ l.object(
   'app.bsky.actor.defs#labelerPrefItem',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isLabelerPrefItem = /*#__PURE__*/ l.typeGuard<LabelerPrefItem>('app.bsky.actor.defs#labelerPrefItem')
@@ -668,7 +668,7 @@ export const nuxSchema: l.ObjectSchema<Nux> = /*#__PURE__*/ l.object(
     id: /*#__PURE__*/ l.string({ maxLength: 100 }),
     completed: /*#__PURE__*/ l.boolean({ default: false }),
     data: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
-    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    expiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'completed'] },
 )

@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
+  { actor: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }) },
   { required: ['actor'] },
 )
 

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actors: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-identifier' }), { maxLength: 25 }) },
+  { actors: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atIdentifierFormat }), { maxLength: 25 }) },
   { required: ['actors'] },
 )
 

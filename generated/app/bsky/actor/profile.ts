@@ -36,12 +36,12 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object('app.
   displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
   description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
   pronouns: /*#__PURE__*/ l.string({ maxLength: 200, maxGraphemes: 20 }),
-  website: /*#__PURE__*/ l.string({ format: 'uri' }),
+  website: /*#__PURE__*/ l.string({ format: l.uriFormat }),
   avatar: /*#__PURE__*/ l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
   banner: /*#__PURE__*/ l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
   labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
   joinedViaStarterPack: ComAtprotoRepoStrongRef.mainSchema,
   pinnedPost: ComAtprotoRepoStrongRef.mainSchema,
-  createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
 })
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('app.bsky.actor.profile')

@@ -29,7 +29,7 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
     status: /*#__PURE__*/ l.string(),
     embed: /*#__PURE__*/ l.union(() => [AppBskyEmbedExternal.mainSchema]),
     durationMinutes: /*#__PURE__*/ l.integer({ minimum: 1 }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['status', 'createdAt'] },
 )

@@ -25,7 +25,7 @@ export interface State {
 }
 export const stateSchema: l.ObjectSchema<State> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#state',
-  { lastInitiatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }), status: statusSchema, access: accessSchema },
+  { lastInitiatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }), status: statusSchema, access: accessSchema },
   { required: ['status', 'access'] },
 )
 export const isState = /*#__PURE__*/ l.typeGuard<State>('app.bsky.ageassurance.defs#state')
@@ -38,7 +38,7 @@ export interface StateMetadata {
 }
 export const stateMetadataSchema: l.ObjectSchema<StateMetadata> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#stateMetadata',
-  { accountCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
+  { accountCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }) },
 )
 export const isStateMetadata = /*#__PURE__*/ l.typeGuard<StateMetadata>('app.bsky.ageassurance.defs#stateMetadata')
 
@@ -195,7 +195,7 @@ export interface ConfigRegionRuleIfAccountNewerThan {
 export const configRegionRuleIfAccountNewerThanSchema: l.ObjectSchema<ConfigRegionRuleIfAccountNewerThan> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan',
-    { date: /*#__PURE__*/ l.string({ format: 'datetime' }), access: accessSchema },
+    { date: /*#__PURE__*/ l.string({ format: l.datetimeFormat }), access: accessSchema },
     { required: ['date', 'access'] },
   )
 export const isConfigRegionRuleIfAccountNewerThan = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfAccountNewerThan>(
@@ -212,7 +212,7 @@ export interface ConfigRegionRuleIfAccountOlderThan {
 export const configRegionRuleIfAccountOlderThanSchema: l.ObjectSchema<ConfigRegionRuleIfAccountOlderThan> =
   /*#__PURE__*/ l.object(
     'app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan',
-    { date: /*#__PURE__*/ l.string({ format: 'datetime' }), access: accessSchema },
+    { date: /*#__PURE__*/ l.string({ format: l.datetimeFormat }), access: accessSchema },
     { required: ['date', 'access'] },
   )
 export const isConfigRegionRuleIfAccountOlderThan = /*#__PURE__*/ l.typeGuard<ConfigRegionRuleIfAccountOlderThan>(
@@ -248,7 +248,7 @@ export interface Event {
 export const eventSchema: l.ObjectSchema<Event> = /*#__PURE__*/ l.object(
   'app.bsky.ageassurance.defs#event',
   {
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     attemptId: /*#__PURE__*/ l.string(),
     status: /*#__PURE__*/ l.string(),
     access: /*#__PURE__*/ l.string(),

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), cid: /*#__PURE__*/ l.string({ format: l.cidFormat }) },
   { required: ['uri', 'cid'] },
 )
 

@@ -37,7 +37,7 @@ export const bookmarkViewSchema: l.ObjectSchema<BookmarkView> = /*#__PURE__*/ l.
   'app.bsky.bookmark.defs#bookmarkView',
   {
     subject: ComAtprotoRepoStrongRef.mainSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     item: /*#__PURE__*/ l.union(() => [
       AppBskyFeedDefs.blockedPostSchema,
       AppBskyFeedDefs.notFoundPostSchema,

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['uri'] },
 )
 

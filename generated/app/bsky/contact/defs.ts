@@ -34,7 +34,10 @@ export interface SyncStatus {
 }
 export const syncStatusSchema: l.ObjectSchema<SyncStatus> = /*#__PURE__*/ l.object(
   'app.bsky.contact.defs#syncStatus',
-  { syncedAt: /*#__PURE__*/ l.string({ format: 'datetime' }), matchesCount: /*#__PURE__*/ l.integer({ minimum: 0 }) },
+  {
+    syncedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    matchesCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
+  },
   { required: ['syncedAt', 'matchesCount'] },
 )
 export const isSyncStatus = /*#__PURE__*/ l.typeGuard<SyncStatus>('app.bsky.contact.defs#syncStatus')
@@ -49,7 +52,7 @@ export interface Notification {
 }
 export const notificationSchema: l.ObjectSchema<Notification> = /*#__PURE__*/ l.object(
   'app.bsky.contact.defs#notification',
-  { from: /*#__PURE__*/ l.string({ format: 'did' }), to: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { from: /*#__PURE__*/ l.string({ format: l.didFormat }), to: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['from', 'to'] },
 )
 export const isNotification = /*#__PURE__*/ l.typeGuard<Notification>('app.bsky.contact.defs#notification')

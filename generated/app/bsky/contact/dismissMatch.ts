@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { subject: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { subject: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['subject'] },
 )
 

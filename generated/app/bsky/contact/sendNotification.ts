@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { from: /*#__PURE__*/ l.string({ format: 'did' }), to: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { from: /*#__PURE__*/ l.string({ format: l.didFormat }), to: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['from', 'to'] },
 )
 

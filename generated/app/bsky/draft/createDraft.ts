@@ -26,7 +26,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { id: /*#__PURE__*/ l.string({ format: 'tid' }) },
+  { id: /*#__PURE__*/ l.string({ format: l.tidFormat }) },
   { required: ['id'] },
 )
 

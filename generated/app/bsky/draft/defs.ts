@@ -62,7 +62,7 @@ export interface DraftEmbedCaption {
 }
 export const draftEmbedCaptionSchema: l.ObjectSchema<DraftEmbedCaption> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftEmbedCaption',
-  { lang: /*#__PURE__*/ l.string({ format: 'language' }), content: /*#__PURE__*/ l.string({ maxLength: 10000 }) },
+  { lang: /*#__PURE__*/ l.string({ format: l.languageFormat }), content: /*#__PURE__*/ l.string({ maxLength: 10000 }) },
   { required: ['lang', 'content'] },
 )
 export const isDraftEmbedCaption = /*#__PURE__*/ l.typeGuard<DraftEmbedCaption>('app.bsky.draft.defs#draftEmbedCaption')
@@ -90,7 +90,7 @@ export interface DraftEmbedExternal {
 }
 export const draftEmbedExternalSchema: l.ObjectSchema<DraftEmbedExternal> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftEmbedExternal',
-  { uri: /*#__PURE__*/ l.string({ format: 'uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.uriFormat }) },
   { required: ['uri'] },
 )
 export const isDraftEmbedExternal = /*#__PURE__*/ l.typeGuard<DraftEmbedExternal>(
@@ -164,7 +164,7 @@ export const draftSchema: l.ObjectSchema<Draft> = /*#__PURE__*/ l.object(
     deviceId: /*#__PURE__*/ l.string({ maxLength: 100 }),
     deviceName: /*#__PURE__*/ l.string({ maxLength: 100 }),
     posts: /*#__PURE__*/ l.array(draftPostSchema, { minLength: 1, maxLength: 100 }),
-    langs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'language' }), { maxLength: 3 }),
+    langs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.languageFormat }), { maxLength: 3 }),
     postgateEmbeddingRules: /*#__PURE__*/ l.array(
       /*#__PURE__*/ l.union(() => [AppBskyFeedPostgate.disableRuleSchema]),
       { maxLength: 5 },
@@ -192,7 +192,7 @@ export interface DraftWithId {
 }
 export const draftWithIdSchema: l.ObjectSchema<DraftWithId> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftWithId',
-  { id: /*#__PURE__*/ l.string({ format: 'tid' }), draft: draftSchema },
+  { id: /*#__PURE__*/ l.string({ format: l.tidFormat }), draft: draftSchema },
   { required: ['id', 'draft'] },
 )
 export const isDraftWithId = /*#__PURE__*/ l.typeGuard<DraftWithId>('app.bsky.draft.defs#draftWithId')
@@ -211,10 +211,10 @@ export interface DraftView {
 export const draftViewSchema: l.ObjectSchema<DraftView> = /*#__PURE__*/ l.object(
   'app.bsky.draft.defs#draftView',
   {
-    id: /*#__PURE__*/ l.string({ format: 'tid' }),
+    id: /*#__PURE__*/ l.string({ format: l.tidFormat }),
     draft: draftSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'draft', 'createdAt', 'updatedAt'] },
 )

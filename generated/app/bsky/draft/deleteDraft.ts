@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { id: /*#__PURE__*/ l.string({ format: 'tid' }) },
+  { id: /*#__PURE__*/ l.string({ format: l.tidFormat }) },
   { required: ['id'] },
 )
 

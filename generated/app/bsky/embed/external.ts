@@ -22,7 +22,7 @@ export interface External {
 export const externalSchema: l.ObjectSchema<External> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#external',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     title: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string(),
     thumb: /*#__PURE__*/ l.blob({ accept: ['image/*'], maxSize: 1000000 }),
@@ -97,8 +97,8 @@ export interface ViewExternalSource {
 export const viewExternalSourceSchema: l.ObjectSchema<ViewExternalSource> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#viewExternalSource',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
-    icon: /*#__PURE__*/ l.string({ format: 'uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    icon: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     title: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string(),
     theme: viewExternalSourceThemeSchema,
@@ -131,12 +131,12 @@ export interface ViewExternal {
 export const viewExternalSchema: l.ObjectSchema<ViewExternal> = /*#__PURE__*/ l.object(
   'app.bsky.embed.external#viewExternal',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     title: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string(),
-    thumb: /*#__PURE__*/ l.string({ format: 'uri' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    thumb: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     readingTime: /*#__PURE__*/ l.integer(),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     source: viewExternalSourceSchema,

@@ -67,8 +67,8 @@ export interface ViewImage {
 export const viewImageSchema: l.ObjectSchema<ViewImage> = /*#__PURE__*/ l.object(
   'app.bsky.embed.gallery#viewImage',
   {
-    thumbnail: /*#__PURE__*/ l.string({ format: 'uri' }),
-    fullsize: /*#__PURE__*/ l.string({ format: 'uri' }),
+    thumbnail: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    fullsize: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
   },

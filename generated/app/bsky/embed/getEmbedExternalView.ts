@@ -19,8 +19,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    url: /*#__PURE__*/ l.string({ format: 'uri' }),
-    uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 4 }),
+    url: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat }), { maxLength: 4 }),
   },
   { required: ['url', 'uris'] },
 )

@@ -86,8 +86,8 @@ export interface ViewRecord {
 export const viewRecordSchema: l.ObjectSchema<ViewRecord> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewRecord',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     author: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
     value: /*#__PURE__*/ l.unknown(),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
@@ -105,7 +105,7 @@ export const viewRecordSchema: l.ObjectSchema<ViewRecord> = /*#__PURE__*/ l.obje
         AppBskyEmbedRecordWithMedia.viewSchema,
       ]),
     ),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['uri', 'cid', 'author', 'value', 'indexedAt'] },
 )
@@ -118,7 +118,7 @@ export interface ViewNotFound {
 }
 export const viewNotFoundSchema: l.ObjectSchema<ViewNotFound> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewNotFound',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['uri', 'notFound'] },
 )
 export const isViewNotFound = /*#__PURE__*/ l.typeGuard<ViewNotFound>('app.bsky.embed.record#viewNotFound')
@@ -132,7 +132,7 @@ export interface ViewBlocked {
 export const viewBlockedSchema: l.ObjectSchema<ViewBlocked> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewBlocked',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     blocked: /*#__PURE__*/ l.boolean({ const: true }),
     author: /*#__PURE__*/ l.lazy(() => AppBskyFeedDefs.blockedAuthorSchema),
   },
@@ -147,7 +147,7 @@ export interface ViewDetached {
 }
 export const viewDetachedSchema: l.ObjectSchema<ViewDetached> = /*#__PURE__*/ l.object(
   'app.bsky.embed.record#viewDetached',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), detached: /*#__PURE__*/ l.boolean({ const: true }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), detached: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['uri', 'detached'] },
 )
 export const isViewDetached = /*#__PURE__*/ l.typeGuard<ViewDetached>('app.bsky.embed.record#viewDetached')

@@ -16,7 +16,7 @@ export interface Caption {
 export const captionSchema: l.ObjectSchema<Caption> = /*#__PURE__*/ l.object(
   'app.bsky.embed.video#caption',
   {
-    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    lang: /*#__PURE__*/ l.string({ format: l.languageFormat }),
     file: /*#__PURE__*/ l.blob({ accept: ['text/vtt'], maxSize: 20000 }),
   },
   { required: ['lang', 'file'] },
@@ -60,9 +60,9 @@ export interface View {
 export const viewSchema: l.ObjectSchema<View> = /*#__PURE__*/ l.object(
   'app.bsky.embed.video#view',
   {
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
-    playlist: /*#__PURE__*/ l.string({ format: 'uri' }),
-    thumbnail: /*#__PURE__*/ l.string({ format: 'uri' }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    playlist: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    thumbnail: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     alt: /*#__PURE__*/ l.string(),
     aspectRatio: AppBskyEmbedDefs.aspectRatioSchema,
     presentation: /*#__PURE__*/ l.string(),

@@ -50,8 +50,8 @@ export interface ViewerState {
   knownLikers?: KnownLikers
 }
 export const viewerStateSchema: l.ObjectSchema<ViewerState> = /*#__PURE__*/ l.object('app.bsky.feed.defs#viewerState', {
-  repost: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-  like: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  repost: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+  like: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
   bookmarked: /*#__PURE__*/ l.boolean(),
   threadMuted: /*#__PURE__*/ l.boolean(),
   replyDisabled: /*#__PURE__*/ l.boolean(),
@@ -71,8 +71,8 @@ export interface ThreadgateView {
 export const threadgateViewSchema: l.ObjectSchema<ThreadgateView> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#threadgateView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     record: /*#__PURE__*/ l.unknown(),
     lists: /*#__PURE__*/ l.array(/*#__PURE__*/ l.lazy(() => AppBskyGraphDefs.listViewBasicSchema)),
   },
@@ -108,8 +108,8 @@ export interface PostView {
 export const postViewSchema: l.ObjectSchema<PostView> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#postView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     author: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
     record: /*#__PURE__*/ l.unknown(),
     embed: /*#__PURE__*/ l.union(() => [
@@ -125,7 +125,7 @@ export const postViewSchema: l.ObjectSchema<PostView> = /*#__PURE__*/ l.object(
     repostCount: /*#__PURE__*/ l.integer(),
     likeCount: /*#__PURE__*/ l.integer(),
     quoteCount: /*#__PURE__*/ l.integer(),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     viewer: viewerStateSchema,
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     threadgate: threadgateViewSchema,
@@ -142,7 +142,7 @@ export interface ThreadContext {
 }
 export const threadContextSchema: l.ObjectSchema<ThreadContext> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#threadContext',
-  { rootAuthorLike: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { rootAuthorLike: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
 )
 export const isThreadContext = /*#__PURE__*/ l.typeGuard<ThreadContext>('app.bsky.feed.defs#threadContext')
 
@@ -198,9 +198,9 @@ export const reasonRepostSchema: l.ObjectSchema<ReasonRepost> = /*#__PURE__*/ l.
   'app.bsky.feed.defs#reasonRepost',
   {
     by: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['by', 'indexedAt'] },
 )
@@ -240,7 +240,7 @@ export interface NotFoundPost {
 }
 export const notFoundPostSchema: l.ObjectSchema<NotFoundPost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#notFoundPost',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
   { required: ['uri', 'notFound'] },
 )
 export const isNotFoundPost = /*#__PURE__*/ l.typeGuard<NotFoundPost>('app.bsky.feed.defs#notFoundPost')
@@ -253,7 +253,7 @@ export interface BlockedAuthor {
 export const blockedAuthorSchema: l.ObjectSchema<BlockedAuthor> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#blockedAuthor',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     viewer: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.viewerStateSchema),
   },
   { required: ['did'] },
@@ -269,7 +269,7 @@ export interface BlockedPost {
 export const blockedPostSchema: l.ObjectSchema<BlockedPost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#blockedPost',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     blocked: /*#__PURE__*/ l.boolean({ const: true }),
     author: blockedAuthorSchema,
   },
@@ -283,7 +283,7 @@ export interface GeneratorViewerState {
 }
 export const generatorViewerStateSchema: l.ObjectSchema<GeneratorViewerState> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#generatorViewerState',
-  { like: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { like: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
 )
 export const isGeneratorViewerState = /*#__PURE__*/ l.typeGuard<GeneratorViewerState>(
   'app.bsky.feed.defs#generatorViewerState',
@@ -309,20 +309,20 @@ export interface GeneratorView {
 export const generatorViewSchema: l.ObjectSchema<GeneratorView> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#generatorView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
     displayName: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
     descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     likeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     acceptsInteractions: /*#__PURE__*/ l.boolean(),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     viewer: generatorViewerStateSchema,
     contentMode: /*#__PURE__*/ l.string(),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['uri', 'cid', 'did', 'creator', 'displayName', 'indexedAt'] },
 )
@@ -338,7 +338,7 @@ export interface SkeletonFeedPost {
 export const skeletonFeedPostSchema: l.ObjectSchema<SkeletonFeedPost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#skeletonFeedPost',
   {
-    post: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    post: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     reason: /*#__PURE__*/ l.union(() => [skeletonReasonRepostSchema, skeletonReasonPinSchema]),
     feedContext: /*#__PURE__*/ l.string({ maxLength: 2000 }),
   },
@@ -352,7 +352,7 @@ export interface SkeletonReasonRepost {
 }
 export const skeletonReasonRepostSchema: l.ObjectSchema<SkeletonReasonRepost> = /*#__PURE__*/ l.object(
   'app.bsky.feed.defs#skeletonReasonRepost',
-  { repost: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { repost: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['repost'] },
 )
 export const isSkeletonReasonRepost = /*#__PURE__*/ l.typeGuard<SkeletonReasonRepost>(
@@ -391,7 +391,7 @@ export interface Interaction {
   reqId?: string
 }
 export const interactionSchema: l.ObjectSchema<Interaction> = /*#__PURE__*/ l.object('app.bsky.feed.defs#interaction', {
-  item: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+  item: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
   event: /*#__PURE__*/ l.string(),
   feedContext: /*#__PURE__*/ l.string({ maxLength: 2000 }),
   reqId: /*#__PURE__*/ l.string({ maxLength: 100 }),

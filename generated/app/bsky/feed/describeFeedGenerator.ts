@@ -13,7 +13,7 @@ export interface Feed {
 }
 export const feedSchema: l.ObjectSchema<Feed> = /*#__PURE__*/ l.object(
   'app.bsky.feed.describeFeedGenerator#feed',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['uri'] },
 )
 export const isFeed = /*#__PURE__*/ l.typeGuard<Feed>('app.bsky.feed.describeFeedGenerator#feed')
@@ -39,7 +39,11 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), feeds: /*#__PURE__*/ l.array(feedSchema), links: linksSchema },
+  {
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    feeds: /*#__PURE__*/ l.array(feedSchema),
+    links: linksSchema,
+  },
   { required: ['did', 'feeds'] },
 )
 

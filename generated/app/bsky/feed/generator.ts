@@ -31,7 +31,7 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.feed.generator',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     displayName: /*#__PURE__*/ l.string({ maxLength: 240, maxGraphemes: 24 }),
     description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
     descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
@@ -39,7 +39,7 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
     acceptsInteractions: /*#__PURE__*/ l.boolean(),
     labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
     contentMode: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['did', 'displayName', 'createdAt'] },
 )

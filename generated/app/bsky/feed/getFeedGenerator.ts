@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { feed: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { feed: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['feed'] },
 )
 

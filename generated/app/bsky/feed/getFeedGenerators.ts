@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { feeds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })) },
+  { feeds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat })) },
   { required: ['feeds'] },
 )
 

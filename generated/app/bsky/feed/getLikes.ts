@@ -17,8 +17,8 @@ export interface Like {
 export const likeSchema: l.ObjectSchema<Like> = /*#__PURE__*/ l.object(
   'app.bsky.feed.getLikes#like',
   {
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     actor: AppBskyActorDefs.profileViewSchema,
   },
   { required: ['indexedAt', 'createdAt', 'actor'] },
@@ -37,8 +37,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),
   },
@@ -54,8 +54,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     cursor: /*#__PURE__*/ l.string(),
     likes: /*#__PURE__*/ l.array(likeSchema),
   },

@@ -20,7 +20,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     depth: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 1000, default: 6 }),
     parentHeight: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 1000, default: 80 }),
   },

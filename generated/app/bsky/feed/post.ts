@@ -102,10 +102,10 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
       AppBskyEmbedRecord.mainSchema,
       AppBskyEmbedRecordWithMedia.mainSchema,
     ]),
-    langs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'language' }), { maxLength: 3 }),
+    langs: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.languageFormat }), { maxLength: 3 }),
     labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
     tags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }), { maxLength: 8 }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['text', 'createdAt'] },
 )

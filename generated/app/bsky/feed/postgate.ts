@@ -25,9 +25,9 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.feed.postgate',
   {
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    post: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    detachedEmbeddingUris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 50 }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    post: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    detachedEmbeddingUris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat }), { maxLength: 50 }),
     embeddingRules: /*#__PURE__*/ l.array(
       /*#__PURE__*/ l.union(() => [disableRuleSchema]),
       { maxLength: 5 },

@@ -23,7 +23,7 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.feed.repost',
   {
     subject: ComAtprotoRepoStrongRef.mainSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     via: ComAtprotoRepoStrongRef.mainSchema,
   },
   { required: ['subject', 'createdAt'] },

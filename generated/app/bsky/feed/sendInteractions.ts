@@ -18,7 +18,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    feed: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    feed: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     interactions: /*#__PURE__*/ l.array(AppBskyFeedDefs.interactionSchema),
   },
   { required: ['interactions'] },

@@ -27,13 +27,13 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.feed.threadgate',
   {
-    post: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    post: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     allow: /*#__PURE__*/ l.array(
       /*#__PURE__*/ l.union(() => [mentionRuleSchema, followerRuleSchema, followingRuleSchema, listRuleSchema]),
       { maxLength: 5 },
     ),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    hiddenReplies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 300 }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    hiddenReplies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat }), { maxLength: 300 }),
   },
   { required: ['post', 'createdAt'] },
 )
@@ -76,7 +76,7 @@ export interface ListRule {
 }
 export const listRuleSchema: l.ObjectSchema<ListRule> = /*#__PURE__*/ l.object(
   'app.bsky.feed.threadgate#listRule',
-  { list: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { list: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['list'] },
 )
 export const isListRule = /*#__PURE__*/ l.typeGuard<ListRule>('app.bsky.feed.threadgate#listRule')

@@ -26,8 +26,8 @@ export const listViewerStateSchema: l.ObjectSchema<ListViewerState> = /*#__PURE_
   'app.bsky.graph.defs#listViewerState',
   {
     muted: /*#__PURE__*/ l.boolean(),
-    blocked: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    referenceListOptOut: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    blocked: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    referenceListOptOut: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
   },
 )
 export const isListViewerState = /*#__PURE__*/ l.typeGuard<ListViewerState>('app.bsky.graph.defs#listViewerState')
@@ -47,15 +47,15 @@ export interface ListViewBasic {
 export const listViewBasicSchema: l.ObjectSchema<ListViewBasic> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listViewBasic',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 64 }),
     purpose: listPurposeSchema,
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     listItemCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     viewer: listViewerStateSchema,
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['uri', 'cid', 'name', 'purpose'] },
 )
@@ -79,18 +79,18 @@ export interface ListView {
 export const listViewSchema: l.ObjectSchema<ListView> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
     name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 64 }),
     purpose: listPurposeSchema,
     description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
     descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     listItemCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     viewer: listViewerStateSchema,
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['uri', 'cid', 'creator', 'name', 'purpose', 'indexedAt'] },
 )
@@ -106,7 +106,7 @@ export interface ListItemView {
 export const listItemViewSchema: l.ObjectSchema<ListItemView> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#listItemView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     subject: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
     subjectOptedOut: /*#__PURE__*/ l.boolean({ const: true }),
   },
@@ -131,8 +131,8 @@ export interface StarterPackView {
 export const starterPackViewSchema: l.ObjectSchema<StarterPackView> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#starterPackView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     record: /*#__PURE__*/ l.unknown(),
     creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
     list: listViewBasicSchema,
@@ -144,7 +144,7 @@ export const starterPackViewSchema: l.ObjectSchema<StarterPackView> = /*#__PURE_
     joinedWeekCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     joinedAllTimeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['uri', 'cid', 'record', 'creator', 'indexedAt'] },
 )
@@ -165,15 +165,15 @@ export interface StarterPackViewBasic {
 export const starterPackViewBasicSchema: l.ObjectSchema<StarterPackViewBasic> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#starterPackViewBasic',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     record: /*#__PURE__*/ l.unknown(),
     creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewBasicSchema),
     listItemCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     joinedWeekCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     joinedAllTimeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['uri', 'cid', 'record', 'creator', 'indexedAt'] },
 )
@@ -201,7 +201,10 @@ export interface NotFoundActor {
 }
 export const notFoundActorSchema: l.ObjectSchema<NotFoundActor> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#notFoundActor',
-  { actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }), notFound: /*#__PURE__*/ l.boolean({ const: true }) },
+  {
+    actor: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
+    notFound: /*#__PURE__*/ l.boolean({ const: true }),
+  },
   { required: ['actor', 'notFound'] },
 )
 export const isNotFoundActor = /*#__PURE__*/ l.typeGuard<NotFoundActor>('app.bsky.graph.defs#notFoundActor')
@@ -226,13 +229,13 @@ export interface Relationship {
 export const relationshipSchema: l.ObjectSchema<Relationship> = /*#__PURE__*/ l.object(
   'app.bsky.graph.defs#relationship',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    following: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    followedBy: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    blocking: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    blockedBy: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    blockingByList: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    blockedByList: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    following: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    followedBy: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    blocking: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    blockedBy: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    blockingByList: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    blockedByList: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
   },
   { required: ['did'] },
 )

@@ -22,8 +22,8 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.follow',
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     via: ComAtprotoRepoStrongRef.mainSchema,
   },
   { required: ['subject', 'createdAt'] },

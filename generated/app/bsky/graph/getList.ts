@@ -18,7 +18,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    list: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    list: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),
   },

@@ -35,7 +35,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    actor: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),
     purposes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),

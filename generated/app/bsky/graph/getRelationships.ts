@@ -18,8 +18,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
-    others: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-identifier' }), { maxLength: 30 }),
+    actor: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
+    others: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atIdentifierFormat }), { maxLength: 30 }),
   },
   { required: ['actor'] },
 )
@@ -31,7 +31,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: /*#__PURE__*/ l.string({ format: 'did' }),
+    actor: /*#__PURE__*/ l.string({ format: l.didFormat }),
     relationships: /*#__PURE__*/ l.array(
       /*#__PURE__*/ l.union(() => [AppBskyGraphDefs.relationshipSchema, AppBskyGraphDefs.notFoundActorSchema]),
     ),

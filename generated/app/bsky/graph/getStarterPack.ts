@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { starterPack: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { starterPack: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['starterPack'] },
 )
 

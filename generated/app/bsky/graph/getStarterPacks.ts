@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 25 }) },
+  { uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat }), { maxLength: 25 }) },
   { required: ['uris'] },
 )
 

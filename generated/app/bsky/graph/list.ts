@@ -36,7 +36,7 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
     descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
     avatar: /*#__PURE__*/ l.blob({ accept: ['image/png', 'image/jpeg'], maxSize: 1000000 }),
     labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['name', 'purpose', 'createdAt'] },
 )

@@ -20,7 +20,10 @@ export interface Record {
 }
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.listblock',
-  { subject: /*#__PURE__*/ l.string({ format: 'at-uri' }), createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
+  {
+    subject: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  },
   { required: ['subject', 'createdAt'] },
 )
 export const isRecord = /*#__PURE__*/ l.typeGuard<Record>('app.bsky.graph.listblock')

@@ -23,9 +23,9 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.listitem',
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
-    list: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    list: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['subject', 'list', 'createdAt'] },
 )

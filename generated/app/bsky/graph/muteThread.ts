@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { root: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { root: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['root'] },
 )
 

@@ -14,7 +14,7 @@ export interface FeedItem {
 }
 export const feedItemSchema: l.ObjectSchema<FeedItem> = /*#__PURE__*/ l.object(
   'app.bsky.graph.starterpack#feedItem',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['uri'] },
 )
 export const isFeedItem = /*#__PURE__*/ l.typeGuard<FeedItem>('app.bsky.graph.starterpack#feedItem')
@@ -41,9 +41,9 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
     name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }),
     description: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),
     descriptionFacets: /*#__PURE__*/ l.array(AppBskyRichtextFacet.mainSchema),
-    list: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    list: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     feeds: /*#__PURE__*/ l.array(feedItemSchema, { maxLength: 3 }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['name', 'list', 'createdAt'] },
 )

@@ -26,10 +26,10 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'app.bsky.graph.verification',
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['subject', 'handle', 'displayName', 'createdAt'] },
 )

@@ -16,7 +16,7 @@ export interface LabelerViewerState {
 }
 export const labelerViewerStateSchema: l.ObjectSchema<LabelerViewerState> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerViewerState',
-  { like: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { like: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
 )
 export const isLabelerViewerState = /*#__PURE__*/ l.typeGuard<LabelerViewerState>(
   'app.bsky.labeler.defs#labelerViewerState',
@@ -35,12 +35,12 @@ export interface LabelerView {
 export const labelerViewSchema: l.ObjectSchema<LabelerView> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
     likeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     viewer: labelerViewerStateSchema,
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
   },
   { required: ['uri', 'cid', 'creator', 'indexedAt'] },
@@ -84,17 +84,17 @@ export interface LabelerViewDetailed {
 export const labelerViewDetailedSchema: l.ObjectSchema<LabelerViewDetailed> = /*#__PURE__*/ l.object(
   'app.bsky.labeler.defs#labelerViewDetailed',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     creator: /*#__PURE__*/ l.lazy(() => AppBskyActorDefs.profileViewSchema),
     policies: labelerPoliciesSchema,
     likeCount: /*#__PURE__*/ l.integer({ minimum: 0 }),
     viewer: labelerViewerStateSchema,
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     reasonTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.reasonTypeSchema),
     subjectTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.subjectTypeSchema),
-    subjectCollections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' })),
+    subjectCollections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.nsidFormat })),
   },
   { required: ['uri', 'cid', 'creator', 'policies', 'indexedAt'] },
 )

@@ -32,10 +32,10 @@ export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   {
     policies: AppBskyLabelerDefs.labelerPoliciesSchema,
     labels: /*#__PURE__*/ l.union(() => [ComAtprotoLabelDefs.selfLabelsSchema]),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     reasonTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.reasonTypeSchema),
     subjectTypes: /*#__PURE__*/ l.array(ComAtprotoModerationDefs.subjectTypeSchema),
-    subjectCollections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' })),
+    subjectCollections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.nsidFormat })),
   },
   { required: ['policies', 'createdAt'] },
 )

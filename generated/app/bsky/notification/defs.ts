@@ -132,7 +132,7 @@ export interface SubjectActivitySubscription {
 }
 export const subjectActivitySubscriptionSchema: l.ObjectSchema<SubjectActivitySubscription> = /*#__PURE__*/ l.object(
   'app.bsky.notification.defs#subjectActivitySubscription',
-  { subject: /*#__PURE__*/ l.string({ format: 'did' }), activitySubscription: activitySubscriptionSchema },
+  { subject: /*#__PURE__*/ l.string({ format: l.didFormat }), activitySubscription: activitySubscriptionSchema },
   { required: ['subject', 'activitySubscription'] },
 )
 export const isSubjectActivitySubscription = /*#__PURE__*/ l.typeGuard<SubjectActivitySubscription>(

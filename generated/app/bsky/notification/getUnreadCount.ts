@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   priority: /*#__PURE__*/ l.boolean(),
-  seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  seenAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
 })
 
 export interface Output {

@@ -42,15 +42,15 @@ export interface Notification {
 export const notificationSchema: l.ObjectSchema<Notification> = /*#__PURE__*/ l.object(
   'app.bsky.notification.listNotifications#notification',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     author: AppBskyActorDefs.profileViewSchema,
     reason: /*#__PURE__*/ l.string(),
-    reasonSubject: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    reasonSubject: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     record: /*#__PURE__*/ l.unknown(),
     starterPack: AppBskyGraphDefs.starterPackViewBasicSchema,
     isRead: /*#__PURE__*/ l.boolean(),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
   },
   { required: ['uri', 'cid', 'author', 'reason', 'record', 'isRead', 'indexedAt'] },
@@ -75,7 +75,7 @@ export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undef
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   priority: /*#__PURE__*/ l.boolean(),
   cursor: /*#__PURE__*/ l.string(),
-  seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  seenAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
 })
 
 export interface Output {
@@ -91,7 +91,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
     cursor: /*#__PURE__*/ l.string(),
     notifications: /*#__PURE__*/ l.array(notificationSchema),
     priority: /*#__PURE__*/ l.boolean(),
-    seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    seenAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['notifications'] },
 )

@@ -18,7 +18,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
     activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema,
   },
   { required: ['subject', 'activitySubscription'] },
@@ -31,7 +31,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
     activitySubscription: AppBskyNotificationDefs.activitySubscriptionSchema,
   },
   { required: ['subject'] },

@@ -19,7 +19,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    serviceDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    serviceDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     token: /*#__PURE__*/ l.string(),
     platform: /*#__PURE__*/ l.string(),
     appId: /*#__PURE__*/ l.string(),

@@ -15,7 +15,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { seenAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
+  { seenAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }) },
   { required: ['seenAt'] },
 )
 

@@ -43,7 +43,7 @@ export interface Mention {
 }
 export const mentionSchema: l.ObjectSchema<Mention> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet#mention',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isMention = /*#__PURE__*/ l.typeGuard<Mention>('app.bsky.richtext.facet#mention')
@@ -55,7 +55,7 @@ export interface Link {
 }
 export const linkSchema: l.ObjectSchema<Link> = /*#__PURE__*/ l.object(
   'app.bsky.richtext.facet#link',
-  { uri: /*#__PURE__*/ l.string({ format: 'uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.uriFormat }) },
   { required: ['uri'] },
 )
 export const isLink = /*#__PURE__*/ l.typeGuard<Link>('app.bsky.richtext.facet#link')

@@ -15,7 +15,7 @@ export interface SkeletonSearchPost {
 }
 export const skeletonSearchPostSchema: l.ObjectSchema<SkeletonSearchPost> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonSearchPost',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['uri'] },
 )
 export const isSkeletonSearchPost = /*#__PURE__*/ l.typeGuard<SkeletonSearchPost>(
@@ -28,7 +28,7 @@ export interface SkeletonSearchActor {
 }
 export const skeletonSearchActorSchema: l.ObjectSchema<SkeletonSearchActor> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonSearchActor',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isSkeletonSearchActor = /*#__PURE__*/ l.typeGuard<SkeletonSearchActor>(
@@ -41,7 +41,7 @@ export interface SkeletonSearchStarterPack {
 }
 export const skeletonSearchStarterPackSchema: l.ObjectSchema<SkeletonSearchStarterPack> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#skeletonSearchStarterPack',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['uri'] },
 )
 export const isSkeletonSearchStarterPack = /*#__PURE__*/ l.typeGuard<SkeletonSearchStarterPack>(
@@ -86,11 +86,11 @@ export const skeletonTrendSchema: l.ObjectSchema<SkeletonTrend> = /*#__PURE__*/ 
     displayName: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string(),
     link: /*#__PURE__*/ l.string(),
-    startedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    startedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     postCount: /*#__PURE__*/ l.integer(),
     status: /*#__PURE__*/ l.string(),
     category: /*#__PURE__*/ l.string(),
-    dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
   },
   { required: ['topic', 'displayName', 'link', 'startedAt', 'postCount', 'dids'] },
 )
@@ -115,7 +115,7 @@ export const trendViewSchema: l.ObjectSchema<TrendView> = /*#__PURE__*/ l.object
     displayName: /*#__PURE__*/ l.string(),
     description: /*#__PURE__*/ l.string(),
     link: /*#__PURE__*/ l.string(),
-    startedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    startedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     postCount: /*#__PURE__*/ l.integer(),
     status: /*#__PURE__*/ l.string(),
     category: /*#__PURE__*/ l.string(),
@@ -204,7 +204,7 @@ export interface AgeAssuranceState {
 }
 export const ageAssuranceStateSchema: l.ObjectSchema<AgeAssuranceState> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#ageAssuranceState',
-  { lastInitiatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }), status: /*#__PURE__*/ l.string() },
+  { lastInitiatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }), status: /*#__PURE__*/ l.string() },
   { required: ['status'] },
 )
 export const isAgeAssuranceState = /*#__PURE__*/ l.typeGuard<AgeAssuranceState>(
@@ -234,7 +234,7 @@ export interface AgeAssuranceEvent {
 export const ageAssuranceEventSchema: l.ObjectSchema<AgeAssuranceEvent> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.defs#ageAssuranceEvent',
   {
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     status: /*#__PURE__*/ l.string(),
     attemptId: /*#__PURE__*/ l.string(),
     email: /*#__PURE__*/ l.string(),

@@ -14,7 +14,7 @@ export interface LiveNowConfig {
 }
 export const liveNowConfigSchema: l.ObjectSchema<LiveNowConfig> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getConfig#liveNowConfig',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), domains: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), domains: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()) },
   { required: ['did', 'domains'] },
 )
 export const isLiveNowConfig = /*#__PURE__*/ l.typeGuard<LiveNowConfig>('app.bsky.unspecced.getConfig#liveNowConfig')

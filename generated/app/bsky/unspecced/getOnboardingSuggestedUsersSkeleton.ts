@@ -16,7 +16,7 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  viewer: /*#__PURE__*/ l.string({ format: l.didFormat }),
   category: /*#__PURE__*/ l.string(),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 50, default: 25 }),
 })
@@ -31,7 +31,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
     recId: /*#__PURE__*/ l.string(),
     recIdStr: /*#__PURE__*/ l.string(),
   },

@@ -18,7 +18,7 @@ export interface ThreadItem {
 export const threadItemSchema: l.ObjectSchema<ThreadItem> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getPostThreadOtherV2#threadItem',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     depth: /*#__PURE__*/ l.integer(),
     value: /*#__PURE__*/ l.union(() => [AppBskyUnspeccedDefs.threadItemPostSchema]),
   },
@@ -33,7 +33,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { anchor: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { anchor: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['anchor'] },
 )
 

@@ -24,7 +24,7 @@ export interface ThreadItem {
 export const threadItemSchema: l.ObjectSchema<ThreadItem> = /*#__PURE__*/ l.object(
   'app.bsky.unspecced.getPostThreadV2#threadItem',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     depth: /*#__PURE__*/ l.integer(),
     value: /*#__PURE__*/ l.union(() => [
       AppBskyUnspeccedDefs.threadItemPostSchema,
@@ -53,7 +53,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    anchor: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    anchor: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
     above: /*#__PURE__*/ l.boolean({ default: true }),
     below: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 20, default: 6 }),
     branchingFactor: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100, default: 10 }),

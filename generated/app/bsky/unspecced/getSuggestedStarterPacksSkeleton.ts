@@ -14,7 +14,7 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  viewer: /*#__PURE__*/ l.string({ format: l.didFormat }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 25, default: 10 }),
 })
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { starterPacks: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })) },
+  { starterPacks: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat })) },
   { required: ['starterPacks'] },
 )
 

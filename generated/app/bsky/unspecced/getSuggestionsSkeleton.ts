@@ -18,10 +18,10 @@ export interface Params {
   relativeToDid?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  viewer: /*#__PURE__*/ l.string({ format: l.didFormat }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: /*#__PURE__*/ l.string(),
-  relativeToDid: /*#__PURE__*/ l.string({ format: 'did' }),
+  relativeToDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
 })
 
 export interface Output {
@@ -39,7 +39,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   {
     cursor: /*#__PURE__*/ l.string(),
     actors: /*#__PURE__*/ l.array(AppBskyUnspeccedDefs.skeletonSearchActorSchema),
-    relativeToDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    relativeToDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     recId: /*#__PURE__*/ l.integer(),
     recIdStr: /*#__PURE__*/ l.string(),
   },

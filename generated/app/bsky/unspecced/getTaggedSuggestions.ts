@@ -18,7 +18,7 @@ export const suggestionSchema: l.ObjectSchema<Suggestion> = /*#__PURE__*/ l.obje
   {
     tag: /*#__PURE__*/ l.string(),
     subjectType: /*#__PURE__*/ l.string(),
-    subject: /*#__PURE__*/ l.string({ format: 'uri' }),
+    subject: /*#__PURE__*/ l.string({ format: l.uriFormat }),
   },
   { required: ['tag', 'subjectType', 'subject'] },
 )

@@ -15,7 +15,7 @@ export interface Params {
   limit?: number
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+  viewer: /*#__PURE__*/ l.string({ format: l.didFormat }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 25, default: 10 }),
 })
 

@@ -24,7 +24,7 @@ export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
     q: /*#__PURE__*/ l.string(),
-    viewer: /*#__PURE__*/ l.string({ format: 'did' }),
+    viewer: /*#__PURE__*/ l.string({ format: l.didFormat }),
     typeahead: /*#__PURE__*/ l.boolean(),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 25 }),
     cursor: /*#__PURE__*/ l.string(),

@@ -41,7 +41,7 @@ export const jobStatusSchema: l.ObjectSchema<JobStatus> = /*#__PURE__*/ l.object
   'app.bsky.video.defs#jobStatus',
   {
     jobId: /*#__PURE__*/ l.string(),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     state: /*#__PURE__*/ l.string(),
     progress: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100 }),
     blob: /*#__PURE__*/ l.blob(),

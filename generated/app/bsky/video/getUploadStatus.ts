@@ -39,7 +39,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
     partSizeBytes: /*#__PURE__*/ l.integer(),
     partCount: /*#__PURE__*/ l.integer(),
     receivedParts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer({ minimum: 1 })),
-    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    expiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     state: /*#__PURE__*/ l.string({ maxLength: 32 }),
     completedJobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
     jobStatus: AppBskyVideoDefs.jobStatusSchema,

@@ -49,7 +49,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
     jobId: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 256 }),
     partSizeBytes: /*#__PURE__*/ l.integer(),
     partCount: /*#__PURE__*/ l.integer(),
-    expiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    expiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['jobId', 'partSizeBytes', 'partCount', 'expiresAt'] },
 )

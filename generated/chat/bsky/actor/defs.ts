@@ -31,14 +31,14 @@ export interface ProfileViewBasic {
 export const profileViewBasicSchema: l.ObjectSchema<ProfileViewBasic> = /*#__PURE__*/ l.object(
   'chat.bsky.actor.defs#profileViewBasic',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
-    avatar: /*#__PURE__*/ l.string({ format: 'uri' }),
+    avatar: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     associated: AppBskyActorDefs.profileAssociatedSchema,
     viewer: AppBskyActorDefs.viewerStateSchema,
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     chatDisabled: /*#__PURE__*/ l.boolean(),
     verification: AppBskyActorDefs.verificationStateSchema,
     kind: /*#__PURE__*/ l.union(() => [directConvoMemberSchema, groupConvoMemberSchema, pastGroupConvoMemberSchema]),

@@ -28,7 +28,7 @@ export interface ConvoRef {
 }
 export const convoRefSchema: l.ObjectSchema<ConvoRef> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#convoRef',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), convoId: /*#__PURE__*/ l.string() },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), convoId: /*#__PURE__*/ l.string() },
   { required: ['did', 'convoId'] },
 )
 export const isConvoRef = /*#__PURE__*/ l.typeGuard<ConvoRef>('chat.bsky.convo.defs#convoRef')
@@ -42,7 +42,7 @@ export interface MessageRef {
 export const messageRefSchema: l.ObjectSchema<MessageRef> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#messageRef',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     convoId: /*#__PURE__*/ l.string(),
     messageId: /*#__PURE__*/ l.string(),
   },
@@ -89,7 +89,7 @@ export interface MessageViewSender {
 }
 export const messageViewSenderSchema: l.ObjectSchema<MessageViewSender> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#messageViewSender',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isMessageViewSender = /*#__PURE__*/ l.typeGuard<MessageViewSender>(
@@ -102,7 +102,7 @@ export interface ReactionViewSender {
 }
 export const reactionViewSenderSchema: l.ObjectSchema<ReactionViewSender> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#reactionViewSender',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isReactionViewSender = /*#__PURE__*/ l.typeGuard<ReactionViewSender>(
@@ -120,7 +120,7 @@ export const reactionViewSchema: l.ObjectSchema<ReactionView> = /*#__PURE__*/ l.
   {
     value: /*#__PURE__*/ l.string(),
     sender: reactionViewSenderSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['value', 'sender', 'createdAt'] },
 )
@@ -157,7 +157,7 @@ export const messageViewSchema: l.ObjectSchema<MessageView> = /*#__PURE__*/ l.ob
       messageBeforeUserJoinedGroupViewSchema,
     ]),
     sender: messageViewSenderSchema,
-    sentAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    sentAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'rev', 'text', 'sender', 'sentAt'] },
 )
@@ -169,7 +169,7 @@ export interface SystemMessageReferredUser {
 }
 export const systemMessageReferredUserSchema: l.ObjectSchema<SystemMessageReferredUser> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#systemMessageReferredUser',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isSystemMessageReferredUser = /*#__PURE__*/ l.typeGuard<SystemMessageReferredUser>(
@@ -201,7 +201,7 @@ export const systemMessageViewSchema: l.ObjectSchema<SystemMessageView> = /*#__P
   {
     id: /*#__PURE__*/ l.string(),
     rev: /*#__PURE__*/ l.string(),
-    sentAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    sentAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     data: /*#__PURE__*/ l.union(() => [
       systemMessageDataAddMemberSchema,
       systemMessageDataRemoveMemberSchema,
@@ -415,7 +415,7 @@ export const deletedMessageViewSchema: l.ObjectSchema<DeletedMessageView> = /*#_
     id: /*#__PURE__*/ l.string(),
     rev: /*#__PURE__*/ l.string(),
     sender: messageViewSenderSchema,
-    sentAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    sentAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'rev', 'sender', 'sentAt'] },
 )
@@ -510,7 +510,7 @@ export interface GroupConvo {
 export const groupConvoSchema: l.ObjectSchema<GroupConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.convo.defs#groupConvo',
   {
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     joinLink: /*#__PURE__*/ l.lazy(() => ChatBskyGroupDefs.joinLinkViewSchema),
     joinRequestCount: /*#__PURE__*/ l.integer(),
     lockStatus: convoLockStatusSchema,

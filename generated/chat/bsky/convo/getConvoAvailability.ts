@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { minLength: 1, maxLength: 10 }) },
+  { members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { minLength: 1, maxLength: 10 }) },
   { required: ['members'] },
 )
 

@@ -19,7 +19,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 10000 }),
+    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 10000 }),
     name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }),
   },
   { required: ['members', 'name'] },

@@ -31,7 +31,7 @@ export const joinLinkViewSchema: l.ObjectSchema<JoinLinkView> = /*#__PURE__*/ l.
     enabledStatus: linkEnabledStatusSchema,
     requireApproval: /*#__PURE__*/ l.boolean(),
     joinRule: joinRuleSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['code', 'enabledStatus', 'requireApproval', 'joinRule', 'createdAt'] },
 )
@@ -43,7 +43,7 @@ export interface JoinLinkViewerState {
 }
 export const joinLinkViewerStateSchema: l.ObjectSchema<JoinLinkViewerState> = /*#__PURE__*/ l.object(
   'chat.bsky.group.defs#joinLinkViewerState',
-  { requestedAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
+  { requestedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }) },
 )
 export const isJoinLinkViewerState = /*#__PURE__*/ l.typeGuard<JoinLinkViewerState>(
   'chat.bsky.group.defs#joinLinkViewerState',
@@ -124,7 +124,7 @@ export const joinRequestViewSchema: l.ObjectSchema<JoinRequestView> = /*#__PURE_
   {
     convoId: /*#__PURE__*/ l.string(),
     requestedBy: ChatBskyActorDefs.profileViewBasicSchema,
-    requestedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    requestedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['convoId', 'requestedBy', 'requestedAt'] },
 )

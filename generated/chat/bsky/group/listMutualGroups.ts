@@ -17,7 +17,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),
   },

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { convoId: /*#__PURE__*/ l.string(), member: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { convoId: /*#__PURE__*/ l.string(), member: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['convoId', 'member'] },
 )
 

@@ -19,7 +19,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
     convoId: /*#__PURE__*/ l.string(),
-    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { minLength: 1 }),
+    members: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { minLength: 1 }),
   },
   { required: ['convoId', 'members'] },
 )

@@ -57,7 +57,7 @@ export interface GroupConvo {
 export const groupConvoSchema: l.ObjectSchema<GroupConvo> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.defs#groupConvo',
   {
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     joinLink: ChatBskyGroupDefs.joinLinkViewSchema,
     joinRequestCount: /*#__PURE__*/ l.integer(),
     lockStatus: ChatBskyConvoDefs.convoLockStatusSchema,

@@ -31,7 +31,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { actor: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { actor: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['actor'] },
 )
 

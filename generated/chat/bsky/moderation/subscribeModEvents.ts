@@ -81,11 +81,11 @@ export const eventConvoFirstMessageSchema: l.ObjectSchema<EventConvoFirstMessage
   'chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage',
   {
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     messageId: /*#__PURE__*/ l.string(),
-    recipients: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    recipients: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
     rev: /*#__PURE__*/ l.string(),
-    user: /*#__PURE__*/ l.string({ format: 'did' }),
+    user: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   { required: ['createdAt', 'rev', 'convoId', 'user', 'recipients'] },
 )
@@ -115,14 +115,14 @@ export interface EventGroupChatCreated {
 export const eventGroupChatCreatedSchema: l.ObjectSchema<EventGroupChatCreated> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
-    initialMemberDids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    initialMemberDids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     rev: /*#__PURE__*/ l.string(),
   },
   {
@@ -168,16 +168,16 @@ export interface EventGroupChatMemberAdded {
 export const eventGroupChatMemberAddedSchema: l.ObjectSchema<EventGroupChatMemberAdded> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     requestMembersCount: /*#__PURE__*/ l.integer(),
     rev: /*#__PURE__*/ l.string(),
-    subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    subjectDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     subjectFollowsOwner: /*#__PURE__*/ l.boolean(),
   },
   {
@@ -223,14 +223,14 @@ export interface EventGroupChatMemberJoined {
 export const eventGroupChatMemberJoinedSchema: l.ObjectSchema<EventGroupChatMemberJoined> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
     joinLinkCode: /*#__PURE__*/ l.string(),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     rev: /*#__PURE__*/ l.string(),
     subjectFollowsOwner: /*#__PURE__*/ l.boolean(),
   },
@@ -276,14 +276,14 @@ export interface EventGroupChatJoinRequest {
 export const eventGroupChatJoinRequestSchema: l.ObjectSchema<EventGroupChatJoinRequest> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
     joinLinkCode: /*#__PURE__*/ l.string(),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     rev: /*#__PURE__*/ l.string(),
     subjectFollowsOwner: /*#__PURE__*/ l.boolean(),
   },
@@ -328,15 +328,15 @@ export const eventGroupChatJoinRequestApprovedSchema: l.ObjectSchema<EventGroupC
   /*#__PURE__*/ l.object(
     'chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved',
     {
-      actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-      convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+      convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
       convoId: /*#__PURE__*/ l.string(),
-      createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
       groupMemberCount: /*#__PURE__*/ l.integer(),
       groupName: /*#__PURE__*/ l.string(),
-      ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
       rev: /*#__PURE__*/ l.string(),
-      subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      subjectDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     },
     {
       required: [
@@ -378,15 +378,15 @@ export const eventGroupChatJoinRequestRejectedSchema: l.ObjectSchema<EventGroupC
   /*#__PURE__*/ l.object(
     'chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected',
     {
-      actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-      convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+      convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
       convoId: /*#__PURE__*/ l.string(),
-      createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+      createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
       groupMemberCount: /*#__PURE__*/ l.integer(),
       groupName: /*#__PURE__*/ l.string(),
-      ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
       rev: /*#__PURE__*/ l.string(),
-      subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
+      subjectDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     },
     {
       required: [
@@ -428,14 +428,14 @@ export interface EventChatAccepted {
 export const eventChatAcceptedSchema: l.ObjectSchema<EventChatAccepted> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventChatAccepted',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
     method: /*#__PURE__*/ l.string(),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     rev: /*#__PURE__*/ l.string(),
   },
   { required: ['actorDid', 'convoCreatedAt', 'convoId', 'createdAt', 'method', 'rev'] },
@@ -467,16 +467,16 @@ export interface EventGroupChatMemberLeft {
 export const eventGroupChatMemberLeftSchema: l.ObjectSchema<EventGroupChatMemberLeft> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
     leaveMethod: /*#__PURE__*/ l.string(),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     rev: /*#__PURE__*/ l.string(),
-    subjectDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    subjectDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   {
     required: [
@@ -548,10 +548,10 @@ export interface EventGroupChatUpdated {
 export const eventGroupChatUpdatedSchema: l.ObjectSchema<EventGroupChatUpdated> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    convoCreatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    convoCreatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     convoId: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     groupMemberCount: /*#__PURE__*/ l.integer(),
     groupName: /*#__PURE__*/ l.string(),
     joinLinkCode: /*#__PURE__*/ l.string(),
@@ -560,7 +560,7 @@ export const eventGroupChatUpdatedSchema: l.ObjectSchema<EventGroupChatUpdated> 
     lockReason: /*#__PURE__*/ l.string(),
     newName: /*#__PURE__*/ l.string(),
     oldName: /*#__PURE__*/ l.string(),
-    ownerDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    ownerDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     rev: /*#__PURE__*/ l.string(),
     updateType: /*#__PURE__*/ l.string(),
   },
@@ -595,8 +595,8 @@ export interface EventRateLimitExceeded {
 export const eventRateLimitExceededSchema: l.ObjectSchema<EventRateLimitExceeded> = /*#__PURE__*/ l.object(
   'chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded',
   {
-    actorDid: /*#__PURE__*/ l.string({ format: 'did' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    actorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     endpoint: /*#__PURE__*/ l.string(),
     rev: /*#__PURE__*/ l.string(),
   },

@@ -17,7 +17,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    actor: /*#__PURE__*/ l.string({ format: 'did' }),
+    actor: /*#__PURE__*/ l.string({ format: l.didFormat }),
     allowAccess: /*#__PURE__*/ l.boolean(),
     ref: /*#__PURE__*/ l.string(),
   },

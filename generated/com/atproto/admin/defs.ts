@@ -50,17 +50,17 @@ export interface AccountView {
 export const accountViewSchema: l.ObjectSchema<AccountView> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#accountView',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     email: /*#__PURE__*/ l.string(),
     relatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     invitedBy: ComAtprotoServerDefs.inviteCodeSchema,
     invites: /*#__PURE__*/ l.array(ComAtprotoServerDefs.inviteCodeSchema),
     invitesDisabled: /*#__PURE__*/ l.boolean(),
-    emailConfirmedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    emailConfirmedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     inviteNote: /*#__PURE__*/ l.string(),
-    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     threatSignatures: /*#__PURE__*/ l.array(threatSignatureSchema),
   },
   { required: ['did', 'handle', 'indexedAt'] },
@@ -73,7 +73,7 @@ export interface RepoRef {
 }
 export const repoRefSchema: l.ObjectSchema<RepoRef> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#repoRef',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isRepoRef = /*#__PURE__*/ l.typeGuard<RepoRef>('com.atproto.admin.defs#repoRef')
@@ -87,9 +87,9 @@ export interface RepoBlobRef {
 export const repoBlobRefSchema: l.ObjectSchema<RepoBlobRef> = /*#__PURE__*/ l.object(
   'com.atproto.admin.defs#repoBlobRef',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
-    recordUri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    recordUri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
   },
   { required: ['did', 'cid'] },
 )

@@ -17,7 +17,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { account: /*#__PURE__*/ l.string({ format: 'did' }), note: /*#__PURE__*/ l.string() },
+  { account: /*#__PURE__*/ l.string({ format: l.didFormat }), note: /*#__PURE__*/ l.string() },
   { required: ['account'] },
 )
 

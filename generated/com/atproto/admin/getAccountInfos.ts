@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })) },
+  { dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })) },
   { required: ['dids'] },
 )
 

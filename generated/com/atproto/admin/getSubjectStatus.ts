@@ -16,9 +16,9 @@ export interface Params {
   blob?: string
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
-  did: /*#__PURE__*/ l.string({ format: 'did' }),
-  uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-  blob: /*#__PURE__*/ l.string({ format: 'cid' }),
+  did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+  uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+  blob: /*#__PURE__*/ l.string({ format: l.cidFormat }),
 })
 
 export interface Output {

@@ -21,10 +21,10 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    recipientDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    recipientDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     content: /*#__PURE__*/ l.string(),
     subject: /*#__PURE__*/ l.string(),
-    senderDid: /*#__PURE__*/ l.string({ format: 'did' }),
+    senderDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
     comment: /*#__PURE__*/ l.string(),
   },
   { required: ['recipientDid', 'content', 'senderDid'] },

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), handle: /*#__PURE__*/ l.string({ format: 'handle' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), handle: /*#__PURE__*/ l.string({ format: l.handleFormat }) },
   { required: ['did', 'handle'] },
 )
 

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), password: /*#__PURE__*/ l.string() },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), password: /*#__PURE__*/ l.string() },
   { required: ['did', 'password'] },
 )
 

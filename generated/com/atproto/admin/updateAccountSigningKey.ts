@@ -17,7 +17,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), signingKey: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), signingKey: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did', 'signingKey'] },
 )
 

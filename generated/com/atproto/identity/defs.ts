@@ -18,8 +18,8 @@ export interface IdentityInfo {
 export const identityInfoSchema: l.ObjectSchema<IdentityInfo> = /*#__PURE__*/ l.object(
   'com.atproto.identity.defs#identityInfo',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     didDoc: /*#__PURE__*/ l.unknown(),
   },
   { required: ['did', 'handle', 'didDoc'] },

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { identifier: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
+  { identifier: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }) },
   { required: ['identifier'] },
 )
 

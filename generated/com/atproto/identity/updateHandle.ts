@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { handle: /*#__PURE__*/ l.string({ format: 'handle' }) },
+  { handle: /*#__PURE__*/ l.string({ format: l.handleFormat }) },
   { required: ['handle'] },
 )
 

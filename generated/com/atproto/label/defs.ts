@@ -33,13 +33,13 @@ export const labelSchema: l.ObjectSchema<Label> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#label',
   {
     ver: /*#__PURE__*/ l.integer(),
-    src: /*#__PURE__*/ l.string({ format: 'did' }),
-    uri: /*#__PURE__*/ l.string({ format: 'uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    src: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    uri: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     val: /*#__PURE__*/ l.string({ maxLength: 128 }),
     neg: /*#__PURE__*/ l.boolean(),
-    cts: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    exp: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    cts: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    exp: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     sig: /*#__PURE__*/ l.bytes(),
   },
   { required: ['src', 'uri', 'val', 'cts'] },
@@ -84,7 +84,7 @@ export interface LabelValueDefinitionStrings {
 export const labelValueDefinitionStringsSchema: l.ObjectSchema<LabelValueDefinitionStrings> = /*#__PURE__*/ l.object(
   'com.atproto.label.defs#labelValueDefinitionStrings',
   {
-    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    lang: /*#__PURE__*/ l.string({ format: l.languageFormat }),
     name: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
     description: /*#__PURE__*/ l.string({ maxLength: 100000, maxGraphemes: 10000 }),
   },

@@ -21,7 +21,7 @@ export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
     uriPatterns: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
-    sources: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    sources: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 250, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),
   },

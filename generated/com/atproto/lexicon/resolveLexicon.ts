@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { nsid: /*#__PURE__*/ l.string({ format: 'nsid' }) },
+  { nsid: /*#__PURE__*/ l.string({ format: l.nsidFormat }) },
   { required: ['nsid'] },
 )
 
@@ -30,9 +30,9 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     schema: ComAtprotoLexiconSchema.recordSchema,
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
   },
   { required: ['uri', 'cid', 'schema'] },
 )

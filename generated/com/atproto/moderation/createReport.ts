@@ -62,8 +62,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
     reasonType: ComAtprotoModerationDefs.reasonTypeSchema,
     reason: /*#__PURE__*/ l.string({ maxLength: 20000, maxGraphemes: 2000 }),
     subject: /*#__PURE__*/ l.union(() => [ComAtprotoAdminDefs.repoRefSchema, ComAtprotoRepoStrongRef.mainSchema]),
-    reportedBy: /*#__PURE__*/ l.string({ format: 'did' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    reportedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'reasonType', 'subject', 'reportedBy', 'createdAt'] },
 )

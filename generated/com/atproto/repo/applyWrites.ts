@@ -23,12 +23,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
+    repo: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
     validate: /*#__PURE__*/ l.boolean(),
     writes: /*#__PURE__*/ l.array(
       /*#__PURE__*/ l.union(() => [createSchema, updateSchema, deleteSchema], { closed: true }),
     ),
-    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
+    swapCommit: /*#__PURE__*/ l.string({ format: l.cidFormat }),
   },
   { required: ['repo', 'writes'] },
 )
@@ -90,8 +90,8 @@ export interface Create {
 export const createSchema: l.ObjectSchema<Create> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#create',
   {
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    rkey: /*#__PURE__*/ l.string({ format: 'record-key', maxLength: 512 }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat, maxLength: 512 }),
     value: /*#__PURE__*/ l.unknown(),
   },
   { required: ['collection', 'value'] },
@@ -108,8 +108,8 @@ export interface Update {
 export const updateSchema: l.ObjectSchema<Update> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#update',
   {
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat }),
     value: /*#__PURE__*/ l.unknown(),
   },
   { required: ['collection', 'rkey', 'value'] },
@@ -124,7 +124,10 @@ export interface Delete {
 }
 export const deleteSchema: l.ObjectSchema<Delete> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#delete',
-  { collection: /*#__PURE__*/ l.string({ format: 'nsid' }), rkey: /*#__PURE__*/ l.string({ format: 'record-key' }) },
+  {
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat }),
+  },
   { required: ['collection', 'rkey'] },
 )
 export const isDelete = /*#__PURE__*/ l.typeGuard<Delete>('com.atproto.repo.applyWrites#delete')
@@ -138,8 +141,8 @@ export interface CreateResult {
 export const createResultSchema: l.ObjectSchema<CreateResult> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#createResult',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     validationStatus: /*#__PURE__*/ l.string(),
   },
   { required: ['uri', 'cid'] },
@@ -155,8 +158,8 @@ export interface UpdateResult {
 export const updateResultSchema: l.ObjectSchema<UpdateResult> = /*#__PURE__*/ l.object(
   'com.atproto.repo.applyWrites#updateResult',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     validationStatus: /*#__PURE__*/ l.string(),
   },
   { required: ['uri', 'cid'] },

@@ -28,12 +28,12 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    rkey: /*#__PURE__*/ l.string({ format: 'record-key', maxLength: 512 }),
+    repo: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat, maxLength: 512 }),
     validate: /*#__PURE__*/ l.boolean(),
     record: /*#__PURE__*/ l.unknown(),
-    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
+    swapCommit: /*#__PURE__*/ l.string({ format: l.cidFormat }),
   },
   { required: ['repo', 'collection', 'record'] },
 )
@@ -47,8 +47,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     commit: ComAtprotoRepoDefs.commitMetaSchema,
     validationStatus: /*#__PURE__*/ l.string(),
   },

@@ -14,7 +14,7 @@ export interface CommitMeta {
 }
 export const commitMetaSchema: l.ObjectSchema<CommitMeta> = /*#__PURE__*/ l.object(
   'com.atproto.repo.defs#commitMeta',
-  { cid: /*#__PURE__*/ l.string({ format: 'cid' }), rev: /*#__PURE__*/ l.string({ format: 'tid' }) },
+  { cid: /*#__PURE__*/ l.string({ format: l.cidFormat }), rev: /*#__PURE__*/ l.string({ format: l.tidFormat }) },
   { required: ['cid', 'rev'] },
 )
 export const isCommitMeta = /*#__PURE__*/ l.typeGuard<CommitMeta>('com.atproto.repo.defs#commitMeta')

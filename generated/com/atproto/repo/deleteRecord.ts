@@ -26,11 +26,11 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
-    swapRecord: /*#__PURE__*/ l.string({ format: 'cid' }),
-    swapCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat }),
+    swapRecord: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    swapCommit: /*#__PURE__*/ l.string({ format: l.cidFormat }),
   },
   { required: ['repo', 'collection', 'rkey'] },
 )

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }) },
+  { repo: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }) },
   { required: ['repo'] },
 )
 
@@ -31,10 +31,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     didDoc: /*#__PURE__*/ l.unknown(),
-    collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' })),
+    collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.nsidFormat })),
     handleIsCorrect: /*#__PURE__*/ l.boolean(),
   },
   { required: ['handle', 'did', 'didDoc', 'collections', 'handleIsCorrect'] },

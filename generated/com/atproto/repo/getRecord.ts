@@ -21,10 +21,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    repo: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
   },
   { required: ['repo', 'collection', 'rkey'] },
 )
@@ -37,8 +37,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     value: /*#__PURE__*/ l.unknown(),
   },
   { required: ['uri', 'value'] },

@@ -14,7 +14,10 @@ export interface RecordBlob {
 }
 export const recordBlobSchema: l.ObjectSchema<RecordBlob> = /*#__PURE__*/ l.object(
   'com.atproto.repo.listMissingBlobs#recordBlob',
-  { cid: /*#__PURE__*/ l.string({ format: 'cid' }), recordUri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  {
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    recordUri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+  },
   { required: ['cid', 'recordUri'] },
 )
 export const isRecordBlob = /*#__PURE__*/ l.typeGuard<RecordBlob>('com.atproto.repo.listMissingBlobs#recordBlob')

@@ -16,8 +16,8 @@ export interface Record {
 export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
   'com.atproto.repo.listRecords#record',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     value: /*#__PURE__*/ l.unknown(),
   },
   { required: ['uri', 'cid', 'value'] },
@@ -39,8 +39,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    repo: /*#__PURE__*/ l.string({ format: 'at-identifier' }),
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    repo: /*#__PURE__*/ l.string({ format: l.atIdentifierFormat }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),
     reverse: /*#__PURE__*/ l.boolean(),

@@ -14,7 +14,7 @@ export interface Main {
 }
 export const mainSchema: l.ObjectSchema<Main> = /*#__PURE__*/ l.object(
   'com.atproto.repo.strongRef',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), cid: /*#__PURE__*/ l.string({ format: l.cidFormat }) },
   { required: ['uri', 'cid'] },
 )
 export const isMain = /*#__PURE__*/ l.typeGuard<Main>('com.atproto.repo.strongRef')

@@ -26,7 +26,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   {
     activated: /*#__PURE__*/ l.boolean(),
     validDid: /*#__PURE__*/ l.boolean(),
-    repoCommit: /*#__PURE__*/ l.string({ format: 'cid' }),
+    repoCommit: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     repoRev: /*#__PURE__*/ l.string(),
     repoBlocks: /*#__PURE__*/ l.integer(),
     indexedRecords: /*#__PURE__*/ l.integer(),

@@ -30,8 +30,8 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
     email: /*#__PURE__*/ l.string(),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     inviteCode: /*#__PURE__*/ l.string(),
     verificationCode: /*#__PURE__*/ l.string(),
     verificationPhone: /*#__PURE__*/ l.string(),
@@ -56,8 +56,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   {
     accessJwt: /*#__PURE__*/ l.string(),
     refreshJwt: /*#__PURE__*/ l.string(),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     didDoc: /*#__PURE__*/ l.unknown(),
   },
   { required: ['accessJwt', 'refreshJwt', 'handle', 'did'] },

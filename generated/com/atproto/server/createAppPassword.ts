@@ -19,7 +19,7 @@ export const appPasswordSchema: l.ObjectSchema<AppPassword> = /*#__PURE__*/ l.ob
   {
     name: /*#__PURE__*/ l.string(),
     password: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     privileged: /*#__PURE__*/ l.boolean(),
   },
   { required: ['name', 'password', 'createdAt'] },

@@ -16,7 +16,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { useCount: /*#__PURE__*/ l.integer(), forAccount: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { useCount: /*#__PURE__*/ l.integer(), forAccount: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['useCount'] },
 )
 

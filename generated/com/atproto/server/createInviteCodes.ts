@@ -34,7 +34,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   {
     codeCount: /*#__PURE__*/ l.integer({ default: 1 }),
     useCount: /*#__PURE__*/ l.integer(),
-    forAccounts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    forAccounts: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
   },
   { required: ['codeCount', 'useCount'] },
 )

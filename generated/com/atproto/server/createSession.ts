@@ -47,8 +47,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   {
     accessJwt: /*#__PURE__*/ l.string(),
     refreshJwt: /*#__PURE__*/ l.string(),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     didDoc: /*#__PURE__*/ l.unknown(),
     email: /*#__PURE__*/ l.string(),
     emailConfirmed: /*#__PURE__*/ l.boolean(),

@@ -15,7 +15,7 @@ export interface Input {
   deleteAfter?: string
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefined, {
-  deleteAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  deleteAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
 })
 
 /** The com.atproto.server.deactivateAccount procedure, for `client.call` and per-endpoint imports. */

@@ -14,7 +14,10 @@ export interface InviteCodeUse {
 }
 export const inviteCodeUseSchema: l.ObjectSchema<InviteCodeUse> = /*#__PURE__*/ l.object(
   'com.atproto.server.defs#inviteCodeUse',
-  { usedBy: /*#__PURE__*/ l.string({ format: 'did' }), usedAt: /*#__PURE__*/ l.string({ format: 'datetime' }) },
+  {
+    usedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    usedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  },
   { required: ['usedBy', 'usedAt'] },
 )
 export const isInviteCodeUse = /*#__PURE__*/ l.typeGuard<InviteCodeUse>('com.atproto.server.defs#inviteCodeUse')
@@ -37,7 +40,7 @@ export const inviteCodeSchema: l.ObjectSchema<InviteCode> = /*#__PURE__*/ l.obje
     disabled: /*#__PURE__*/ l.boolean(),
     forAccount: /*#__PURE__*/ l.string(),
     createdBy: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     uses: /*#__PURE__*/ l.array(inviteCodeUseSchema),
   },
   { required: ['code', 'available', 'disabled', 'forAccount', 'createdBy', 'createdAt', 'uses'] },

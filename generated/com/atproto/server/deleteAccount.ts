@@ -18,7 +18,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     password: /*#__PURE__*/ l.string(),
     token: /*#__PURE__*/ l.string(),
   },

@@ -13,8 +13,8 @@ export interface Links {
   termsOfService?: string
 }
 export const linksSchema: l.ObjectSchema<Links> = /*#__PURE__*/ l.object('com.atproto.server.describeServer#links', {
-  privacyPolicy: /*#__PURE__*/ l.string({ format: 'uri' }),
-  termsOfService: /*#__PURE__*/ l.string({ format: 'uri' }),
+  privacyPolicy: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+  termsOfService: /*#__PURE__*/ l.string({ format: l.uriFormat }),
 })
 export const isLinks = /*#__PURE__*/ l.typeGuard<Links>('com.atproto.server.describeServer#links')
 
@@ -55,7 +55,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
     availableUserDomains: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     links: linksSchema,
     contact: contactSchema,
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   { required: ['did', 'availableUserDomains'] },
 )

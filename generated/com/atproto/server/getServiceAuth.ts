@@ -21,7 +21,7 @@ export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   {
     aud: /*#__PURE__*/ l.string({ maxLength: 2048 }),
     exp: /*#__PURE__*/ l.integer(),
-    lxm: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    lxm: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
   },
   { required: ['aud'] },
 )

@@ -24,8 +24,8 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     didDoc: /*#__PURE__*/ l.unknown(),
     email: /*#__PURE__*/ l.string(),
     emailConfirmed: /*#__PURE__*/ l.boolean(),

@@ -17,7 +17,7 @@ export const appPasswordSchema: l.ObjectSchema<AppPassword> = /*#__PURE__*/ l.ob
   'com.atproto.server.listAppPasswords#appPassword',
   {
     name: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     privileged: /*#__PURE__*/ l.boolean(),
   },
   { required: ['name', 'createdAt'] },

@@ -16,7 +16,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), cid: /*#__PURE__*/ l.string({ format: l.cidFormat }) },
   { required: ['did', 'cid'] },
 )
 

@@ -16,8 +16,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    cids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    cids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.cidFormat })),
   },
   { required: ['did', 'cids'] },
 )

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 
@@ -23,7 +23,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { root: /*#__PURE__*/ l.string({ format: 'cid' }) },
+  { root: /*#__PURE__*/ l.string({ format: l.cidFormat }) },
   { required: ['root'] },
 )
 

@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 
@@ -24,7 +24,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cid: /*#__PURE__*/ l.string({ format: 'cid' }), rev: /*#__PURE__*/ l.string({ format: 'tid' }) },
+  { cid: /*#__PURE__*/ l.string({ format: l.cidFormat }), rev: /*#__PURE__*/ l.string({ format: l.tidFormat }) },
   { required: ['cid', 'rev'] },
 )
 

@@ -18,9 +18,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    rkey: /*#__PURE__*/ l.string({ format: 'record-key' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    rkey: /*#__PURE__*/ l.string({ format: l.recordKeyFormat }),
   },
   { required: ['did', 'collection', 'rkey'] },
 )

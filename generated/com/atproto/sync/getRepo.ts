@@ -16,7 +16,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), since: /*#__PURE__*/ l.string({ format: 'tid' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), since: /*#__PURE__*/ l.string({ format: l.tidFormat }) },
   { required: ['did'] },
 )
 

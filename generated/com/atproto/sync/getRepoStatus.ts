@@ -14,7 +14,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 
@@ -29,10 +29,10 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     active: /*#__PURE__*/ l.boolean(),
     status: /*#__PURE__*/ l.string(),
-    rev: /*#__PURE__*/ l.string({ format: 'tid' }),
+    rev: /*#__PURE__*/ l.string({ format: l.tidFormat }),
   },
   { required: ['did', 'active'] },
 )

@@ -19,8 +19,8 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    since: /*#__PURE__*/ l.string({ format: 'tid' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    since: /*#__PURE__*/ l.string({ format: l.tidFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 1000, default: 500 }),
     cursor: /*#__PURE__*/ l.string(),
   },
@@ -33,7 +33,7 @@ export interface Output {
 }
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
-  { cursor: /*#__PURE__*/ l.string(), cids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })) },
+  { cursor: /*#__PURE__*/ l.string(), cids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.cidFormat })) },
   { required: ['cids'] },
 )
 

@@ -20,9 +20,9 @@ export interface Repo {
 export const repoSchema: l.ObjectSchema<Repo> = /*#__PURE__*/ l.object(
   'com.atproto.sync.listRepos#repo',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    head: /*#__PURE__*/ l.string({ format: 'cid' }),
-    rev: /*#__PURE__*/ l.string({ format: 'tid' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    head: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    rev: /*#__PURE__*/ l.string({ format: l.tidFormat }),
     active: /*#__PURE__*/ l.boolean(),
     status: /*#__PURE__*/ l.string(),
   },

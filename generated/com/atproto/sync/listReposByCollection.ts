@@ -13,7 +13,7 @@ export interface Repo {
 }
 export const repoSchema: l.ObjectSchema<Repo> = /*#__PURE__*/ l.object(
   'com.atproto.sync.listReposByCollection#repo',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isRepo = /*#__PURE__*/ l.typeGuard<Repo>('com.atproto.sync.listReposByCollection#repo')
@@ -28,7 +28,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 2000, default: 500 }),
     cursor: /*#__PURE__*/ l.string(),
   },

@@ -19,9 +19,9 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     email: /*#__PURE__*/ l.string(),
-    birthDate: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    birthDate: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['handle'] },
 )
@@ -34,7 +34,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     result: /*#__PURE__*/ l.union(() => [resultAvailableSchema, resultUnavailableSchema]),
   },
   { required: ['handle', 'result'] },
@@ -94,7 +94,7 @@ export interface Suggestion {
 }
 export const suggestionSchema: l.ObjectSchema<Suggestion> = /*#__PURE__*/ l.object(
   'com.atproto.temp.checkHandleAvailability#suggestion',
-  { handle: /*#__PURE__*/ l.string({ format: 'handle' }), method: /*#__PURE__*/ l.string() },
+  { handle: /*#__PURE__*/ l.string({ format: l.handleFormat }), method: /*#__PURE__*/ l.string() },
   { required: ['handle', 'method'] },
 )
 export const isSuggestion = /*#__PURE__*/ l.typeGuard<Suggestion>('com.atproto.temp.checkHandleAvailability#suggestion')

@@ -29,8 +29,8 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
     name: /*#__PURE__*/ l.string(),
     contentMarkdown: /*#__PURE__*/ l.string(),
     subject: /*#__PURE__*/ l.string(),
-    lang: /*#__PURE__*/ l.string({ format: 'language' }),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    lang: /*#__PURE__*/ l.string({ format: l.languageFormat }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   { required: ['subject', 'contentMarkdown', 'name'] },
 )

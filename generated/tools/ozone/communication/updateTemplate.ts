@@ -31,10 +31,10 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   {
     id: /*#__PURE__*/ l.string(),
     name: /*#__PURE__*/ l.string(),
-    lang: /*#__PURE__*/ l.string({ format: 'language' }),
+    lang: /*#__PURE__*/ l.string({ format: l.languageFormat }),
     contentMarkdown: /*#__PURE__*/ l.string(),
     subject: /*#__PURE__*/ l.string(),
-    updatedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    updatedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
     disabled: /*#__PURE__*/ l.boolean(),
   },
   { required: ['id'] },

@@ -30,7 +30,7 @@ export const eventSchema: l.ObjectSchema<Event> = /*#__PURE__*/ l.object(
       handleUpdatedSchema,
     ]),
     createdBy: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['details', 'createdBy', 'createdAt'] },
 )
@@ -48,7 +48,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     events: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     cursor: /*#__PURE__*/ l.string(),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
@@ -96,7 +96,7 @@ export interface AccountCreated {
 }
 export const accountCreatedSchema: l.ObjectSchema<AccountCreated> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#accountCreated',
-  { email: /*#__PURE__*/ l.string(), handle: /*#__PURE__*/ l.string({ format: 'handle' }) },
+  { email: /*#__PURE__*/ l.string(), handle: /*#__PURE__*/ l.string({ format: l.handleFormat }) },
 )
 export const isAccountCreated = /*#__PURE__*/ l.typeGuard<AccountCreated>(
   'tools.ozone.hosting.getAccountHistory#accountCreated',
@@ -145,7 +145,7 @@ export interface HandleUpdated {
 }
 export const handleUpdatedSchema: l.ObjectSchema<HandleUpdated> = /*#__PURE__*/ l.object(
   'tools.ozone.hosting.getAccountHistory#handleUpdated',
-  { handle: /*#__PURE__*/ l.string({ format: 'handle' }) },
+  { handle: /*#__PURE__*/ l.string({ format: l.handleFormat }) },
   { required: ['handle'] },
 )
 export const isHandleUpdated = /*#__PURE__*/ l.typeGuard<HandleUpdated>(

@@ -16,7 +16,7 @@ export interface FailedCancellation {
 export const failedCancellationSchema: l.ObjectSchema<FailedCancellation> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.cancelScheduledActions#failedCancellation',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     error: /*#__PURE__*/ l.string(),
     errorCode: /*#__PURE__*/ l.string(),
   },
@@ -36,7 +36,7 @@ export interface CancellationResults {
 export const cancellationResultsSchema: l.ObjectSchema<CancellationResults> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.cancelScheduledActions#cancellationResults',
   {
-    succeeded: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    succeeded: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
     failed: /*#__PURE__*/ l.array(failedCancellationSchema),
   },
   { required: ['succeeded', 'failed'] },
@@ -57,7 +57,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 100 }),
     comment: /*#__PURE__*/ l.string(),
   },
   { required: ['subjects'] },

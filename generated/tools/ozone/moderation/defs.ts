@@ -110,8 +110,8 @@ export const modEventViewSchema: l.ObjectSchema<ModEventView> = /*#__PURE__*/ l.
       ChatBskyConvoDefs.convoRefSchema,
     ]),
     subjectBlobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     creatorHandle: /*#__PURE__*/ l.string(),
     subjectHandle: /*#__PURE__*/ l.string(),
     modTool: modToolSchema,
@@ -198,8 +198,8 @@ export const accountStrikeSchema: l.ObjectSchema<AccountStrike> = /*#__PURE__*/ 
   {
     activeStrikeCount: /*#__PURE__*/ l.integer(),
     totalStrikeCount: /*#__PURE__*/ l.integer(),
-    firstStrikeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    lastStrikeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    firstStrikeAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    lastStrikeAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
 )
 export const isAccountStrike = /*#__PURE__*/ l.typeGuard<AccountStrike>('tools.ozone.moderation.defs#accountStrike')
@@ -267,22 +267,22 @@ export const subjectStatusViewSchema: l.ObjectSchema<SubjectStatusView> = /*#__P
       ChatBskyConvoDefs.convoRefSchema,
     ]),
     hosting: /*#__PURE__*/ l.union(() => [accountHostingSchema, recordHostingSchema]),
-    subjectBlobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
+    subjectBlobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.cidFormat })),
     subjectRepoHandle: /*#__PURE__*/ l.string(),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     reviewState: subjectReviewStateSchema,
     comment: /*#__PURE__*/ l.string(),
     priorityScore: /*#__PURE__*/ l.integer({ minimum: 0, maximum: 100 }),
-    muteUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    muteReportingUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    lastReviewedBy: /*#__PURE__*/ l.string({ format: 'did' }),
-    lastReviewedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    lastReportedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    lastAppealedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    muteUntil: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    muteReportingUntil: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    lastReviewedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    lastReviewedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    lastReportedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    lastAppealedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     takendown: /*#__PURE__*/ l.boolean(),
     appealed: /*#__PURE__*/ l.boolean(),
-    suspendUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    suspendUntil: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     tags: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     accountStats: accountStatsSchema,
     recordsStats: recordsStatsSchema,
@@ -318,10 +318,10 @@ export interface BlobView {
 export const blobViewSchema: l.ObjectSchema<BlobView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#blobView',
   {
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     mimeType: /*#__PURE__*/ l.string(),
     size: /*#__PURE__*/ l.integer(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     details: /*#__PURE__*/ l.union(() => [imageDetailsSchema, videoDetailsSchema]),
     moderation: moderationSchema,
   },
@@ -410,8 +410,8 @@ export const modEventViewDetailSchema: l.ObjectSchema<ModEventViewDetail> = /*#_
       convoViewSchema,
     ]),
     subjectBlobs: /*#__PURE__*/ l.array(blobViewSchema),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     modTool: modToolSchema,
   },
   { required: ['id', 'event', 'subject', 'subjectBlobs', 'createdBy', 'createdAt'] },
@@ -452,19 +452,19 @@ export interface RepoViewDetail {
 export const repoViewDetailSchema: l.ObjectSchema<RepoViewDetail> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#repoViewDetail',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     email: /*#__PURE__*/ l.string(),
     relatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     moderation: moderationDetailSchema,
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
     invitedBy: ComAtprotoServerDefs.inviteCodeSchema,
     invites: /*#__PURE__*/ l.array(ComAtprotoServerDefs.inviteCodeSchema),
     invitesDisabled: /*#__PURE__*/ l.boolean(),
     inviteNote: /*#__PURE__*/ l.string(),
-    emailConfirmedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    emailConfirmedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     threatSignatures: /*#__PURE__*/ l.array(ComAtprotoAdminDefs.threatSignatureSchema),
   },
   { required: ['did', 'handle', 'relatedRecords', 'indexedAt', 'moderation'] },
@@ -488,16 +488,16 @@ export interface RepoView {
 export const repoViewSchema: l.ObjectSchema<RepoView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#repoView',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     email: /*#__PURE__*/ l.string(),
     relatedRecords: /*#__PURE__*/ l.array(/*#__PURE__*/ l.unknown()),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     moderation: moderationSchema,
     invitedBy: ComAtprotoServerDefs.inviteCodeSchema,
     invitesDisabled: /*#__PURE__*/ l.boolean(),
     inviteNote: /*#__PURE__*/ l.string(),
-    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     threatSignatures: /*#__PURE__*/ l.array(ComAtprotoAdminDefs.threatSignatureSchema),
   },
   { required: ['did', 'handle', 'relatedRecords', 'indexedAt', 'moderation'] },
@@ -518,12 +518,12 @@ export interface RecordViewDetail {
 export const recordViewDetailSchema: l.ObjectSchema<RecordViewDetail> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordViewDetail',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     value: /*#__PURE__*/ l.unknown(),
     blobs: /*#__PURE__*/ l.array(blobViewSchema),
     labels: /*#__PURE__*/ l.array(ComAtprotoLabelDefs.labelSchema),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     moderation: moderationDetailSchema,
     repo: repoViewSchema,
   },
@@ -602,7 +602,7 @@ export const modEventTakedownSchema: l.ObjectSchema<ModEventTakedown> = /*#__PUR
     severityLevel: /*#__PURE__*/ l.string(),
     targetServices: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     strikeCount: /*#__PURE__*/ l.integer(),
-    strikeExpiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    strikeExpiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
 )
 export const isModEventTakedown = /*#__PURE__*/ l.typeGuard<ModEventTakedown>(
@@ -744,7 +744,7 @@ export interface AgeAssuranceEvent {
 export const ageAssuranceEventSchema: l.ObjectSchema<AgeAssuranceEvent> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#ageAssuranceEvent',
   {
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     attemptId: /*#__PURE__*/ l.string(),
     status: /*#__PURE__*/ l.string(),
     access: AppBskyAgeassuranceDefs.accessSchema,
@@ -924,7 +924,7 @@ export const modEventEmailSchema: l.ObjectSchema<ModEventEmail> = /*#__PURE__*/ 
     policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 5 }),
     severityLevel: /*#__PURE__*/ l.string(),
     strikeCount: /*#__PURE__*/ l.integer(),
-    strikeExpiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    strikeExpiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     isDelivered: /*#__PURE__*/ l.boolean(),
   },
   { required: ['subjectLine'] },
@@ -981,7 +981,7 @@ export const accountEventSchema: l.ObjectSchema<AccountEvent> = /*#__PURE__*/ l.
     comment: /*#__PURE__*/ l.string(),
     active: /*#__PURE__*/ l.boolean(),
     status: /*#__PURE__*/ l.string(),
-    timestamp: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    timestamp: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['timestamp', 'active'] },
 )
@@ -1000,10 +1000,10 @@ export const identityEventSchema: l.ObjectSchema<IdentityEvent> = /*#__PURE__*/ 
   'tools.ozone.moderation.defs#identityEvent',
   {
     comment: /*#__PURE__*/ l.string(),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
-    pdsHost: /*#__PURE__*/ l.string({ format: 'uri' }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
+    pdsHost: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     tombstone: /*#__PURE__*/ l.boolean(),
-    timestamp: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    timestamp: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['timestamp'] },
 )
@@ -1022,8 +1022,8 @@ export const recordEventSchema: l.ObjectSchema<RecordEvent> = /*#__PURE__*/ l.ob
   {
     comment: /*#__PURE__*/ l.string(),
     op: /*#__PURE__*/ l.string(),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
-    timestamp: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
+    timestamp: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['timestamp', 'op'] },
 )
@@ -1041,9 +1041,9 @@ export const scheduleTakedownEventSchema: l.ObjectSchema<ScheduleTakedownEvent> 
   'tools.ozone.moderation.defs#scheduleTakedownEvent',
   {
     comment: /*#__PURE__*/ l.string(),
-    executeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    executeAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    executeUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    executeAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    executeUntil: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
 )
 export const isScheduleTakedownEvent = /*#__PURE__*/ l.typeGuard<ScheduleTakedownEvent>(
@@ -1069,7 +1069,7 @@ export interface RepoViewNotFound {
 }
 export const repoViewNotFoundSchema: l.ObjectSchema<RepoViewNotFound> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#repoViewNotFound',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['did'] },
 )
 export const isRepoViewNotFound = /*#__PURE__*/ l.typeGuard<RepoViewNotFound>(
@@ -1089,11 +1089,11 @@ export interface RecordView {
 export const recordViewSchema: l.ObjectSchema<RecordView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordView',
   {
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    cid: /*#__PURE__*/ l.string({ format: 'cid' }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    cid: /*#__PURE__*/ l.string({ format: l.cidFormat }),
     value: /*#__PURE__*/ l.unknown(),
-    blobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'cid' })),
-    indexedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    blobCids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.cidFormat })),
+    indexedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     moderation: moderationSchema,
     repo: repoViewSchema,
   },
@@ -1107,7 +1107,7 @@ export interface RecordViewNotFound {
 }
 export const recordViewNotFoundSchema: l.ObjectSchema<RecordViewNotFound> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#recordViewNotFound',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }) },
   { required: ['uri'] },
 )
 export const isRecordViewNotFound = /*#__PURE__*/ l.typeGuard<RecordViewNotFound>(
@@ -1121,7 +1121,7 @@ export interface ConvoView {
 }
 export const convoViewSchema: l.ObjectSchema<ConvoView> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#convoView',
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), convoId: /*#__PURE__*/ l.string() },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), convoId: /*#__PURE__*/ l.string() },
   { required: ['did', 'convoId'] },
 )
 export const isConvoView = /*#__PURE__*/ l.typeGuard<ConvoView>('tools.ozone.moderation.defs#convoView')
@@ -1164,11 +1164,11 @@ export const accountHostingSchema: l.ObjectSchema<AccountHosting> = /*#__PURE__*
   'tools.ozone.moderation.defs#accountHosting',
   {
     status: /*#__PURE__*/ l.string(),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    deletedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    deactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    reactivatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    deletedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    deactivatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    reactivatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['status'] },
 )
@@ -1185,9 +1185,9 @@ export const recordHostingSchema: l.ObjectSchema<RecordHosting> = /*#__PURE__*/ 
   'tools.ozone.moderation.defs#recordHosting',
   {
     status: /*#__PURE__*/ l.string(),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    deletedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    deletedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['status'] },
 )
@@ -1216,7 +1216,7 @@ export interface ReporterStats {
 export const reporterStatsSchema: l.ObjectSchema<ReporterStats> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.defs#reporterStats',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     accountReportCount: /*#__PURE__*/ l.integer(),
     recordReportCount: /*#__PURE__*/ l.integer(),
     reportedAccountCount: /*#__PURE__*/ l.integer(),
@@ -1294,16 +1294,16 @@ export const scheduledActionViewSchema: l.ObjectSchema<ScheduledActionView> = /*
     id: /*#__PURE__*/ l.integer(),
     action: /*#__PURE__*/ l.string(),
     eventData: /*#__PURE__*/ l.unknown(),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
-    executeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    executeAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    executeUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    executeAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    executeAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    executeUntil: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     randomizeExecution: /*#__PURE__*/ l.boolean(),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     status: /*#__PURE__*/ l.string(),
-    lastExecutedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    lastExecutedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     lastFailureReason: /*#__PURE__*/ l.string(),
     executionEventId: /*#__PURE__*/ l.integer(),
   },

@@ -15,7 +15,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), cid: /*#__PURE__*/ l.string({ format: 'cid' }) },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), cid: /*#__PURE__*/ l.string({ format: l.cidFormat }) },
   { required: ['uri'] },
 )
 

@@ -28,9 +28,9 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    startsAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    endsBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+    startsAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    endsBefore: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 100 }),
     statuses: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { minLength: 1 }),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
     cursor: /*#__PURE__*/ l.string(),

@@ -53,12 +53,12 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   types: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
-  createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+  createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
   sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
-  createdAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-  createdBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
-  subject: /*#__PURE__*/ l.string({ format: 'uri' }),
-  collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { maxLength: 20 }),
+  createdAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  createdBefore: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  subject: /*#__PURE__*/ l.string({ format: l.uriFormat }),
+  collections: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.nsidFormat }), { maxLength: 20 }),
   subjectType: /*#__PURE__*/ l.string(),
   includeAllUserRecords: /*#__PURE__*/ l.boolean({ default: false }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),

@@ -21,9 +21,9 @@ export interface SchedulingConfig {
 export const schedulingConfigSchema: l.ObjectSchema<SchedulingConfig> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#schedulingConfig',
   {
-    executeAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    executeAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    executeUntil: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    executeAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    executeAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    executeUntil: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
 )
 export const isSchedulingConfig = /*#__PURE__*/ l.typeGuard<SchedulingConfig>(
@@ -39,7 +39,7 @@ export interface FailedScheduling {
 export const failedSchedulingSchema: l.ObjectSchema<FailedScheduling> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#failedScheduling',
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
     error: /*#__PURE__*/ l.string(),
     errorCode: /*#__PURE__*/ l.string(),
   },
@@ -57,7 +57,7 @@ export interface ScheduledActionResults {
 export const scheduledActionResultsSchema: l.ObjectSchema<ScheduledActionResults> = /*#__PURE__*/ l.object(
   'tools.ozone.moderation.scheduleAction#scheduledActionResults',
   {
-    succeeded: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+    succeeded: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
     failed: /*#__PURE__*/ l.array(failedSchedulingSchema),
   },
   { required: ['succeeded', 'failed'] },
@@ -82,8 +82,8 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
     action: /*#__PURE__*/ l.union(() => [takedownSchema]),
-    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 100 }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
     scheduling: schedulingConfigSchema,
     modTool: ToolsOzoneModerationDefs.modToolSchema,
   },
@@ -147,7 +147,7 @@ export const takedownSchema: l.ObjectSchema<Takedown> = /*#__PURE__*/ l.object(
     policies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 5 }),
     severityLevel: /*#__PURE__*/ l.string(),
     strikeCount: /*#__PURE__*/ l.integer(),
-    strikeExpiresAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    strikeExpiresAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     emailContent: /*#__PURE__*/ l.string(),
     emailSubject: /*#__PURE__*/ l.string(),
   },

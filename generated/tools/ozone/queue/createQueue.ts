@@ -30,7 +30,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   {
     name: /*#__PURE__*/ l.string(),
     subjectTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
-    collection: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    collection: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
     reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string(), { maxLength: 25 }),
     description: /*#__PURE__*/ l.string(),
     recommendedPolicies: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),

@@ -22,7 +22,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   onlyActive: /*#__PURE__*/ l.boolean({ default: true }),
   queueIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()),
-  dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' })),
+  dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat })),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: /*#__PURE__*/ l.string(),
 })

@@ -18,7 +18,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { queueId: /*#__PURE__*/ l.integer(), did: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { queueId: /*#__PURE__*/ l.integer(), did: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['queueId', 'did'] },
 )
 

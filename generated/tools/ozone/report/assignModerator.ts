@@ -26,7 +26,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   {
     reportId: /*#__PURE__*/ l.integer(),
     queueId: /*#__PURE__*/ l.integer(),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     isPermanent: /*#__PURE__*/ l.boolean(),
   },
   { required: ['reportId'] },

@@ -23,7 +23,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    subject: /*#__PURE__*/ l.string({ format: 'uri' }),
+    subject: /*#__PURE__*/ l.string({ format: l.uriFormat }),
     reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
     internalNote: /*#__PURE__*/ l.string(),
     isAutomated: /*#__PURE__*/ l.boolean({ default: false }),

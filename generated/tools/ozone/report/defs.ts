@@ -228,9 +228,9 @@ export interface ReportAssignment {
 export const reportAssignmentSchema: l.ObjectSchema<ReportAssignment> = /*#__PURE__*/ l.object(
   'tools.ozone.report.defs#reportAssignment',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     moderator: ToolsOzoneTeamDefs.memberSchema,
-    assignedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    assignedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['did', 'assignedAt'] },
 )
@@ -289,12 +289,12 @@ export const reportViewSchema: l.ObjectSchema<ReportView> = /*#__PURE__*/ l.obje
     status: /*#__PURE__*/ l.string(),
     subject: ToolsOzoneModerationDefs.subjectViewSchema,
     reportType: ComAtprotoModerationDefs.reasonTypeSchema,
-    reportedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    reportedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
     reporter: ToolsOzoneModerationDefs.subjectViewSchema,
     comment: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    queuedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    queuedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     actionEventIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer()),
     actions: /*#__PURE__*/ l.array(ToolsOzoneModerationDefs.modEventViewSchema),
     actionNote: /*#__PURE__*/ l.string(),
@@ -433,10 +433,10 @@ export const reportActivityViewSchema: l.ObjectSchema<ReportActivityView> = /*#_
     publicNote: /*#__PURE__*/ l.string(),
     meta: /*#__PURE__*/ l.unknown(),
     isAutomated: /*#__PURE__*/ l.boolean(),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
     moderator: ToolsOzoneTeamDefs.memberSchema,
     report: reportViewSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'reportId', 'activity', 'isAutomated', 'createdBy', 'createdAt'] },
 )
@@ -469,7 +469,7 @@ export const liveStatsSchema: l.ObjectSchema<LiveStats> = /*#__PURE__*/ l.object
   inboundCount: /*#__PURE__*/ l.integer(),
   actionRate: /*#__PURE__*/ l.integer(),
   avgHandlingTimeSec: /*#__PURE__*/ l.integer(),
-  lastUpdated: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  lastUpdated: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
 })
 export const isLiveStats = /*#__PURE__*/ l.typeGuard<LiveStats>('tools.ozone.report.defs#liveStats')
 
@@ -497,7 +497,7 @@ export const historicalStatsSchema: l.ObjectSchema<HistoricalStats> = /*#__PURE_
   'tools.ozone.report.defs#historicalStats',
   {
     date: /*#__PURE__*/ l.string(),
-    computedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    computedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     pendingCount: /*#__PURE__*/ l.integer(),
     actionedCount: /*#__PURE__*/ l.integer(),
     escalatedCount: /*#__PURE__*/ l.integer(),
@@ -524,12 +524,12 @@ export const assignmentViewSchema: l.ObjectSchema<AssignmentView> = /*#__PURE__*
   'tools.ozone.report.defs#assignmentView',
   {
     id: /*#__PURE__*/ l.integer(),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     moderator: ToolsOzoneTeamDefs.memberSchema,
     queue: ToolsOzoneQueueDefs.queueViewSchema,
     reportId: /*#__PURE__*/ l.integer(),
-    startAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    endAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    startAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    endAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['id', 'did', 'reportId', 'startAt'] },
 )

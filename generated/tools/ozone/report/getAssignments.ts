@@ -22,7 +22,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   onlyActive: /*#__PURE__*/ l.boolean({ default: true }),
   reportIds: /*#__PURE__*/ l.array(/*#__PURE__*/ l.integer(), { maxLength: 50 }),
-  dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 50 }),
+  dids: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 50 }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: /*#__PURE__*/ l.string(),
 })

@@ -27,10 +27,10 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   queueId: /*#__PURE__*/ l.integer(),
-  moderatorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+  moderatorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
   reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
-  startDate: /*#__PURE__*/ l.string({ format: 'datetime' }),
-  endDate: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  startDate: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  endDate: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 30 }),
   cursor: /*#__PURE__*/ l.string(),
 })

@@ -19,7 +19,7 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   queueId: /*#__PURE__*/ l.integer(),
-  moderatorDid: /*#__PURE__*/ l.string({ format: 'did' }),
+  moderatorDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
   reportTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
 })
 

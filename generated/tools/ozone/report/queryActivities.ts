@@ -23,8 +23,8 @@ export interface Params {
 }
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   activityTypes: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
-  createdAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-  createdBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
+  createdAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  createdBefore: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   cursor: /*#__PURE__*/ l.string(),

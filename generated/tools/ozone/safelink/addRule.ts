@@ -30,7 +30,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
     action: ToolsOzoneSafelinkDefs.actionTypeSchema,
     reason: ToolsOzoneSafelinkDefs.reasonTypeSchema,
     comment: /*#__PURE__*/ l.string(),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   { required: ['url', 'pattern', 'action', 'reason'] },
 )

@@ -36,7 +36,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(undefin
   patternType: /*#__PURE__*/ l.string(),
   actions: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string()),
   reason: /*#__PURE__*/ l.string(),
-  createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+  createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
   sortDirection: /*#__PURE__*/ l.string({ default: 'desc' }),
 })
 

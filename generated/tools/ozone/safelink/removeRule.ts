@@ -26,7 +26,7 @@ export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
     url: /*#__PURE__*/ l.string(),
     pattern: ToolsOzoneSafelinkDefs.patternTypeSchema,
     comment: /*#__PURE__*/ l.string(),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   { required: ['url', 'pattern'] },
 )

@@ -13,7 +13,7 @@ export interface ServiceConfig {
 }
 export const serviceConfigSchema: l.ObjectSchema<ServiceConfig> = /*#__PURE__*/ l.object(
   'tools.ozone.server.getConfig#serviceConfig',
-  { url: /*#__PURE__*/ l.string({ format: 'uri' }) },
+  { url: /*#__PURE__*/ l.string({ format: l.uriFormat }) },
 )
 export const isServiceConfig = /*#__PURE__*/ l.typeGuard<ServiceConfig>('tools.ozone.server.getConfig#serviceConfig')
 
@@ -50,7 +50,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undef
   blobDivert: serviceConfigSchema,
   chat: serviceConfigSchema,
   viewer: viewerConfigSchema,
-  verifierDid: /*#__PURE__*/ l.string({ format: 'did' }),
+  verifierDid: /*#__PURE__*/ l.string({ format: l.didFormat }),
 })
 
 /** The response of tools.ozone.server.getConfig: the output's fields as getters, plus `headers` and `rateLimit`. */

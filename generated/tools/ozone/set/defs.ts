@@ -36,8 +36,8 @@ export const setViewSchema: l.ObjectSchema<SetView> = /*#__PURE__*/ l.object(
     name: /*#__PURE__*/ l.string({ minLength: 3, maxLength: 128 }),
     description: /*#__PURE__*/ l.string({ maxLength: 10240, maxGraphemes: 1024 }),
     setSize: /*#__PURE__*/ l.integer(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['name', 'setSize', 'createdAt', 'updatedAt'] },
 )

@@ -28,16 +28,16 @@ export interface Option {
 export const optionSchema: l.ObjectSchema<Option> = /*#__PURE__*/ l.object(
   'tools.ozone.setting.defs#option',
   {
-    key: /*#__PURE__*/ l.string({ format: 'nsid' }),
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    key: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     value: /*#__PURE__*/ l.unknown(),
     description: /*#__PURE__*/ l.string({ maxLength: 10240, maxGraphemes: 1024 }),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     managerRole: /*#__PURE__*/ l.string(),
     scope: /*#__PURE__*/ l.string(),
-    createdBy: /*#__PURE__*/ l.string({ format: 'did' }),
-    lastUpdatedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    createdBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    lastUpdatedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
   },
   { required: ['key', 'value', 'did', 'scope', 'createdBy', 'lastUpdatedBy'] },
 )

@@ -23,7 +23,7 @@ export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undef
   cursor: /*#__PURE__*/ l.string(),
   scope: /*#__PURE__*/ l.string({ default: 'instance' }),
   prefix: /*#__PURE__*/ l.string(),
-  keys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { maxLength: 100 }),
+  keys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.nsidFormat }), { maxLength: 100 }),
 })
 
 export interface Output {

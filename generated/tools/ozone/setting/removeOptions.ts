@@ -17,7 +17,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    keys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'nsid' }), { minLength: 1, maxLength: 200 }),
+    keys: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.nsidFormat }), { minLength: 1, maxLength: 200 }),
     scope: /*#__PURE__*/ l.string(),
   },
   { required: ['keys', 'scope'] },

@@ -26,7 +26,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    key: /*#__PURE__*/ l.string({ format: 'nsid' }),
+    key: /*#__PURE__*/ l.string({ format: l.nsidFormat }),
     scope: /*#__PURE__*/ l.string(),
     value: /*#__PURE__*/ l.unknown(),
     description: /*#__PURE__*/ l.string({ maxLength: 2000 }),

@@ -35,7 +35,7 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     cursor: /*#__PURE__*/ l.string(),
     limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
   },

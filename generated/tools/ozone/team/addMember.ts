@@ -22,7 +22,7 @@ export interface Input {
 }
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
-  { did: /*#__PURE__*/ l.string({ format: 'did' }), role: /*#__PURE__*/ l.string() },
+  { did: /*#__PURE__*/ l.string({ format: l.didFormat }), role: /*#__PURE__*/ l.string() },
   { required: ['did', 'role'] },
 )
 

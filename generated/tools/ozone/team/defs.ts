@@ -26,11 +26,11 @@ export interface Member {
 export const memberSchema: l.ObjectSchema<Member> = /*#__PURE__*/ l.object(
   'tools.ozone.team.defs#member',
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     disabled: /*#__PURE__*/ l.boolean(),
     profile: AppBskyActorDefs.profileViewDetailedSchema,
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    updatedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    updatedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     lastUpdatedBy: /*#__PURE__*/ l.string(),
     role: /*#__PURE__*/ l.string(),
   },

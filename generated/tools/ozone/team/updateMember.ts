@@ -24,7 +24,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    did: /*#__PURE__*/ l.string({ format: 'did' }),
+    did: /*#__PURE__*/ l.string({ format: l.didFormat }),
     disabled: /*#__PURE__*/ l.boolean(),
     role: /*#__PURE__*/ l.string(),
   },

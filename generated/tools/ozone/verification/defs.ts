@@ -43,15 +43,15 @@ export interface VerificationView {
 export const verificationViewSchema: l.ObjectSchema<VerificationView> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.defs#verificationView',
   {
-    issuer: /*#__PURE__*/ l.string({ format: 'did' }),
-    uri: /*#__PURE__*/ l.string({ format: 'at-uri' }),
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    issuer: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
     revokeReason: /*#__PURE__*/ l.string(),
-    revokedAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
-    revokedBy: /*#__PURE__*/ l.string({ format: 'did' }),
+    revokedAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+    revokedBy: /*#__PURE__*/ l.string({ format: l.didFormat }),
     subjectProfile: /*#__PURE__*/ l.union(() => []),
     issuerProfile: /*#__PURE__*/ l.union(() => []),
     subjectRepo: /*#__PURE__*/ l.union(() => [

@@ -22,10 +22,10 @@ export interface VerificationInput {
 export const verificationInputSchema: l.ObjectSchema<VerificationInput> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.grantVerifications#verificationInput',
   {
-    subject: /*#__PURE__*/ l.string({ format: 'did' }),
-    handle: /*#__PURE__*/ l.string({ format: 'handle' }),
+    subject: /*#__PURE__*/ l.string({ format: l.didFormat }),
+    handle: /*#__PURE__*/ l.string({ format: l.handleFormat }),
     displayName: /*#__PURE__*/ l.string(),
-    createdAt: /*#__PURE__*/ l.string({ format: 'datetime' }),
+    createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
   },
   { required: ['subject', 'handle', 'displayName'] },
 )
@@ -43,7 +43,7 @@ export interface GrantError {
 }
 export const grantErrorSchema: l.ObjectSchema<GrantError> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.grantVerifications#grantError',
-  { error: /*#__PURE__*/ l.string(), subject: /*#__PURE__*/ l.string({ format: 'did' }) },
+  { error: /*#__PURE__*/ l.string(), subject: /*#__PURE__*/ l.string({ format: l.didFormat }) },
   { required: ['error', 'subject'] },
 )
 export const isGrantError = /*#__PURE__*/ l.typeGuard<GrantError>(

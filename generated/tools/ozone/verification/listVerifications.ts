@@ -30,10 +30,10 @@ export interface Params {
 export const paramsSchema: l.ObjectSchema<Params> = /*#__PURE__*/ l.object(undefined, {
   cursor: /*#__PURE__*/ l.string(),
   limit: /*#__PURE__*/ l.integer({ minimum: 1, maximum: 100, default: 50 }),
-  createdAfter: /*#__PURE__*/ l.string({ format: 'datetime' }),
-  createdBefore: /*#__PURE__*/ l.string({ format: 'datetime' }),
-  issuers: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
-  subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'did' }), { maxLength: 100 }),
+  createdAfter: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  createdBefore: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),
+  issuers: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 100 }),
+  subjects: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.didFormat }), { maxLength: 100 }),
   sortDirection: /*#__PURE__*/ l.string({ enum: ['asc', 'desc'], default: 'desc' }),
   isRevoked: /*#__PURE__*/ l.boolean(),
 })

@@ -17,7 +17,7 @@ export interface RevokeError {
 }
 export const revokeErrorSchema: l.ObjectSchema<RevokeError> = /*#__PURE__*/ l.object(
   'tools.ozone.verification.revokeVerifications#revokeError',
-  { uri: /*#__PURE__*/ l.string({ format: 'at-uri' }), error: /*#__PURE__*/ l.string() },
+  { uri: /*#__PURE__*/ l.string({ format: l.atUriFormat }), error: /*#__PURE__*/ l.string() },
   { required: ['uri', 'error'] },
 )
 export const isRevokeError = /*#__PURE__*/ l.typeGuard<RevokeError>(
@@ -36,7 +36,7 @@ export interface Input {
 export const inputSchema: l.ObjectSchema<Input> = /*#__PURE__*/ l.object(
   undefined,
   {
-    uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' }), { maxLength: 100 }),
+    uris: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat }), { maxLength: 100 }),
     revokeReason: /*#__PURE__*/ l.string({ maxLength: 1000 }),
   },
   { required: ['uris'] },
@@ -51,7 +51,7 @@ export interface Output {
 export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
   undefined,
   {
-    revokedVerifications: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: 'at-uri' })),
+    revokedVerifications: /*#__PURE__*/ l.array(/*#__PURE__*/ l.string({ format: l.atUriFormat })),
     failedRevocations: /*#__PURE__*/ l.array(revokeErrorSchema),
   },
   { required: ['revokedVerifications', 'failedRevocations'] },
