@@ -31,21 +31,6 @@ beforeAll(async () => {
   const tarball = path.join(scratch, stdout.trim().split('\n').pop()!)
   await cp(path.join(repoRoot, 'test/package'), app, { recursive: true })
   await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-  await writeFile(
-    path.join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        strict: true,
-        skipLibCheck: true,
-        noEmit: true,
-        lib: ['ES2022', 'DOM'],
-        types: [],
-      },
-    }),
-  )
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
     cwd: app,
     maxBuffer: 16 * 1024 * 1024,
@@ -56,6 +41,25 @@ beforeAll(async () => {
     await rm(scratch, { recursive: true, force: true })
   }
 }, 300_000)
+
+/** tsc's diagnostics for one file of the app (strict, Node module resolution), or '' if it checks. */
+function typeErrors(file: string): Promise<string> {
+  const flags = [
+    '--noEmit',
+    '--strict',
+    '--skipLibCheck',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+  ]
+  return run(bin('tsc'), [...flags, file], { cwd: app }).then(
+    () => '',
+    (error: { stdout: string }) => error.stdout,
+  )
+}
 
 describe('the packed package, installed in an app', () => {
   it('(c) runs the codegen bin on the app’s own lexicons', async () => {
@@ -101,49 +105,8 @@ describe('the packed package, installed in an app', () => {
   })
 
   it('(b) type-checks correct use of the schema-driven types, and refuses misuse', async () => {
-    const good = await run(
-      bin('tsc'),
-      [
-        '--noEmit',
-        '--strict',
-        '--skipLibCheck',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        'good.ts',
-      ],
-      {
-        cwd: app,
-      },
-    ).then(
-      () => '',
-      (error: { stdout: string }) => error.stdout,
-    )
-    expect(good).toBe('')
-    const bad = await run(
-      bin('tsc'),
-      [
-        '--noEmit',
-        '--strict',
-        '--skipLibCheck',
-        '--module',
-        'nodenext',
-        '--moduleResolution',
-        'nodenext',
-        '--target',
-        'es2022',
-        'bad.ts',
-      ],
-      {
-        cwd: app,
-      },
-    ).then(
-      () => '',
-      (error: { stdout: string }) => error.stdout,
-    )
+    expect(await typeErrors('good.ts')).toBe('')
+    const bad = await typeErrors('bad.ts')
     expect(bad).toMatch(/bad\.ts\(7,\d+\): error TS2741: Property 'text' is missing/)
     expect(bad).toMatch(/bad\.ts\(8,\d+\): error TS2561: .*'actr' does not exist/)
     expect(bad).toMatch(/bad\.ts\(9,\d+\): error TS2322/) // title: number
