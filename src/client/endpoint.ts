@@ -38,19 +38,23 @@ export interface QueryEndpoint<
   readonly type: 'query'
   readonly output: Body<Output> | undefined
   readonly response: ResponseClass<Response>
+  /** Types only (never set): read by `Call` with indexed access, far cheaper for tsc than inference. */
+  readonly '~types'?: { readonly params: Params; readonly response: Response }
 }
 
 export interface ProcedureEndpoint<
-  Params,
-  Input,
-  Output,
-  Response,
-  Errors extends ErrorClasses = {},
+  out Params,
+  out Input,
+  out Output,
+  out Response,
+  out Errors extends ErrorClasses = {},
 > extends EndpointBase<Params, Errors> {
   readonly type: 'procedure'
   readonly input: Body<Input> | undefined
   readonly output: Body<Output> | undefined
   readonly response: ResponseClass<Response>
+  /** Types only (never set): read by `Call` with indexed access, far cheaper for tsc than inference. */
+  readonly '~types'?: { readonly params: Params; readonly input: Input; readonly response: Response }
 }
 
 export interface SubscriptionEndpoint<

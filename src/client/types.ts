@@ -1,4 +1,4 @@
-import type { BinaryBody, BinaryInput, ProcedureEndpoint, QueryEndpoint } from './endpoint.js'
+import type { BinaryBody, BinaryInput, HttpEndpoint } from './endpoint.js'
 
 /** Options of one call; each overrides the client's for that call. */
 export interface CallOptions {
@@ -48,16 +48,17 @@ export type ProcedureBuilder<Input, R> = RequestBuilder<R> &
     ? {}
     : { readonly [K in Exclude<keyof Input, BuilderMethod>]-?: (value: Input[K]) => ProcedureBuilder<Input, R> })
 
+type TypesOf<E extends HttpEndpoint> = NonNullable<E['~types']>
+
 /** The call signature of an endpoint in the namespaced API and `client.call`. */
-export type Call<E> =
-  E extends QueryEndpoint<infer Params, any, infer R, any>
-    ? // Params may be left out, to be set with the fluent setters (then await or `send()`).
-      (params?: Params, options?: CallOptions) => QueryBuilder<Params, R>
-    : E extends ProcedureEndpoint<infer Params, infer Input, any, infer R, any>
-      ? [Input] extends [BinaryBody]
-        ? (data: BinaryInput, options: ProcedureOptions<Params> & { encoding: string }) => RequestBuilder<R>
-        : [Input] extends [undefined]
-          ? (input?: undefined, options?: ProcedureOptions<Params>) => RequestBuilder<R>
-          : // Input may be left out, to be set with the fluent setters (then await or `send()`).
-            (input?: Input, options?: ProcedureOptions<Params>) => ProcedureBuilder<Input, R>
-      : never
+export type Call<E extends HttpEndpoint> = E extends { readonly type: 'query' }
+  ? // Params may be left out, to be set with the fluent setters (then await or `send()`).
+    (params?: TypesOf<E>['params'], options?: CallOptions) => QueryBuilder<TypesOf<E>['params'], TypesOf<E>['response']>
+  : ProcedureCall<TypesOf<E>['params'], (TypesOf<E> & { input: unknown })['input'], TypesOf<E>['response']>
+
+type ProcedureCall<Params, Input, R> = [Input] extends [BinaryBody]
+  ? (data: BinaryInput, options: ProcedureOptions<Params> & { encoding: string }) => RequestBuilder<R>
+  : [Input] extends [undefined]
+    ? (input?: undefined, options?: ProcedureOptions<Params>) => RequestBuilder<R>
+    : // Input may be left out, to be set with the fluent setters (then await or `send()`).
+      (input?: Input, options?: ProcedureOptions<Params>) => ProcedureBuilder<Input, R>
