@@ -61,6 +61,7 @@ export function emitEndpoints(set: LexiconSet, plan: Plan, runtimeSpecifier: str
 interface NamespaceNode {
   children: Map<string, NamespaceNode>
   endpoint?: HttpEndpoint
+  typeName?: string
 }
 
 export function emitNamespaces(set: LexiconSet, plan: Plan, runtimeSpecifier: string): string {
@@ -84,28 +85,35 @@ export function emitNamespaces(set: LexiconSet, plan: Plan, runtimeSpecifier: st
   for (const e of endpoints) {
     w.writeLine(`import type * as ${aliases.get(e.id)} from ${JSON.stringify(relativeImport(NAMESPACES_FILE, e.file))}`)
   }
-  w.blankLine()
-  const writeNode = (node: NamespaceNode) => {
-    for (const [segment, child] of node.children) {
-      const key = /^[A-Za-z_$][\w$]*$/.test(segment) ? segment : JSON.stringify(segment)
-      if (child.endpoint) {
-        const e = child.endpoint
-        if (e.description) w.write(docComment(e.description)).newLine()
-        const call = `l.Call<typeof ${aliases.get(e.id)}.${e.descriptor}>`
-        // An NSID that is also a namespace prefix is both callable and navigable.
-        if (child.children.size === 0) w.writeLine(`${key}: ${call}`)
-        else
-          w.write(`${key}: ${call} & `)
-            .inlineBlock(() => writeNode(child))
-            .newLine()
-      } else {
-        w.write(`${key}: `)
-          .inlineBlock(() => writeNode(child))
-          .newLine()
-      }
-    }
+  // One named interface per namespace (`AppBskyActorNamespace`): tsc resolves and caches each on
+  // first use, so an app that calls three endpoints does not pay for the whole tree.
+  const interfaces: [name: string, node: NamespaceNode, path: string[]][] = []
+  const interfaceName = (path: string[]) => {
+    const base = path.length ? `${moduleAlias(path.join('.'))}Namespace` : 'Namespaces'
+    return table.claim(base)
   }
-  w.write('export interface Namespaces ').inlineBlock(() => writeNode(root))
-  w.newLine()
+  const collect = (node: NamespaceNode, path: string[]): string => {
+    const name = interfaceName(path)
+    interfaces.push([name, node, path])
+    node.typeName = name
+    for (const [segment, child] of node.children) if (child.children.size > 0) collect(child, [...path, segment])
+    return name
+  }
+  collect(root, [])
+  for (const [name, node, path] of interfaces) {
+    w.blankLine()
+    if (path.length) w.writeLine(`/** \`client.${path.join('.')}\` */`)
+    w.write(`export interface ${name} `).inlineBlock(() => {
+      for (const [segment, child] of node.children) {
+        const key = /^[A-Za-z_$][\w$]*$/.test(segment) ? segment : JSON.stringify(segment)
+        const call = child.endpoint && `l.Call<typeof ${aliases.get(child.endpoint.id)}.${child.endpoint.descriptor}>`
+        if (child.endpoint?.description) w.write(docComment(child.endpoint.description)).newLine()
+        // An NSID that is also a namespace prefix is both callable and navigable.
+        const type = [call, child.children.size > 0 ? child.typeName : undefined].filter(Boolean).join(' & ')
+        w.writeLine(`${key}: ${type}`)
+      }
+    })
+    w.newLine()
+  }
   return w.toString()
 }

@@ -325,756 +325,884 @@ import type * as ToolsOzoneVerificationListVerifications from './tools/ozone/ver
 import type * as ToolsOzoneVerificationRevokeVerifications from './tools/ozone/verification/revokeVerifications.js'
 
 export interface Namespaces {
-  app: {
-    bsky: {
-      actor: {
-        /** Get private preferences attached to the current account. Expected use is synchronization between multiple devices, and import/export during account migration. Requires auth. */
-        getPreferences: l.Call<typeof AppBskyActorGetPreferences.getPreferences>
-        /** Get detailed profile view of an actor. Does not require auth, but contains relevant metadata with auth. */
-        getProfile: l.Call<typeof AppBskyActorGetProfile.getProfile>
-        /** Get detailed profile views of multiple actors. */
-        getProfiles: l.Call<typeof AppBskyActorGetProfiles.getProfiles>
-        /** Get a list of suggested actors. Expected use is discovery of accounts to follow during new account onboarding. */
-        getSuggestions: l.Call<typeof AppBskyActorGetSuggestions.getSuggestions>
-        /** Set the private preferences attached to the account. */
-        putPreferences: l.Call<typeof AppBskyActorPutPreferences.putPreferences>
-        /** Find actors (profiles) matching search criteria. Does not require auth. */
-        searchActors: l.Call<typeof AppBskyActorSearchActors.searchActors>
-        /** Find actor suggestions for a prefix search term. Expected use is for auto-completion during text field entry. Does not require auth. */
-        searchActorsTypeahead: l.Call<typeof AppBskyActorSearchActorsTypeahead.searchActorsTypeahead>
-      }
-      ageassurance: {
-        /** Initiate Age Assurance for an account. */
-        begin: l.Call<typeof AppBskyAgeassuranceBegin.begin>
-        /** Returns Age Assurance configuration for use on the client. */
-        getConfig: l.Call<typeof AppBskyAgeassuranceGetConfig.getConfig>
-        /** Returns server-computed Age Assurance state, if available, and any additional metadata needed to compute Age Assurance state client-side. */
-        getState: l.Call<typeof AppBskyAgeassuranceGetState.getState>
-      }
-      bookmark: {
-        /** Creates a private bookmark for the specified record. Currently, only `app.bsky.feed.post` records are supported. Requires authentication. */
-        createBookmark: l.Call<typeof AppBskyBookmarkCreateBookmark.createBookmark>
-        /** Deletes a private bookmark for the specified record. Currently, only `app.bsky.feed.post` records are supported. Requires authentication. */
-        deleteBookmark: l.Call<typeof AppBskyBookmarkDeleteBookmark.deleteBookmark>
-        /** Gets views of records bookmarked by the authenticated user. Requires authentication. */
-        getBookmarks: l.Call<typeof AppBskyBookmarkGetBookmarks.getBookmarks>
-      }
-      contact: {
-        /** Removes a match that was found via contact import. It shouldn't appear again if the same contact is re-imported. Requires authentication. */
-        dismissMatch: l.Call<typeof AppBskyContactDismissMatch.dismissMatch>
-        /** Returns the matched contacts (contacts that were mutually imported). Excludes dismissed matches. Requires authentication. */
-        getMatches: l.Call<typeof AppBskyContactGetMatches.getMatches>
-        /** Gets the user's current contact import status. Requires authentication. */
-        getSyncStatus: l.Call<typeof AppBskyContactGetSyncStatus.getSyncStatus>
-        /** Import contacts for securely matching with other users. This follows the protocol explained in https://docs.bsky.app/blog/contact-import-rfc. Requires authentication. */
-        importContacts: l.Call<typeof AppBskyContactImportContacts.importContacts>
-        /** Removes all stored hashes used for contact matching, existing matches, and sync status. Requires authentication. */
-        removeData: l.Call<typeof AppBskyContactRemoveData.removeData>
-        /** System endpoint to send notifications related to contact imports. Requires role authentication. */
-        sendNotification: l.Call<typeof AppBskyContactSendNotification.sendNotification>
-        /** Starts a phone verification flow. The phone passed will receive a code via SMS that should be passed to `app.bsky.contact.verifyPhone`. Requires authentication. */
-        startPhoneVerification: l.Call<typeof AppBskyContactStartPhoneVerification.startPhoneVerification>
-        /** Verifies control over a phone number with a code received via SMS and starts a contact import session. Requires authentication. */
-        verifyPhone: l.Call<typeof AppBskyContactVerifyPhone.verifyPhone>
-      }
-      draft: {
-        /** Inserts a draft using private storage (stash). An upper limit of drafts might be enforced. Requires authentication. */
-        createDraft: l.Call<typeof AppBskyDraftCreateDraft.createDraft>
-        /** Deletes a draft by ID. Requires authentication. */
-        deleteDraft: l.Call<typeof AppBskyDraftDeleteDraft.deleteDraft>
-        /** Gets views of user drafts. Requires authentication. */
-        getDrafts: l.Call<typeof AppBskyDraftGetDrafts.getDrafts>
-        /** Updates a draft using private storage (stash). If the draft ID points to a non-existing ID, the update will be silently ignored. This is done because updates don't enforce draft limit, so it accepts all writes, but will ignore invalid ones. Requires authentication. */
-        updateDraft: l.Call<typeof AppBskyDraftUpdateDraft.updateDraft>
-      }
-      embed: {
-        /** Resolve one or more AT-URIs into the data needed to render an enhanced external embed. Returns `associatedRefs` (strongRefs to embed into a post's external.associatedRefs), the raw `associatedRecords`, and a hydrated `view`. The response is empty (`{}`) when no records were resolvable, or when validation determined the resolved records don't actually back the requested URL; clients should fall back to their own link-card rendering in that case and skip writing strongRefs to the post. */
-        getEmbedExternalView: l.Call<typeof AppBskyEmbedGetEmbedExternalView.getEmbedExternalView>
-      }
-      feed: {
-        /** Get information about a feed generator, including policies and offered feed URIs. Does not require auth; implemented by Feed Generator services (not App View). */
-        describeFeedGenerator: l.Call<typeof AppBskyFeedDescribeFeedGenerator.describeFeedGenerator>
-        /** Get a list of feeds (feed generator records) created by the actor (in the actor's repo). */
-        getActorFeeds: l.Call<typeof AppBskyFeedGetActorFeeds.getActorFeeds>
-        /** Get a list of posts liked by an actor. Requires auth, actor must be the requesting account. */
-        getActorLikes: l.Call<typeof AppBskyFeedGetActorLikes.getActorLikes>
-        /** Get a view of an actor's 'author feed' (post and reposts by the author). Does not require auth. */
-        getAuthorFeed: l.Call<typeof AppBskyFeedGetAuthorFeed.getAuthorFeed>
-        /** Get a hydrated feed from an actor's selected feed generator. Implemented by App View. */
-        getFeed: l.Call<typeof AppBskyFeedGetFeed.getFeed>
-        /** Get information about a feed generator. Implemented by AppView. */
-        getFeedGenerator: l.Call<typeof AppBskyFeedGetFeedGenerator.getFeedGenerator>
-        /** Get information about a list of feed generators. */
-        getFeedGenerators: l.Call<typeof AppBskyFeedGetFeedGenerators.getFeedGenerators>
-        /** Get a skeleton of a feed provided by a feed generator. Auth is optional, depending on provider requirements, and provides the DID of the requester. Implemented by Feed Generator Service. */
-        getFeedSkeleton: l.Call<typeof AppBskyFeedGetFeedSkeleton.getFeedSkeleton>
-        /** Get like records which reference a subject (by AT-URI and CID). */
-        getLikes: l.Call<typeof AppBskyFeedGetLikes.getLikes>
-        /** Get a feed of recent posts from a list (posts and reposts from any actors on the list). Does not require auth. */
-        getListFeed: l.Call<typeof AppBskyFeedGetListFeed.getListFeed>
-        /** Get posts in a thread. Does not require auth, but additional metadata and filtering will be applied for authed requests. */
-        getPostThread: l.Call<typeof AppBskyFeedGetPostThread.getPostThread>
-        /** Gets post views for a specified list of posts (by AT-URI). This is sometimes referred to as 'hydrating' a 'feed skeleton'. */
-        getPosts: l.Call<typeof AppBskyFeedGetPosts.getPosts>
-        /** Get a list of quotes for a given post. */
-        getQuotes: l.Call<typeof AppBskyFeedGetQuotes.getQuotes>
-        /** Get a list of reposts for a given post. */
-        getRepostedBy: l.Call<typeof AppBskyFeedGetRepostedBy.getRepostedBy>
-        /** Get a list of suggested feeds (feed generators) for the requesting account. */
-        getSuggestedFeeds: l.Call<typeof AppBskyFeedGetSuggestedFeeds.getSuggestedFeeds>
-        /** Get a view of the requesting account's home timeline. This is expected to be some form of reverse-chronological feed. */
-        getTimeline: l.Call<typeof AppBskyFeedGetTimeline.getTimeline>
-        /** Find posts matching search criteria, returning views of those posts. Note that this API endpoint may require authentication (eg, not public) for some service providers and implementations. */
-        searchPosts: l.Call<typeof AppBskyFeedSearchPosts.searchPosts>
-        /** Find posts matching a search query or filters, returning search hits for matching post records. */
-        searchPostsV2: l.Call<typeof AppBskyFeedSearchPostsV2.searchPostsV2>
-        /** Send information about interactions with feed items back to the feed generator that served them. */
-        sendInteractions: l.Call<typeof AppBskyFeedSendInteractions.sendInteractions>
-      }
-      graph: {
-        /** Get a list of starter packs created by the actor. */
-        getActorStarterPacks: l.Call<typeof AppBskyGraphGetActorStarterPacks.getActorStarterPacks>
-        /** Enumerates which accounts the requesting account is currently blocking. Requires auth. */
-        getBlocks: l.Call<typeof AppBskyGraphGetBlocks.getBlocks>
-        /** Enumerates accounts which follow a specified account (actor). */
-        getFollowers: l.Call<typeof AppBskyGraphGetFollowers.getFollowers>
-        /** Enumerates accounts which a specified account (actor) follows. */
-        getFollows: l.Call<typeof AppBskyGraphGetFollows.getFollows>
-        /** Enumerates accounts which follow a specified account (actor) and are followed by the viewer. */
-        getKnownFollowers: l.Call<typeof AppBskyGraphGetKnownFollowers.getKnownFollowers>
-        /** Gets a 'view' (with additional context) of a specified list. */
-        getList: l.Call<typeof AppBskyGraphGetList.getList>
-        /** Get mod lists that the requesting account (actor) is blocking. Requires auth. */
-        getListBlocks: l.Call<typeof AppBskyGraphGetListBlocks.getListBlocks>
-        /** Enumerates mod lists that the requesting account (actor) currently has muted. Requires auth. */
-        getListMutes: l.Call<typeof AppBskyGraphGetListMutes.getListMutes>
-        /** Enumerates the lists created by a specified account (actor). */
-        getLists: l.Call<typeof AppBskyGraphGetLists.getLists>
-        /** Enumerates the lists created by the session user, and includes membership information about `actor` in those lists. Only supports curation and moderation lists (no reference lists, used in starter packs). Requires auth. */
-        getListsWithMembership: l.Call<typeof AppBskyGraphGetListsWithMembership.getListsWithMembership>
-        /** Enumerates accounts that the requesting account (actor) currently has fully muted. Mutes scoped to specific kinds of content (only reposts, only quote posts) are not included. Responses may contain more items than the requested limit. Requires auth. */
-        getMutes: l.Call<typeof AppBskyGraphGetMutes.getMutes>
-        /** Enumerates public relationships between one account, and a list of other accounts. Does not require auth. */
-        getRelationships: l.Call<typeof AppBskyGraphGetRelationships.getRelationships>
-        /** Gets a view of a starter pack. */
-        getStarterPack: l.Call<typeof AppBskyGraphGetStarterPack.getStarterPack>
-        /** Get views for a list of starter packs. */
-        getStarterPacks: l.Call<typeof AppBskyGraphGetStarterPacks.getStarterPacks>
-        /** Enumerates the starter packs created by the session user, and includes membership information about `actor` in those starter packs. Requires auth. */
-        getStarterPacksWithMembership: l.Call<
-          typeof AppBskyGraphGetStarterPacksWithMembership.getStarterPacksWithMembership
-        >
-        /** Enumerates follows similar to a given account (actor). Expected use is to recommend additional accounts immediately after following one account. */
-        getSuggestedFollowsByActor: l.Call<typeof AppBskyGraphGetSuggestedFollowsByActor.getSuggestedFollowsByActor>
-        /** Creates a mute relationship for the specified account. If a mute already exists for the account, it is updated in place: the stored scope is replaced with the scope in this request. Mutes are private in Bluesky. Requires auth. */
-        muteActor: l.Call<typeof AppBskyGraphMuteActor.muteActor>
-        /** Creates a mute relationship for the specified list of accounts. Mutes are private in Bluesky. Requires auth. */
-        muteActorList: l.Call<typeof AppBskyGraphMuteActorList.muteActorList>
-        /** Mutes a thread preventing notifications from the thread and any of its children. Mutes are private in Bluesky. Requires auth. */
-        muteThread: l.Call<typeof AppBskyGraphMuteThread.muteThread>
-        /** Find starter packs matching search criteria. Does not require auth. */
-        searchStarterPacks: l.Call<typeof AppBskyGraphSearchStarterPacks.searchStarterPacks>
-        /** Find starter packs matching search criteria. Does not require auth. */
-        searchStarterPacksV2: l.Call<typeof AppBskyGraphSearchStarterPacksV2.searchStarterPacksV2>
-        /** Unmutes the specified account. Requires auth. */
-        unmuteActor: l.Call<typeof AppBskyGraphUnmuteActor.unmuteActor>
-        /** Unmutes the specified list of accounts. Requires auth. */
-        unmuteActorList: l.Call<typeof AppBskyGraphUnmuteActorList.unmuteActorList>
-        /** Unmutes the specified thread. Requires auth. */
-        unmuteThread: l.Call<typeof AppBskyGraphUnmuteThread.unmuteThread>
-      }
-      labeler: {
-        /** Get information about a list of labeler services. */
-        getServices: l.Call<typeof AppBskyLabelerGetServices.getServices>
-      }
-      notification: {
-        /** Get notification-related preferences for an account. Requires auth. */
-        getPreferences: l.Call<typeof AppBskyNotificationGetPreferences.getPreferences>
-        /** Count the number of unread notifications for the requesting account. Requires auth. */
-        getUnreadCount: l.Call<typeof AppBskyNotificationGetUnreadCount.getUnreadCount>
-        /** Enumerate all accounts to which the requesting account is subscribed to receive notifications for. Requires auth. */
-        listActivitySubscriptions: l.Call<typeof AppBskyNotificationListActivitySubscriptions.listActivitySubscriptions>
-        /** Enumerate notifications for the requesting account. Requires auth. */
-        listNotifications: l.Call<typeof AppBskyNotificationListNotifications.listNotifications>
-        /** Puts an activity subscription entry. The key should be omitted for creation and provided for updates. Requires auth. */
-        putActivitySubscription: l.Call<typeof AppBskyNotificationPutActivitySubscription.putActivitySubscription>
-        /** Set notification-related preferences for an account. Requires auth. */
-        putPreferences: l.Call<typeof AppBskyNotificationPutPreferences.putPreferences>
-        /** Set notification-related preferences for an account. Requires auth. */
-        putPreferencesV2: l.Call<typeof AppBskyNotificationPutPreferencesV2.putPreferencesV2>
-        /** Register to receive push notifications, via a specified service, for the requesting account. Requires auth. */
-        registerPush: l.Call<typeof AppBskyNotificationRegisterPush.registerPush>
-        /** The inverse of registerPush - inform a specified service that push notifications should no longer be sent to the given token for the requesting account. Requires auth. */
-        unregisterPush: l.Call<typeof AppBskyNotificationUnregisterPush.unregisterPush>
-        /** Notify server that the requesting account has seen notifications. Requires auth. */
-        updateSeen: l.Call<typeof AppBskyNotificationUpdateSeen.updateSeen>
-      }
-      unspecced: {
-        /** Returns the current state of the age assurance process for an account. This is used to check if the user has completed age assurance or if further action is required. */
-        getAgeAssuranceState: l.Call<typeof AppBskyUnspeccedGetAgeAssuranceState.getAgeAssuranceState>
-        /** Get miscellaneous runtime configuration. */
-        getConfig: l.Call<typeof AppBskyUnspeccedGetConfig.getConfig>
-        /** Get a list of suggested starterpacks for onboarding */
-        getOnboardingSuggestedStarterPacks: l.Call<
-          typeof AppBskyUnspeccedGetOnboardingSuggestedStarterPacks.getOnboardingSuggestedStarterPacks
-        >
-        /** Get a skeleton of suggested starterpacks for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getOnboardingSuggestedStarterPacks */
-        getOnboardingSuggestedStarterPacksSkeleton: l.Call<
-          typeof AppBskyUnspeccedGetOnboardingSuggestedStarterPacksSkeleton.getOnboardingSuggestedStarterPacksSkeleton
-        >
-        /** Get a skeleton of suggested users for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedOnboardingUsers */
-        getOnboardingSuggestedUsersSkeleton: l.Call<
-          typeof AppBskyUnspeccedGetOnboardingSuggestedUsersSkeleton.getOnboardingSuggestedUsersSkeleton
-        >
-        /** An unspecced view of globally popular feed generators. */
-        getPopularFeedGenerators: l.Call<typeof AppBskyUnspeccedGetPopularFeedGenerators.getPopularFeedGenerators>
-        /** (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get additional posts under a thread e.g. replies hidden by threadgate. Based on an anchor post at any depth of the tree, returns top-level replies below that anchor. It does not include ancestors nor the anchor itself. This should be called after exhausting `app.bsky.unspecced.getPostThreadV2`. Does not require auth, but additional metadata and filtering will be applied for authed requests. */
-        getPostThreadOtherV2: l.Call<typeof AppBskyUnspeccedGetPostThreadOtherV2.getPostThreadOtherV2>
-        /** (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get posts in a thread. It is based in an anchor post at any depth of the tree, and returns posts above it (recursively resolving the parent, without further branching to their replies) and below it (recursive replies, with branching to their replies). Does not require auth, but additional metadata and filtering will be applied for authed requests. */
-        getPostThreadV2: l.Call<typeof AppBskyUnspeccedGetPostThreadV2.getPostThreadV2>
-        /** Get a list of suggested feeds */
-        getSuggestedFeeds: l.Call<typeof AppBskyUnspeccedGetSuggestedFeeds.getSuggestedFeeds>
-        /** Get a skeleton of suggested feeds. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedFeeds */
-        getSuggestedFeedsSkeleton: l.Call<typeof AppBskyUnspeccedGetSuggestedFeedsSkeleton.getSuggestedFeedsSkeleton>
-        /** Get a list of suggested users for onboarding */
-        getSuggestedOnboardingUsers: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedOnboardingUsers.getSuggestedOnboardingUsers
-        >
-        /** Get a list of suggested starterpacks */
-        getSuggestedStarterPacks: l.Call<typeof AppBskyUnspeccedGetSuggestedStarterPacks.getSuggestedStarterPacks>
-        /** Get a skeleton of suggested starterpacks. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedStarterpacks */
-        getSuggestedStarterPacksSkeleton: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedStarterPacksSkeleton.getSuggestedStarterPacksSkeleton
-        >
-        /** Get a list of suggested users */
-        getSuggestedUsers: l.Call<typeof AppBskyUnspeccedGetSuggestedUsers.getSuggestedUsers>
-        /** Get a list of suggested users for the Discover page */
-        getSuggestedUsersForDiscover: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedUsersForDiscover.getSuggestedUsersForDiscover
-        >
-        /** Get a skeleton of suggested users for the Discover page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForDiscover */
-        getSuggestedUsersForDiscoverSkeleton: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedUsersForDiscoverSkeleton.getSuggestedUsersForDiscoverSkeleton
-        >
-        /** Get a list of suggested users for the Explore page */
-        getSuggestedUsersForExplore: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedUsersForExplore.getSuggestedUsersForExplore
-        >
-        /** Get a skeleton of suggested users for the Explore page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForExplore */
-        getSuggestedUsersForExploreSkeleton: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedUsersForExploreSkeleton.getSuggestedUsersForExploreSkeleton
-        >
-        /** Get a list of suggested users for the See More page */
-        getSuggestedUsersForSeeMore: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedUsersForSeeMore.getSuggestedUsersForSeeMore
-        >
-        /** Get a skeleton of suggested users for the See More page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForSeeMore */
-        getSuggestedUsersForSeeMoreSkeleton: l.Call<
-          typeof AppBskyUnspeccedGetSuggestedUsersForSeeMoreSkeleton.getSuggestedUsersForSeeMoreSkeleton
-        >
-        /** Get a skeleton of suggested users. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsers */
-        getSuggestedUsersSkeleton: l.Call<typeof AppBskyUnspeccedGetSuggestedUsersSkeleton.getSuggestedUsersSkeleton>
-        /** Get a skeleton of suggested actors. Intended to be called and then hydrated through app.bsky.actor.getSuggestions */
-        getSuggestionsSkeleton: l.Call<typeof AppBskyUnspeccedGetSuggestionsSkeleton.getSuggestionsSkeleton>
-        /** Get a list of suggestions (feeds and users) tagged with categories */
-        getTaggedSuggestions: l.Call<typeof AppBskyUnspeccedGetTaggedSuggestions.getTaggedSuggestions>
-        /** Get a list of trending topics */
-        getTrendingTopics: l.Call<typeof AppBskyUnspeccedGetTrendingTopics.getTrendingTopics>
-        /** Get the current trends on the network */
-        getTrends: l.Call<typeof AppBskyUnspeccedGetTrends.getTrends>
-        /** Get the skeleton of trends on the network. Intended to be called and then hydrated through app.bsky.unspecced.getTrends */
-        getTrendsSkeleton: l.Call<typeof AppBskyUnspeccedGetTrendsSkeleton.getTrendsSkeleton>
-        /** Initiate age assurance for an account. This is a one-time action that will start the process of verifying the user's age. */
-        initAgeAssurance: l.Call<typeof AppBskyUnspeccedInitAgeAssurance.initAgeAssurance>
-        /** Backend Actors (profile) search, returns only skeleton. */
-        searchActorsSkeleton: l.Call<typeof AppBskyUnspeccedSearchActorsSkeleton.searchActorsSkeleton>
-        /** Backend Posts search, returns only skeleton */
-        searchPostsSkeleton: l.Call<typeof AppBskyUnspeccedSearchPostsSkeleton.searchPostsSkeleton>
-        /** Backend Starter Pack search, returns only skeleton. */
-        searchStarterPacksSkeleton: l.Call<typeof AppBskyUnspeccedSearchStarterPacksSkeleton.searchStarterPacksSkeleton>
-      }
-      video: {
-        /** Abort an upload only while it is created, releasing its quota reservation immediately. Terminal sessions are unchanged and return their terminal outcome. A finishing session returns UploadNotReady. */
-        abortUpload: l.Call<typeof AppBskyVideoAbortUpload.abortUpload>
-        /** Finish an upload. This call is idempotent and safe to retry. On deduplication completedJobId may differ from the input jobId; poll getJobStatus with completedJobId. Probe-based validation failures surface later as JOB_STATE_FAILED from getJobStatus, not as errors from this call. */
-        finishUpload: l.Call<typeof AppBskyVideoFinishUpload.finishUpload>
-        /** Get status details for a video processing job. */
-        getJobStatus: l.Call<typeof AppBskyVideoGetJobStatus.getJobStatus>
-        /** Get video upload limits for the authenticated user. */
-        getUploadLimits: l.Call<typeof AppBskyVideoGetUploadLimits.getUploadLimits>
-        /** Get the authoritative status of the upload phase. Terminal states remain readable. completedJobId and jobStatus are present only for completed sessions; failureReason is present only for failed sessions. */
-        getUploadStatus: l.Call<typeof AppBskyVideoGetUploadStatus.getUploadStatus>
-        /** Start a multipart video upload. The declared size is exact, while optional media properties are advisory and used only for early failure; the authoritative probe runs asynchronously after upload. */
-        startUpload: l.Call<typeof AppBskyVideoStartUpload.startUpload>
-        /** Upload one part. Parts are idempotent and may be retried or re-sent while the session is created. Each expected length is derived from the upload size and part size, and Content-Length must match exactly. ETags are never exposed to clients. */
-        uploadPart: l.Call<typeof AppBskyVideoUploadPart.uploadPart>
-        /** Upload a video to be processed then stored on the PDS. */
-        uploadVideo: l.Call<typeof AppBskyVideoUploadVideo.uploadVideo>
-      }
-    }
-  }
-  chat: {
-    bsky: {
-      actor: {
-        deleteAccount: l.Call<typeof ChatBskyActorDeleteAccount.deleteAccount>
-        exportAccountData: l.Call<typeof ChatBskyActorExportAccountData.exportAccountData>
-        /** Get the authenticated viewer's chat status: whether their account is chat-disabled and whether their group-membership additions are restricted to accounts they follow. */
-        getStatus: l.Call<typeof ChatBskyActorGetStatus.getStatus>
-      }
-      convo: {
-        /** Marks a conversation as accepted, so it is shown in the list of accepted convos instead on the request convos. */
-        acceptConvo: l.Call<typeof ChatBskyConvoAcceptConvo.acceptConvo>
-        /** Adds an emoji reaction to a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in a single reaction. */
-        addReaction: l.Call<typeof ChatBskyConvoAddReaction.addReaction>
-        /** Marks a message as deleted for the viewer, so they won't see that message in future enumerations. */
-        deleteMessageForSelf: l.Call<typeof ChatBskyConvoDeleteMessageForSelf.deleteMessageForSelf>
-        /** Gets an existing conversation by its ID. */
-        getConvo: l.Call<typeof ChatBskyConvoGetConvo.getConvo>
-        /** Check whether the requester and the other members can start a 1-1 chat. Only applicable to direct (non-group) conversations. If an existing convo is found for these members, it is returned. Does not create a new convo if it doesn't exist. */
-        getConvoAvailability: l.Call<typeof ChatBskyConvoGetConvoAvailability.getConvoAvailability>
-        /** Get or create a 1-1 conversation for the given members. Always returns the same direct (non-group) conversation. To create a group conversation, use createGroup. */
-        getConvoForMembers: l.Call<typeof ChatBskyConvoGetConvoForMembers.getConvoForMembers>
-        /** Returns a paginated list of members from a conversation. */
-        getConvoMembers: l.Call<typeof ChatBskyConvoGetConvoMembers.getConvoMembers>
-        getLog: l.Call<typeof ChatBskyConvoGetLog.getLog>
-        /** Returns a page of messages from a conversation. */
-        getMessages: l.Call<typeof ChatBskyConvoGetMessages.getMessages>
-        /** Returns unread conversation counts for conversations that are unlocked, not muted, split by convo status. Direct convos are excluded when a block relationship exists between the actor and the other member, or when the other member's account is deleted or deactivated. Group convos are considered unread if they have unread join request counts. */
-        getUnreadCounts: l.Call<typeof ChatBskyConvoGetUnreadCounts.getUnreadCounts>
-        /** Leaves a conversation (direct or group). For group, this effectively removes membership. For direct, membership is never removed, only changed to remove from enumerations by the user who left. */
-        leaveConvo: l.Call<typeof ChatBskyConvoLeaveConvo.leaveConvo>
-        /** Returns a page of incoming conversation requests for the user. Direct convo requests are returned as convoView; group join requests made by the user are returned as joinRequestConvoView. */
-        listConvoRequests: l.Call<typeof ChatBskyConvoListConvoRequests.listConvoRequests>
-        /** Returns a page of conversations (direct or group) for the user. */
-        listConvos: l.Call<typeof ChatBskyConvoListConvos.listConvos>
-        /** Locks a group convo so no more content (messages, reactions) can be added to it. */
-        lockConvo: l.Call<typeof ChatBskyConvoLockConvo.lockConvo>
-        /** Mutes a conversation, preventing notifications related to it. */
-        muteConvo: l.Call<typeof ChatBskyConvoMuteConvo.muteConvo>
-        /** Removes an emoji reaction from a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in that reaction not being present, even if it already wasn't. */
-        removeReaction: l.Call<typeof ChatBskyConvoRemoveReaction.removeReaction>
-        /** Sends a message to a conversation. */
-        sendMessage: l.Call<typeof ChatBskyConvoSendMessage.sendMessage>
-        /** Sends a batch of messages to a conversation. */
-        sendMessageBatch: l.Call<typeof ChatBskyConvoSendMessageBatch.sendMessageBatch>
-        /** Unlocks a group convo so it is able to receive new content. */
-        unlockConvo: l.Call<typeof ChatBskyConvoUnlockConvo.unlockConvo>
-        /** Unmutes a conversation, allowing notifications related to it. */
-        unmuteConvo: l.Call<typeof ChatBskyConvoUnmuteConvo.unmuteConvo>
-        /** Sets conversations from a user as read to the latest message, with filters. */
-        updateAllRead: l.Call<typeof ChatBskyConvoUpdateAllRead.updateAllRead>
-        /** Updates the read state of a conversation from, optionally specifying the last read message. */
-        updateRead: l.Call<typeof ChatBskyConvoUpdateRead.updateRead>
-      }
-      group: {
-        /** Adds members to a group. The members are added in 'request' status, so they have to accept it. This creates convo memberships. */
-        addMembers: l.Call<typeof ChatBskyGroupAddMembers.addMembers>
-        /** Approves a request to join a group (via join link) the user owns. Action taken by the group owner. */
-        approveJoinRequest: l.Call<typeof ChatBskyGroupApproveJoinRequest.approveJoinRequest>
-        /** Creates a group convo, specifying the members to be added to it. Unlike getConvoForMembers, this isn't idempotent. It will create new groups even if the membership is identical to pre-existing groups. Will create 'request' membership for all members, except the owner who is 'accepted'. */
-        createGroup: l.Call<typeof ChatBskyGroupCreateGroup.createGroup>
-        /** Creates a join link for the group convo. */
-        createJoinLink: l.Call<typeof ChatBskyGroupCreateJoinLink.createJoinLink>
-        /** Disables the active join link for the group convo. */
-        disableJoinLink: l.Call<typeof ChatBskyGroupDisableJoinLink.disableJoinLink>
-        /** Edits group settings. */
-        editGroup: l.Call<typeof ChatBskyGroupEditGroup.editGroup>
-        /** Edits the existing join link settings for the group convo. */
-        editJoinLink: l.Call<typeof ChatBskyGroupEditJoinLink.editJoinLink>
-        /** Re-enables a previously disabled join link for the group convo. */
-        enableJoinLink: l.Call<typeof ChatBskyGroupEnableJoinLink.enableJoinLink>
-        /** Get public information about groups from join links. The output array matches the input codes one-to-one by position (and each view also carries its 'code'). Disabled codes return a disabledJoinLinkPreviewView, and codes that do not map to a previewable link return an invalidJoinLinkPreviewView. */
-        getJoinLinkPreviews: l.Call<typeof ChatBskyGroupGetJoinLinkPreviews.getJoinLinkPreviews>
-        /** Lists a page of request to join a group (via join link) the user owns. Shows the data from the owner's point of view. */
-        listJoinRequests: l.Call<typeof ChatBskyGroupListJoinRequests.listJoinRequests>
-        /** Returns a page of group conversations that both the requester and the specified actor are members of. */
-        listMutualGroups: l.Call<typeof ChatBskyGroupListMutualGroups.listMutualGroups>
-        /** Rejects a request to join a group (via join link) the user owns. Action taken by the group owner. */
-        rejectJoinRequest: l.Call<typeof ChatBskyGroupRejectJoinRequest.rejectJoinRequest>
-        /** Removes members from a group. This deletes convo memberships, doesn't just set a status. */
-        removeMembers: l.Call<typeof ChatBskyGroupRemoveMembers.removeMembers>
-        /** Sends a request to join a group (via join link) to the group owner. Action taken by the prospective group member. */
-        requestJoin: l.Call<typeof ChatBskyGroupRequestJoin.requestJoin>
-        /** Marks all join requests as read for the group owner. */
-        updateJoinRequestsRead: l.Call<typeof ChatBskyGroupUpdateJoinRequestsRead.updateJoinRequestsRead>
-        /** Withdraws a pending request to join a group. Action taken by the prospective member who originally requested to join. */
-        withdrawJoinRequest: l.Call<typeof ChatBskyGroupWithdrawJoinRequest.withdrawJoinRequest>
-      }
-      moderation: {
-        getActorMetadata: l.Call<typeof ChatBskyModerationGetActorMetadata.getActorMetadata>
-        /** Gets an existing conversation by its ID, for moderation purposes. Does not require the requester to be a member of the conversation. */
-        getConvo: l.Call<typeof ChatBskyModerationGetConvo.getConvo>
-        /** Returns a paginated list of members from a conversation, for moderation purposes. Does not require the requester to be a member of the conversation. */
-        getConvoMembers: l.Call<typeof ChatBskyModerationGetConvoMembers.getConvoMembers>
-        /** Gets existing conversations by their IDs, for moderation purposes. Does not require the requester to be a member of the conversations. Unknown IDs are silently omitted from the response. */
-        getConvos: l.Call<typeof ChatBskyModerationGetConvos.getConvos>
-        getMessageContext: l.Call<typeof ChatBskyModerationGetMessageContext.getMessageContext>
-        updateActorAccess: l.Call<typeof ChatBskyModerationUpdateActorAccess.updateActorAccess>
-      }
-      notification: {
-        /** Get the requesting account's chat notification preferences. Defaults are returned for accounts that have not set any preferences. Requires auth. */
-        getPreferences: l.Call<typeof ChatBskyNotificationGetPreferences.getPreferences>
-        /** Set the requesting account's chat notification preferences. Only the provided preferences are updated; omitted preferences are left unchanged. */
-        putPreferences: l.Call<typeof ChatBskyNotificationPutPreferences.putPreferences>
-      }
-    }
-  }
-  com: {
-    atproto: {
-      admin: {
-        /** Delete a user account as an administrator. */
-        deleteAccount: l.Call<typeof ComAtprotoAdminDeleteAccount.deleteAccount>
-        /** Disable an account from receiving new invite codes, but does not invalidate existing codes. */
-        disableAccountInvites: l.Call<typeof ComAtprotoAdminDisableAccountInvites.disableAccountInvites>
-        /** Disable some set of codes and/or all codes associated with a set of users. */
-        disableInviteCodes: l.Call<typeof ComAtprotoAdminDisableInviteCodes.disableInviteCodes>
-        /** Re-enable an account's ability to receive invite codes. */
-        enableAccountInvites: l.Call<typeof ComAtprotoAdminEnableAccountInvites.enableAccountInvites>
-        /** Get details about an account. */
-        getAccountInfo: l.Call<typeof ComAtprotoAdminGetAccountInfo.getAccountInfo>
-        /** Get details about some accounts. */
-        getAccountInfos: l.Call<typeof ComAtprotoAdminGetAccountInfos.getAccountInfos>
-        /** Get an admin view of invite codes. */
-        getInviteCodes: l.Call<typeof ComAtprotoAdminGetInviteCodes.getInviteCodes>
-        /** Get the service-specific admin status of a subject (account, record, or blob). */
-        getSubjectStatus: l.Call<typeof ComAtprotoAdminGetSubjectStatus.getSubjectStatus>
-        /** Get list of accounts that matches your search query. */
-        searchAccounts: l.Call<typeof ComAtprotoAdminSearchAccounts.searchAccounts>
-        /** Send email to a user's account email address. */
-        sendEmail: l.Call<typeof ComAtprotoAdminSendEmail.sendEmail>
-        /** Administrative action to update an account's email. */
-        updateAccountEmail: l.Call<typeof ComAtprotoAdminUpdateAccountEmail.updateAccountEmail>
-        /** Administrative action to update an account's handle. */
-        updateAccountHandle: l.Call<typeof ComAtprotoAdminUpdateAccountHandle.updateAccountHandle>
-        /** Update the password for a user account as an administrator. */
-        updateAccountPassword: l.Call<typeof ComAtprotoAdminUpdateAccountPassword.updateAccountPassword>
-        /** Administrative action to update an account's signing key in their Did document. */
-        updateAccountSigningKey: l.Call<typeof ComAtprotoAdminUpdateAccountSigningKey.updateAccountSigningKey>
-        /** Update the service-specific admin status of a subject (account, record, or blob). */
-        updateSubjectStatus: l.Call<typeof ComAtprotoAdminUpdateSubjectStatus.updateSubjectStatus>
-      }
-      identity: {
-        /** Describe the credentials that should be included in the DID doc of an account that is migrating to this service. */
-        getRecommendedDidCredentials: l.Call<
-          typeof ComAtprotoIdentityGetRecommendedDidCredentials.getRecommendedDidCredentials
-        >
-        /** Request that the server re-resolve an identity (DID and handle). The server may ignore this request, or require authentication, depending on the role, implementation, and policy of the server. */
-        refreshIdentity: l.Call<typeof ComAtprotoIdentityRefreshIdentity.refreshIdentity>
-        /** Request an email with a code to in order to request a signed PLC operation. Requires Auth. */
-        requestPlcOperationSignature: l.Call<
-          typeof ComAtprotoIdentityRequestPlcOperationSignature.requestPlcOperationSignature
-        >
-        /** Resolves DID to DID document. Does not bi-directionally verify handle. */
-        resolveDid: l.Call<typeof ComAtprotoIdentityResolveDid.resolveDid>
-        /** Resolves an atproto handle (hostname) to a DID. Does not necessarily bi-directionally verify against the the DID document. */
-        resolveHandle: l.Call<typeof ComAtprotoIdentityResolveHandle.resolveHandle>
-        /** Resolves an identity (DID or Handle) to a full identity (DID document and verified handle). */
-        resolveIdentity: l.Call<typeof ComAtprotoIdentityResolveIdentity.resolveIdentity>
-        /** Signs a PLC operation to update some value(s) in the requesting DID's document. */
-        signPlcOperation: l.Call<typeof ComAtprotoIdentitySignPlcOperation.signPlcOperation>
-        /** Validates a PLC operation to ensure that it doesn't violate a service's constraints or get the identity into a bad state, then submits it to the PLC registry */
-        submitPlcOperation: l.Call<typeof ComAtprotoIdentitySubmitPlcOperation.submitPlcOperation>
-        /** Updates the current account's handle. Verifies handle validity, and updates did:plc document if necessary. Implemented by PDS, and requires auth. */
-        updateHandle: l.Call<typeof ComAtprotoIdentityUpdateHandle.updateHandle>
-      }
-      label: {
-        /** Find labels relevant to the provided AT-URI patterns. Public endpoint for moderation services, though may return different or additional results with auth. */
-        queryLabels: l.Call<typeof ComAtprotoLabelQueryLabels.queryLabels>
-      }
-      lexicon: {
-        /** Resolves an atproto lexicon (NSID) to a schema. */
-        resolveLexicon: l.Call<typeof ComAtprotoLexiconResolveLexicon.resolveLexicon>
-      }
-      moderation: {
-        /** Submit a moderation report regarding an atproto account or record. Implemented by moderation services (with PDS proxying), and requires auth. */
-        createReport: l.Call<typeof ComAtprotoModerationCreateReport.createReport>
-      }
-      repo: {
-        /** Apply a batch transaction of repository creates, updates, and deletes. Requires auth, implemented by PDS. */
-        applyWrites: l.Call<typeof ComAtprotoRepoApplyWrites.applyWrites>
-        /** Create a single new repository record. Requires auth, implemented by PDS. */
-        createRecord: l.Call<typeof ComAtprotoRepoCreateRecord.createRecord>
-        /** Delete a repository record, or ensure it doesn't exist. Requires auth, implemented by PDS. */
-        deleteRecord: l.Call<typeof ComAtprotoRepoDeleteRecord.deleteRecord>
-        /** Get information about an account and repository, including the list of collections. Does not require auth. */
-        describeRepo: l.Call<typeof ComAtprotoRepoDescribeRepo.describeRepo>
-        /** Get a single record from a repository. Does not require auth. */
-        getRecord: l.Call<typeof ComAtprotoRepoGetRecord.getRecord>
-        /** Import a repo in the form of a CAR file. Requires Content-Length HTTP header to be set. */
-        importRepo: l.Call<typeof ComAtprotoRepoImportRepo.importRepo>
-        /** Returns a list of missing blobs for the requesting account. Intended to be used in the account migration flow. */
-        listMissingBlobs: l.Call<typeof ComAtprotoRepoListMissingBlobs.listMissingBlobs>
-        /** List a range of records in a repository, matching a specific collection. Does not require auth. */
-        listRecords: l.Call<typeof ComAtprotoRepoListRecords.listRecords>
-        /** Write a repository record, creating or updating it as needed. Requires auth, implemented by PDS. */
-        putRecord: l.Call<typeof ComAtprotoRepoPutRecord.putRecord>
-        /** Upload a new blob, to be referenced from a repository record. The blob will be deleted if it is not referenced within a time window (eg, minutes). Blob restrictions (mimetype, size, etc) are enforced when the reference is created. Requires auth, implemented by PDS. */
-        uploadBlob: l.Call<typeof ComAtprotoRepoUploadBlob.uploadBlob>
-      }
-      server: {
-        /** Activates a currently deactivated account. Used to finalize account migration after the account's repo is imported and identity is setup. */
-        activateAccount: l.Call<typeof ComAtprotoServerActivateAccount.activateAccount>
-        /** Returns the status of an account, especially as pertaining to import or recovery. Can be called many times over the course of an account migration. Requires auth and can only be called pertaining to oneself. */
-        checkAccountStatus: l.Call<typeof ComAtprotoServerCheckAccountStatus.checkAccountStatus>
-        /** Confirm an email using a token from com.atproto.server.requestEmailConfirmation. */
-        confirmEmail: l.Call<typeof ComAtprotoServerConfirmEmail.confirmEmail>
-        /** Create an account. Implemented by PDS. */
-        createAccount: l.Call<typeof ComAtprotoServerCreateAccount.createAccount>
-        /** Create an App Password. */
-        createAppPassword: l.Call<typeof ComAtprotoServerCreateAppPassword.createAppPassword>
-        /** Create an invite code. */
-        createInviteCode: l.Call<typeof ComAtprotoServerCreateInviteCode.createInviteCode>
-        /** Create invite codes. */
-        createInviteCodes: l.Call<typeof ComAtprotoServerCreateInviteCodes.createInviteCodes>
-        /** Create an authentication session. */
-        createSession: l.Call<typeof ComAtprotoServerCreateSession.createSession>
-        /** Deactivates a currently active account. Stops serving of repo, and future writes to repo until reactivated. Used to finalize account migration with the old host after the account has been activated on the new host. */
-        deactivateAccount: l.Call<typeof ComAtprotoServerDeactivateAccount.deactivateAccount>
-        /** Delete an actor's account with a token and password. Can only be called after requesting a deletion token. Requires auth. */
-        deleteAccount: l.Call<typeof ComAtprotoServerDeleteAccount.deleteAccount>
-        /** Delete the current session. Requires auth using the 'refreshJwt' (not the 'accessJwt'). */
-        deleteSession: l.Call<typeof ComAtprotoServerDeleteSession.deleteSession>
-        /** Describes the server's account creation requirements and capabilities. Implemented by PDS. */
-        describeServer: l.Call<typeof ComAtprotoServerDescribeServer.describeServer>
-        /** Get all invite codes for the current account. Requires auth. */
-        getAccountInviteCodes: l.Call<typeof ComAtprotoServerGetAccountInviteCodes.getAccountInviteCodes>
-        /** Get a signed token on behalf of the requesting DID for the requested service. */
-        getServiceAuth: l.Call<typeof ComAtprotoServerGetServiceAuth.getServiceAuth>
-        /** Get information about the current auth session. Requires auth. */
-        getSession: l.Call<typeof ComAtprotoServerGetSession.getSession>
-        /** List all App Passwords. */
-        listAppPasswords: l.Call<typeof ComAtprotoServerListAppPasswords.listAppPasswords>
-        /** Refresh an authentication session. Requires auth using the 'refreshJwt' (not the 'accessJwt'). */
-        refreshSession: l.Call<typeof ComAtprotoServerRefreshSession.refreshSession>
-        /** Initiate a user account deletion via email. */
-        requestAccountDelete: l.Call<typeof ComAtprotoServerRequestAccountDelete.requestAccountDelete>
-        /** Request an email with a code to confirm ownership of email. */
-        requestEmailConfirmation: l.Call<typeof ComAtprotoServerRequestEmailConfirmation.requestEmailConfirmation>
-        /** Request a token in order to update email. */
-        requestEmailUpdate: l.Call<typeof ComAtprotoServerRequestEmailUpdate.requestEmailUpdate>
-        /** Initiate a user account password reset via email. */
-        requestPasswordReset: l.Call<typeof ComAtprotoServerRequestPasswordReset.requestPasswordReset>
-        /** Reserve a repo signing key, for use with account creation. Necessary so that a DID PLC update operation can be constructed during an account migraiton. Public and does not require auth; implemented by PDS. NOTE: this endpoint may change when full account migration is implemented. */
-        reserveSigningKey: l.Call<typeof ComAtprotoServerReserveSigningKey.reserveSigningKey>
-        /** Reset a user account password using a token. */
-        resetPassword: l.Call<typeof ComAtprotoServerResetPassword.resetPassword>
-        /** Revoke an App Password by name. */
-        revokeAppPassword: l.Call<typeof ComAtprotoServerRevokeAppPassword.revokeAppPassword>
-        /** Update an account's email. */
-        updateEmail: l.Call<typeof ComAtprotoServerUpdateEmail.updateEmail>
-      }
-      sync: {
-        /** Get a blob associated with a given account. Returns the full blob as originally uploaded. Does not require auth; implemented by PDS. */
-        getBlob: l.Call<typeof ComAtprotoSyncGetBlob.getBlob>
-        /** Get data blocks from a given repo, by CID. For example, intermediate MST nodes, or records. Does not require auth; implemented by PDS. */
-        getBlocks: l.Call<typeof ComAtprotoSyncGetBlocks.getBlocks>
-        /** DEPRECATED - please use com.atproto.sync.getRepo instead */
-        getCheckout: l.Call<typeof ComAtprotoSyncGetCheckout.getCheckout>
-        /** DEPRECATED - please use com.atproto.sync.getLatestCommit instead */
-        getHead: l.Call<typeof ComAtprotoSyncGetHead.getHead>
-        /** Returns information about a specified upstream host, as consumed by the server. Implemented by relays. */
-        getHostStatus: l.Call<typeof ComAtprotoSyncGetHostStatus.getHostStatus>
-        /** Get the current commit CID & revision of the specified repo. Does not require auth. */
-        getLatestCommit: l.Call<typeof ComAtprotoSyncGetLatestCommit.getLatestCommit>
-        /** Get data blocks needed to prove the existence or non-existence of record in the current version of repo. Does not require auth. */
-        getRecord: l.Call<typeof ComAtprotoSyncGetRecord.getRecord>
-        /** Download a repository export as CAR file. Optionally only a 'diff' since a previous revision. Does not require auth; implemented by PDS. */
-        getRepo: l.Call<typeof ComAtprotoSyncGetRepo.getRepo>
-        /** Get the hosting status for a repository, on this server. Expected to be implemented by PDS and Relay. */
-        getRepoStatus: l.Call<typeof ComAtprotoSyncGetRepoStatus.getRepoStatus>
-        /** List blob CIDs for an account, since some repo revision. Does not require auth; implemented by PDS. */
-        listBlobs: l.Call<typeof ComAtprotoSyncListBlobs.listBlobs>
-        /** Enumerates upstream hosts (eg, PDS or relay instances) that this service consumes from. Implemented by relays. */
-        listHosts: l.Call<typeof ComAtprotoSyncListHosts.listHosts>
-        /** Enumerates all the DID, rev, and commit CID for all repos hosted by this service. Does not require auth; implemented by PDS and Relay. */
-        listRepos: l.Call<typeof ComAtprotoSyncListRepos.listRepos>
-        /** Enumerates all the DIDs which have records with the given collection NSID. */
-        listReposByCollection: l.Call<typeof ComAtprotoSyncListReposByCollection.listReposByCollection>
-        /** Notify a crawling service of a recent update, and that crawling should resume. Intended use is after a gap between repo stream events caused the crawling service to disconnect. Does not require auth; implemented by Relay. DEPRECATED: just use com.atproto.sync.requestCrawl */
-        notifyOfUpdate: l.Call<typeof ComAtprotoSyncNotifyOfUpdate.notifyOfUpdate>
-        /** Request a service to persistently crawl hosted repos. Expected use is new PDS instances declaring their existence to Relays. Does not require auth. */
-        requestCrawl: l.Call<typeof ComAtprotoSyncRequestCrawl.requestCrawl>
-      }
-      temp: {
-        /** Add a handle to the set of reserved handles. */
-        addReservedHandle: l.Call<typeof ComAtprotoTempAddReservedHandle.addReservedHandle>
-        /** Checks whether the provided handle is available. If the handle is not available, available suggestions will be returned. Optional inputs will be used to generate suggestions. */
-        checkHandleAvailability: l.Call<typeof ComAtprotoTempCheckHandleAvailability.checkHandleAvailability>
-        /** Check accounts location in signup queue. */
-        checkSignupQueue: l.Call<typeof ComAtprotoTempCheckSignupQueue.checkSignupQueue>
-        /** Allows finding the oauth permission scope from a reference */
-        dereferenceScope: l.Call<typeof ComAtprotoTempDereferenceScope.dereferenceScope>
-        /** DEPRECATED: use queryLabels or subscribeLabels instead -- Fetch all labels from a labeler created after a certain date. */
-        fetchLabels: l.Call<typeof ComAtprotoTempFetchLabels.fetchLabels>
-        /** Request a verification code to be sent to the supplied phone number */
-        requestPhoneVerification: l.Call<typeof ComAtprotoTempRequestPhoneVerification.requestPhoneVerification>
-        /** Revoke sessions, password, and app passwords associated with account. May be resolved by a password reset. */
-        revokeAccountCredentials: l.Call<typeof ComAtprotoTempRevokeAccountCredentials.revokeAccountCredentials>
-      }
-    }
-  }
-  tools: {
-    ozone: {
-      communication: {
-        /** Administrative action to create a new, re-usable communication (email for now) template. */
-        createTemplate: l.Call<typeof ToolsOzoneCommunicationCreateTemplate.createTemplate>
-        /** Delete a communication template. */
-        deleteTemplate: l.Call<typeof ToolsOzoneCommunicationDeleteTemplate.deleteTemplate>
-        /** Get list of all communication templates. */
-        listTemplates: l.Call<typeof ToolsOzoneCommunicationListTemplates.listTemplates>
-        /** Administrative action to update an existing communication template. Allows passing partial fields to patch specific fields only. */
-        updateTemplate: l.Call<typeof ToolsOzoneCommunicationUpdateTemplate.updateTemplate>
-      }
-      hosting: {
-        /** Get account history, e.g. log of updated email addresses or other identity information. */
-        getAccountHistory: l.Call<typeof ToolsOzoneHostingGetAccountHistory.getAccountHistory>
-      }
-      moderation: {
-        /** Cancel all pending scheduled moderation actions for specified subjects */
-        cancelScheduledActions: l.Call<typeof ToolsOzoneModerationCancelScheduledActions.cancelScheduledActions>
-        /** Take a moderation action on an actor. */
-        emitEvent: l.Call<typeof ToolsOzoneModerationEmitEvent.emitEvent>
-        /** Get private preferences for an account. Requires moderator or admin auth. */
-        getAccountPreferences: l.Call<typeof ToolsOzoneModerationGetAccountPreferences.getAccountPreferences>
-        /** Get timeline of all available events of an account. This includes moderation events, account history and did history. */
-        getAccountTimeline: l.Call<typeof ToolsOzoneModerationGetAccountTimeline.getAccountTimeline>
-        /** Get details about a moderation event. */
-        getEvent: l.Call<typeof ToolsOzoneModerationGetEvent.getEvent>
-        /** Get details about a record. */
-        getRecord: l.Call<typeof ToolsOzoneModerationGetRecord.getRecord>
-        /** Get details about some records. */
-        getRecords: l.Call<typeof ToolsOzoneModerationGetRecords.getRecords>
-        /** Get details about a repository. */
-        getRepo: l.Call<typeof ToolsOzoneModerationGetRepo.getRepo>
-        /** Get reporter stats for a list of users. */
-        getReporterStats: l.Call<typeof ToolsOzoneModerationGetReporterStats.getReporterStats>
-        /** Get details about some repositories. */
-        getRepos: l.Call<typeof ToolsOzoneModerationGetRepos.getRepos>
-        /** Get details about subjects. */
-        getSubjects: l.Call<typeof ToolsOzoneModerationGetSubjects.getSubjects>
-        /** List scheduled moderation actions with optional filtering */
-        listScheduledActions: l.Call<typeof ToolsOzoneModerationListScheduledActions.listScheduledActions>
-        /** List moderation events related to a subject. */
-        queryEvents: l.Call<typeof ToolsOzoneModerationQueryEvents.queryEvents>
-        /** View moderation statuses of subjects (record or repo). */
-        queryStatuses: l.Call<typeof ToolsOzoneModerationQueryStatuses.queryStatuses>
-        /** Schedule a moderation action to be executed at a future time */
-        scheduleAction: l.Call<typeof ToolsOzoneModerationScheduleAction.scheduleAction>
-        /** Find repositories based on a search term. */
-        searchRepos: l.Call<typeof ToolsOzoneModerationSearchRepos.searchRepos>
-      }
-      queue: {
-        /** Assign a user to a queue. */
-        assignModerator: l.Call<typeof ToolsOzoneQueueAssignModerator.assignModerator>
-        /** Create a new moderation queue. A queue can have optional matching criteria that ozone's queue router will use to match reports. A queue with no criteria must have reports assigned to it manually via (1) `modTool.meta.queueId` in `tools.ozone.moderation.emitEvent` or (2) `tools.ozone.report.reassignQueue`. */
-        createQueue: l.Call<typeof ToolsOzoneQueueCreateQueue.createQueue>
-        /** Delete a moderation queue. Optionally migrate reports to another queue. */
-        deleteQueue: l.Call<typeof ToolsOzoneQueueDeleteQueue.deleteQueue>
-        /** Get moderator assignments, optionally filtered by active status, queue, or moderator. */
-        getAssignments: l.Call<typeof ToolsOzoneQueueGetAssignments.getAssignments>
-        /** List all configured moderation queues with statistics. */
-        listQueues: l.Call<typeof ToolsOzoneQueueListQueues.listQueues>
-        /** Route reports within an ID range to matching queues based. */
-        routeReports: l.Call<typeof ToolsOzoneQueueRouteReports.routeReports>
-        /** Remove a user's assignment from a queue. */
-        unassignModerator: l.Call<typeof ToolsOzoneQueueUnassignModerator.unassignModerator>
-        /** Update queue properties. */
-        updateQueue: l.Call<typeof ToolsOzoneQueueUpdateQueue.updateQueue>
-      }
-      report: {
-        /** Assign a report to a user. Defaults to the caller. Admins may assign to any moderator. */
-        assignModerator: l.Call<typeof ToolsOzoneReportAssignModerator.assignModerator>
-        /** Close all reports on a subject matching the given criteria. Reports whose current status does not permit a transition to closed are skipped silently. Intended for automated flows that resolve reports without taking action on the subject. */
-        closeReports: l.Call<typeof ToolsOzoneReportCloseReports.closeReports>
-        /** Register an activity on a report. For state-change activity types, validates the transition and updates report.status atomically. */
-        createActivity: l.Call<typeof ToolsOzoneReportCreateActivity.createActivity>
-        /** Get assignments for reports. */
-        getAssignments: l.Call<typeof ToolsOzoneReportGetAssignments.getAssignments>
-        /** Get historical daily report statistics. Returns a paginated list of daily stat snapshots, newest first. Filter by queue, moderator, or report type. */
-        getHistoricalStats: l.Call<typeof ToolsOzoneReportGetHistoricalStats.getHistoricalStats>
-        /** Get the most recent report. */
-        getLatestReport: l.Call<typeof ToolsOzoneReportGetLatestReport.getLatestReport>
-        /** Get live report statistics from the past 24 hours. Filter by queue, moderator, or report type. Omit all parameters for aggregate stats. */
-        getLiveStats: l.Call<typeof ToolsOzoneReportGetLiveStats.getLiveStats>
-        /** Get details about a single moderation report by ID. */
-        getReport: l.Call<typeof ToolsOzoneReportGetReport.getReport>
-        /** List all activities for a report, sorted most-recent-first. */
-        listActivities: l.Call<typeof ToolsOzoneReportListActivities.listActivities>
-        /** Query report activities across all reports, ordered by createdAt. Used by downstream pollers; for per-report activity history use listActivities. */
-        queryActivities: l.Call<typeof ToolsOzoneReportQueryActivities.queryActivities>
-        /** View moderation reports. Reports are individual instances of content being reported, as opposed to subject statuses which aggregate reports at the subject level. */
-        queryReports: l.Call<typeof ToolsOzoneReportQueryReports.queryReports>
-        /** Manually reassign a report to a different queue (or unassign it). Records a queueActivity entry on the report. */
-        reassignQueue: l.Call<typeof ToolsOzoneReportReassignQueue.reassignQueue>
-        /** Recompute report statistics for a date range. Useful for backfilling after failures or data corrections. */
-        refreshStats: l.Call<typeof ToolsOzoneReportRefreshStats.refreshStats>
-        /** Remove report assignment. */
-        unassignModerator: l.Call<typeof ToolsOzoneReportUnassignModerator.unassignModerator>
-      }
-      safelink: {
-        /** Add a new URL safety rule */
-        addRule: l.Call<typeof ToolsOzoneSafelinkAddRule.addRule>
-        /** Query URL safety audit events */
-        queryEvents: l.Call<typeof ToolsOzoneSafelinkQueryEvents.queryEvents>
-        /** Query URL safety rules */
-        queryRules: l.Call<typeof ToolsOzoneSafelinkQueryRules.queryRules>
-        /** Remove an existing URL safety rule */
-        removeRule: l.Call<typeof ToolsOzoneSafelinkRemoveRule.removeRule>
-        /** Update an existing URL safety rule */
-        updateRule: l.Call<typeof ToolsOzoneSafelinkUpdateRule.updateRule>
-      }
-      server: {
-        /** Get details about ozone's server configuration. */
-        getConfig: l.Call<typeof ToolsOzoneServerGetConfig.getConfig>
-      }
-      set: {
-        /** Add values to a specific set. Attempting to add values to a set that does not exist will result in an error. */
-        addValues: l.Call<typeof ToolsOzoneSetAddValues.addValues>
-        /** Delete an entire set. Attempting to delete a set that does not exist will result in an error. */
-        deleteSet: l.Call<typeof ToolsOzoneSetDeleteSet.deleteSet>
-        /** Delete values from a specific set. Attempting to delete values that are not in the set will not result in an error */
-        deleteValues: l.Call<typeof ToolsOzoneSetDeleteValues.deleteValues>
-        /** Get a specific set and its values */
-        getValues: l.Call<typeof ToolsOzoneSetGetValues.getValues>
-        /** Query available sets */
-        querySets: l.Call<typeof ToolsOzoneSetQuerySets.querySets>
-        /** Create or update set metadata */
-        upsertSet: l.Call<typeof ToolsOzoneSetUpsertSet.upsertSet>
-      }
-      setting: {
-        /** List settings with optional filtering */
-        listOptions: l.Call<typeof ToolsOzoneSettingListOptions.listOptions>
-        /** Delete settings by key */
-        removeOptions: l.Call<typeof ToolsOzoneSettingRemoveOptions.removeOptions>
-        /** Create or update setting option */
-        upsertOption: l.Call<typeof ToolsOzoneSettingUpsertOption.upsertOption>
-      }
-      signature: {
-        /** Find all correlated threat signatures between 2 or more accounts. */
-        findCorrelation: l.Call<typeof ToolsOzoneSignatureFindCorrelation.findCorrelation>
-        /** Get accounts that share some matching threat signatures with the root account. */
-        findRelatedAccounts: l.Call<typeof ToolsOzoneSignatureFindRelatedAccounts.findRelatedAccounts>
-        /** Search for accounts that match one or more threat signature values. */
-        searchAccounts: l.Call<typeof ToolsOzoneSignatureSearchAccounts.searchAccounts>
-      }
-      team: {
-        /** Add a member to the ozone team. Requires admin role. */
-        addMember: l.Call<typeof ToolsOzoneTeamAddMember.addMember>
-        /** Delete a member from ozone team. Requires admin role. */
-        deleteMember: l.Call<typeof ToolsOzoneTeamDeleteMember.deleteMember>
-        /** List all members with access to the ozone service. */
-        listMembers: l.Call<typeof ToolsOzoneTeamListMembers.listMembers>
-        /** Update a member in the ozone service. Requires admin role. */
-        updateMember: l.Call<typeof ToolsOzoneTeamUpdateMember.updateMember>
-      }
-      verification: {
-        /** Grant verifications to multiple subjects. Allows batch processing of up to 100 verifications at once. */
-        grantVerifications: l.Call<typeof ToolsOzoneVerificationGrantVerifications.grantVerifications>
-        /** List verifications */
-        listVerifications: l.Call<typeof ToolsOzoneVerificationListVerifications.listVerifications>
-        /** Revoke previously granted verifications in batches of up to 100. */
-        revokeVerifications: l.Call<typeof ToolsOzoneVerificationRevokeVerifications.revokeVerifications>
-      }
-    }
-  }
+  app: AppNamespace
+  chat: ChatNamespace
+  com: ComNamespace
+  tools: ToolsNamespace
+}
+
+/** `client.app` */
+export interface AppNamespace {
+  bsky: AppBskyNamespace
+}
+
+/** `client.app.bsky` */
+export interface AppBskyNamespace {
+  actor: AppBskyActorNamespace
+  ageassurance: AppBskyAgeassuranceNamespace
+  bookmark: AppBskyBookmarkNamespace
+  contact: AppBskyContactNamespace
+  draft: AppBskyDraftNamespace
+  embed: AppBskyEmbedNamespace
+  feed: AppBskyFeedNamespace
+  graph: AppBskyGraphNamespace
+  labeler: AppBskyLabelerNamespace
+  notification: AppBskyNotificationNamespace
+  unspecced: AppBskyUnspeccedNamespace
+  video: AppBskyVideoNamespace
+}
+
+/** `client.app.bsky.actor` */
+export interface AppBskyActorNamespace {
+  /** Get private preferences attached to the current account. Expected use is synchronization between multiple devices, and import/export during account migration. Requires auth. */
+  getPreferences: l.Call<typeof AppBskyActorGetPreferences.getPreferences>
+  /** Get detailed profile view of an actor. Does not require auth, but contains relevant metadata with auth. */
+  getProfile: l.Call<typeof AppBskyActorGetProfile.getProfile>
+  /** Get detailed profile views of multiple actors. */
+  getProfiles: l.Call<typeof AppBskyActorGetProfiles.getProfiles>
+  /** Get a list of suggested actors. Expected use is discovery of accounts to follow during new account onboarding. */
+  getSuggestions: l.Call<typeof AppBskyActorGetSuggestions.getSuggestions>
+  /** Set the private preferences attached to the account. */
+  putPreferences: l.Call<typeof AppBskyActorPutPreferences.putPreferences>
+  /** Find actors (profiles) matching search criteria. Does not require auth. */
+  searchActors: l.Call<typeof AppBskyActorSearchActors.searchActors>
+  /** Find actor suggestions for a prefix search term. Expected use is for auto-completion during text field entry. Does not require auth. */
+  searchActorsTypeahead: l.Call<typeof AppBskyActorSearchActorsTypeahead.searchActorsTypeahead>
+}
+
+/** `client.app.bsky.ageassurance` */
+export interface AppBskyAgeassuranceNamespace {
+  /** Initiate Age Assurance for an account. */
+  begin: l.Call<typeof AppBskyAgeassuranceBegin.begin>
+  /** Returns Age Assurance configuration for use on the client. */
+  getConfig: l.Call<typeof AppBskyAgeassuranceGetConfig.getConfig>
+  /** Returns server-computed Age Assurance state, if available, and any additional metadata needed to compute Age Assurance state client-side. */
+  getState: l.Call<typeof AppBskyAgeassuranceGetState.getState>
+}
+
+/** `client.app.bsky.bookmark` */
+export interface AppBskyBookmarkNamespace {
+  /** Creates a private bookmark for the specified record. Currently, only `app.bsky.feed.post` records are supported. Requires authentication. */
+  createBookmark: l.Call<typeof AppBskyBookmarkCreateBookmark.createBookmark>
+  /** Deletes a private bookmark for the specified record. Currently, only `app.bsky.feed.post` records are supported. Requires authentication. */
+  deleteBookmark: l.Call<typeof AppBskyBookmarkDeleteBookmark.deleteBookmark>
+  /** Gets views of records bookmarked by the authenticated user. Requires authentication. */
+  getBookmarks: l.Call<typeof AppBskyBookmarkGetBookmarks.getBookmarks>
+}
+
+/** `client.app.bsky.contact` */
+export interface AppBskyContactNamespace {
+  /** Removes a match that was found via contact import. It shouldn't appear again if the same contact is re-imported. Requires authentication. */
+  dismissMatch: l.Call<typeof AppBskyContactDismissMatch.dismissMatch>
+  /** Returns the matched contacts (contacts that were mutually imported). Excludes dismissed matches. Requires authentication. */
+  getMatches: l.Call<typeof AppBskyContactGetMatches.getMatches>
+  /** Gets the user's current contact import status. Requires authentication. */
+  getSyncStatus: l.Call<typeof AppBskyContactGetSyncStatus.getSyncStatus>
+  /** Import contacts for securely matching with other users. This follows the protocol explained in https://docs.bsky.app/blog/contact-import-rfc. Requires authentication. */
+  importContacts: l.Call<typeof AppBskyContactImportContacts.importContacts>
+  /** Removes all stored hashes used for contact matching, existing matches, and sync status. Requires authentication. */
+  removeData: l.Call<typeof AppBskyContactRemoveData.removeData>
+  /** System endpoint to send notifications related to contact imports. Requires role authentication. */
+  sendNotification: l.Call<typeof AppBskyContactSendNotification.sendNotification>
+  /** Starts a phone verification flow. The phone passed will receive a code via SMS that should be passed to `app.bsky.contact.verifyPhone`. Requires authentication. */
+  startPhoneVerification: l.Call<typeof AppBskyContactStartPhoneVerification.startPhoneVerification>
+  /** Verifies control over a phone number with a code received via SMS and starts a contact import session. Requires authentication. */
+  verifyPhone: l.Call<typeof AppBskyContactVerifyPhone.verifyPhone>
+}
+
+/** `client.app.bsky.draft` */
+export interface AppBskyDraftNamespace {
+  /** Inserts a draft using private storage (stash). An upper limit of drafts might be enforced. Requires authentication. */
+  createDraft: l.Call<typeof AppBskyDraftCreateDraft.createDraft>
+  /** Deletes a draft by ID. Requires authentication. */
+  deleteDraft: l.Call<typeof AppBskyDraftDeleteDraft.deleteDraft>
+  /** Gets views of user drafts. Requires authentication. */
+  getDrafts: l.Call<typeof AppBskyDraftGetDrafts.getDrafts>
+  /** Updates a draft using private storage (stash). If the draft ID points to a non-existing ID, the update will be silently ignored. This is done because updates don't enforce draft limit, so it accepts all writes, but will ignore invalid ones. Requires authentication. */
+  updateDraft: l.Call<typeof AppBskyDraftUpdateDraft.updateDraft>
+}
+
+/** `client.app.bsky.embed` */
+export interface AppBskyEmbedNamespace {
+  /** Resolve one or more AT-URIs into the data needed to render an enhanced external embed. Returns `associatedRefs` (strongRefs to embed into a post's external.associatedRefs), the raw `associatedRecords`, and a hydrated `view`. The response is empty (`{}`) when no records were resolvable, or when validation determined the resolved records don't actually back the requested URL; clients should fall back to their own link-card rendering in that case and skip writing strongRefs to the post. */
+  getEmbedExternalView: l.Call<typeof AppBskyEmbedGetEmbedExternalView.getEmbedExternalView>
+}
+
+/** `client.app.bsky.feed` */
+export interface AppBskyFeedNamespace {
+  /** Get information about a feed generator, including policies and offered feed URIs. Does not require auth; implemented by Feed Generator services (not App View). */
+  describeFeedGenerator: l.Call<typeof AppBskyFeedDescribeFeedGenerator.describeFeedGenerator>
+  /** Get a list of feeds (feed generator records) created by the actor (in the actor's repo). */
+  getActorFeeds: l.Call<typeof AppBskyFeedGetActorFeeds.getActorFeeds>
+  /** Get a list of posts liked by an actor. Requires auth, actor must be the requesting account. */
+  getActorLikes: l.Call<typeof AppBskyFeedGetActorLikes.getActorLikes>
+  /** Get a view of an actor's 'author feed' (post and reposts by the author). Does not require auth. */
+  getAuthorFeed: l.Call<typeof AppBskyFeedGetAuthorFeed.getAuthorFeed>
+  /** Get a hydrated feed from an actor's selected feed generator. Implemented by App View. */
+  getFeed: l.Call<typeof AppBskyFeedGetFeed.getFeed>
+  /** Get information about a feed generator. Implemented by AppView. */
+  getFeedGenerator: l.Call<typeof AppBskyFeedGetFeedGenerator.getFeedGenerator>
+  /** Get information about a list of feed generators. */
+  getFeedGenerators: l.Call<typeof AppBskyFeedGetFeedGenerators.getFeedGenerators>
+  /** Get a skeleton of a feed provided by a feed generator. Auth is optional, depending on provider requirements, and provides the DID of the requester. Implemented by Feed Generator Service. */
+  getFeedSkeleton: l.Call<typeof AppBskyFeedGetFeedSkeleton.getFeedSkeleton>
+  /** Get like records which reference a subject (by AT-URI and CID). */
+  getLikes: l.Call<typeof AppBskyFeedGetLikes.getLikes>
+  /** Get a feed of recent posts from a list (posts and reposts from any actors on the list). Does not require auth. */
+  getListFeed: l.Call<typeof AppBskyFeedGetListFeed.getListFeed>
+  /** Get posts in a thread. Does not require auth, but additional metadata and filtering will be applied for authed requests. */
+  getPostThread: l.Call<typeof AppBskyFeedGetPostThread.getPostThread>
+  /** Gets post views for a specified list of posts (by AT-URI). This is sometimes referred to as 'hydrating' a 'feed skeleton'. */
+  getPosts: l.Call<typeof AppBskyFeedGetPosts.getPosts>
+  /** Get a list of quotes for a given post. */
+  getQuotes: l.Call<typeof AppBskyFeedGetQuotes.getQuotes>
+  /** Get a list of reposts for a given post. */
+  getRepostedBy: l.Call<typeof AppBskyFeedGetRepostedBy.getRepostedBy>
+  /** Get a list of suggested feeds (feed generators) for the requesting account. */
+  getSuggestedFeeds: l.Call<typeof AppBskyFeedGetSuggestedFeeds.getSuggestedFeeds>
+  /** Get a view of the requesting account's home timeline. This is expected to be some form of reverse-chronological feed. */
+  getTimeline: l.Call<typeof AppBskyFeedGetTimeline.getTimeline>
+  /** Find posts matching search criteria, returning views of those posts. Note that this API endpoint may require authentication (eg, not public) for some service providers and implementations. */
+  searchPosts: l.Call<typeof AppBskyFeedSearchPosts.searchPosts>
+  /** Find posts matching a search query or filters, returning search hits for matching post records. */
+  searchPostsV2: l.Call<typeof AppBskyFeedSearchPostsV2.searchPostsV2>
+  /** Send information about interactions with feed items back to the feed generator that served them. */
+  sendInteractions: l.Call<typeof AppBskyFeedSendInteractions.sendInteractions>
+}
+
+/** `client.app.bsky.graph` */
+export interface AppBskyGraphNamespace {
+  /** Get a list of starter packs created by the actor. */
+  getActorStarterPacks: l.Call<typeof AppBskyGraphGetActorStarterPacks.getActorStarterPacks>
+  /** Enumerates which accounts the requesting account is currently blocking. Requires auth. */
+  getBlocks: l.Call<typeof AppBskyGraphGetBlocks.getBlocks>
+  /** Enumerates accounts which follow a specified account (actor). */
+  getFollowers: l.Call<typeof AppBskyGraphGetFollowers.getFollowers>
+  /** Enumerates accounts which a specified account (actor) follows. */
+  getFollows: l.Call<typeof AppBskyGraphGetFollows.getFollows>
+  /** Enumerates accounts which follow a specified account (actor) and are followed by the viewer. */
+  getKnownFollowers: l.Call<typeof AppBskyGraphGetKnownFollowers.getKnownFollowers>
+  /** Gets a 'view' (with additional context) of a specified list. */
+  getList: l.Call<typeof AppBskyGraphGetList.getList>
+  /** Get mod lists that the requesting account (actor) is blocking. Requires auth. */
+  getListBlocks: l.Call<typeof AppBskyGraphGetListBlocks.getListBlocks>
+  /** Enumerates mod lists that the requesting account (actor) currently has muted. Requires auth. */
+  getListMutes: l.Call<typeof AppBskyGraphGetListMutes.getListMutes>
+  /** Enumerates the lists created by a specified account (actor). */
+  getLists: l.Call<typeof AppBskyGraphGetLists.getLists>
+  /** Enumerates the lists created by the session user, and includes membership information about `actor` in those lists. Only supports curation and moderation lists (no reference lists, used in starter packs). Requires auth. */
+  getListsWithMembership: l.Call<typeof AppBskyGraphGetListsWithMembership.getListsWithMembership>
+  /** Enumerates accounts that the requesting account (actor) currently has fully muted. Mutes scoped to specific kinds of content (only reposts, only quote posts) are not included. Responses may contain more items than the requested limit. Requires auth. */
+  getMutes: l.Call<typeof AppBskyGraphGetMutes.getMutes>
+  /** Enumerates public relationships between one account, and a list of other accounts. Does not require auth. */
+  getRelationships: l.Call<typeof AppBskyGraphGetRelationships.getRelationships>
+  /** Gets a view of a starter pack. */
+  getStarterPack: l.Call<typeof AppBskyGraphGetStarterPack.getStarterPack>
+  /** Get views for a list of starter packs. */
+  getStarterPacks: l.Call<typeof AppBskyGraphGetStarterPacks.getStarterPacks>
+  /** Enumerates the starter packs created by the session user, and includes membership information about `actor` in those starter packs. Requires auth. */
+  getStarterPacksWithMembership: l.Call<typeof AppBskyGraphGetStarterPacksWithMembership.getStarterPacksWithMembership>
+  /** Enumerates follows similar to a given account (actor). Expected use is to recommend additional accounts immediately after following one account. */
+  getSuggestedFollowsByActor: l.Call<typeof AppBskyGraphGetSuggestedFollowsByActor.getSuggestedFollowsByActor>
+  /** Creates a mute relationship for the specified account. If a mute already exists for the account, it is updated in place: the stored scope is replaced with the scope in this request. Mutes are private in Bluesky. Requires auth. */
+  muteActor: l.Call<typeof AppBskyGraphMuteActor.muteActor>
+  /** Creates a mute relationship for the specified list of accounts. Mutes are private in Bluesky. Requires auth. */
+  muteActorList: l.Call<typeof AppBskyGraphMuteActorList.muteActorList>
+  /** Mutes a thread preventing notifications from the thread and any of its children. Mutes are private in Bluesky. Requires auth. */
+  muteThread: l.Call<typeof AppBskyGraphMuteThread.muteThread>
+  /** Find starter packs matching search criteria. Does not require auth. */
+  searchStarterPacks: l.Call<typeof AppBskyGraphSearchStarterPacks.searchStarterPacks>
+  /** Find starter packs matching search criteria. Does not require auth. */
+  searchStarterPacksV2: l.Call<typeof AppBskyGraphSearchStarterPacksV2.searchStarterPacksV2>
+  /** Unmutes the specified account. Requires auth. */
+  unmuteActor: l.Call<typeof AppBskyGraphUnmuteActor.unmuteActor>
+  /** Unmutes the specified list of accounts. Requires auth. */
+  unmuteActorList: l.Call<typeof AppBskyGraphUnmuteActorList.unmuteActorList>
+  /** Unmutes the specified thread. Requires auth. */
+  unmuteThread: l.Call<typeof AppBskyGraphUnmuteThread.unmuteThread>
+}
+
+/** `client.app.bsky.labeler` */
+export interface AppBskyLabelerNamespace {
+  /** Get information about a list of labeler services. */
+  getServices: l.Call<typeof AppBskyLabelerGetServices.getServices>
+}
+
+/** `client.app.bsky.notification` */
+export interface AppBskyNotificationNamespace {
+  /** Get notification-related preferences for an account. Requires auth. */
+  getPreferences: l.Call<typeof AppBskyNotificationGetPreferences.getPreferences>
+  /** Count the number of unread notifications for the requesting account. Requires auth. */
+  getUnreadCount: l.Call<typeof AppBskyNotificationGetUnreadCount.getUnreadCount>
+  /** Enumerate all accounts to which the requesting account is subscribed to receive notifications for. Requires auth. */
+  listActivitySubscriptions: l.Call<typeof AppBskyNotificationListActivitySubscriptions.listActivitySubscriptions>
+  /** Enumerate notifications for the requesting account. Requires auth. */
+  listNotifications: l.Call<typeof AppBskyNotificationListNotifications.listNotifications>
+  /** Puts an activity subscription entry. The key should be omitted for creation and provided for updates. Requires auth. */
+  putActivitySubscription: l.Call<typeof AppBskyNotificationPutActivitySubscription.putActivitySubscription>
+  /** Set notification-related preferences for an account. Requires auth. */
+  putPreferences: l.Call<typeof AppBskyNotificationPutPreferences.putPreferences>
+  /** Set notification-related preferences for an account. Requires auth. */
+  putPreferencesV2: l.Call<typeof AppBskyNotificationPutPreferencesV2.putPreferencesV2>
+  /** Register to receive push notifications, via a specified service, for the requesting account. Requires auth. */
+  registerPush: l.Call<typeof AppBskyNotificationRegisterPush.registerPush>
+  /** The inverse of registerPush - inform a specified service that push notifications should no longer be sent to the given token for the requesting account. Requires auth. */
+  unregisterPush: l.Call<typeof AppBskyNotificationUnregisterPush.unregisterPush>
+  /** Notify server that the requesting account has seen notifications. Requires auth. */
+  updateSeen: l.Call<typeof AppBskyNotificationUpdateSeen.updateSeen>
+}
+
+/** `client.app.bsky.unspecced` */
+export interface AppBskyUnspeccedNamespace {
+  /** Returns the current state of the age assurance process for an account. This is used to check if the user has completed age assurance or if further action is required. */
+  getAgeAssuranceState: l.Call<typeof AppBskyUnspeccedGetAgeAssuranceState.getAgeAssuranceState>
+  /** Get miscellaneous runtime configuration. */
+  getConfig: l.Call<typeof AppBskyUnspeccedGetConfig.getConfig>
+  /** Get a list of suggested starterpacks for onboarding */
+  getOnboardingSuggestedStarterPacks: l.Call<
+    typeof AppBskyUnspeccedGetOnboardingSuggestedStarterPacks.getOnboardingSuggestedStarterPacks
+  >
+  /** Get a skeleton of suggested starterpacks for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getOnboardingSuggestedStarterPacks */
+  getOnboardingSuggestedStarterPacksSkeleton: l.Call<
+    typeof AppBskyUnspeccedGetOnboardingSuggestedStarterPacksSkeleton.getOnboardingSuggestedStarterPacksSkeleton
+  >
+  /** Get a skeleton of suggested users for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedOnboardingUsers */
+  getOnboardingSuggestedUsersSkeleton: l.Call<
+    typeof AppBskyUnspeccedGetOnboardingSuggestedUsersSkeleton.getOnboardingSuggestedUsersSkeleton
+  >
+  /** An unspecced view of globally popular feed generators. */
+  getPopularFeedGenerators: l.Call<typeof AppBskyUnspeccedGetPopularFeedGenerators.getPopularFeedGenerators>
+  /** (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get additional posts under a thread e.g. replies hidden by threadgate. Based on an anchor post at any depth of the tree, returns top-level replies below that anchor. It does not include ancestors nor the anchor itself. This should be called after exhausting `app.bsky.unspecced.getPostThreadV2`. Does not require auth, but additional metadata and filtering will be applied for authed requests. */
+  getPostThreadOtherV2: l.Call<typeof AppBskyUnspeccedGetPostThreadOtherV2.getPostThreadOtherV2>
+  /** (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get posts in a thread. It is based in an anchor post at any depth of the tree, and returns posts above it (recursively resolving the parent, without further branching to their replies) and below it (recursive replies, with branching to their replies). Does not require auth, but additional metadata and filtering will be applied for authed requests. */
+  getPostThreadV2: l.Call<typeof AppBskyUnspeccedGetPostThreadV2.getPostThreadV2>
+  /** Get a list of suggested feeds */
+  getSuggestedFeeds: l.Call<typeof AppBskyUnspeccedGetSuggestedFeeds.getSuggestedFeeds>
+  /** Get a skeleton of suggested feeds. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedFeeds */
+  getSuggestedFeedsSkeleton: l.Call<typeof AppBskyUnspeccedGetSuggestedFeedsSkeleton.getSuggestedFeedsSkeleton>
+  /** Get a list of suggested users for onboarding */
+  getSuggestedOnboardingUsers: l.Call<typeof AppBskyUnspeccedGetSuggestedOnboardingUsers.getSuggestedOnboardingUsers>
+  /** Get a list of suggested starterpacks */
+  getSuggestedStarterPacks: l.Call<typeof AppBskyUnspeccedGetSuggestedStarterPacks.getSuggestedStarterPacks>
+  /** Get a skeleton of suggested starterpacks. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedStarterpacks */
+  getSuggestedStarterPacksSkeleton: l.Call<
+    typeof AppBskyUnspeccedGetSuggestedStarterPacksSkeleton.getSuggestedStarterPacksSkeleton
+  >
+  /** Get a list of suggested users */
+  getSuggestedUsers: l.Call<typeof AppBskyUnspeccedGetSuggestedUsers.getSuggestedUsers>
+  /** Get a list of suggested users for the Discover page */
+  getSuggestedUsersForDiscover: l.Call<typeof AppBskyUnspeccedGetSuggestedUsersForDiscover.getSuggestedUsersForDiscover>
+  /** Get a skeleton of suggested users for the Discover page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForDiscover */
+  getSuggestedUsersForDiscoverSkeleton: l.Call<
+    typeof AppBskyUnspeccedGetSuggestedUsersForDiscoverSkeleton.getSuggestedUsersForDiscoverSkeleton
+  >
+  /** Get a list of suggested users for the Explore page */
+  getSuggestedUsersForExplore: l.Call<typeof AppBskyUnspeccedGetSuggestedUsersForExplore.getSuggestedUsersForExplore>
+  /** Get a skeleton of suggested users for the Explore page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForExplore */
+  getSuggestedUsersForExploreSkeleton: l.Call<
+    typeof AppBskyUnspeccedGetSuggestedUsersForExploreSkeleton.getSuggestedUsersForExploreSkeleton
+  >
+  /** Get a list of suggested users for the See More page */
+  getSuggestedUsersForSeeMore: l.Call<typeof AppBskyUnspeccedGetSuggestedUsersForSeeMore.getSuggestedUsersForSeeMore>
+  /** Get a skeleton of suggested users for the See More page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForSeeMore */
+  getSuggestedUsersForSeeMoreSkeleton: l.Call<
+    typeof AppBskyUnspeccedGetSuggestedUsersForSeeMoreSkeleton.getSuggestedUsersForSeeMoreSkeleton
+  >
+  /** Get a skeleton of suggested users. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsers */
+  getSuggestedUsersSkeleton: l.Call<typeof AppBskyUnspeccedGetSuggestedUsersSkeleton.getSuggestedUsersSkeleton>
+  /** Get a skeleton of suggested actors. Intended to be called and then hydrated through app.bsky.actor.getSuggestions */
+  getSuggestionsSkeleton: l.Call<typeof AppBskyUnspeccedGetSuggestionsSkeleton.getSuggestionsSkeleton>
+  /** Get a list of suggestions (feeds and users) tagged with categories */
+  getTaggedSuggestions: l.Call<typeof AppBskyUnspeccedGetTaggedSuggestions.getTaggedSuggestions>
+  /** Get a list of trending topics */
+  getTrendingTopics: l.Call<typeof AppBskyUnspeccedGetTrendingTopics.getTrendingTopics>
+  /** Get the current trends on the network */
+  getTrends: l.Call<typeof AppBskyUnspeccedGetTrends.getTrends>
+  /** Get the skeleton of trends on the network. Intended to be called and then hydrated through app.bsky.unspecced.getTrends */
+  getTrendsSkeleton: l.Call<typeof AppBskyUnspeccedGetTrendsSkeleton.getTrendsSkeleton>
+  /** Initiate age assurance for an account. This is a one-time action that will start the process of verifying the user's age. */
+  initAgeAssurance: l.Call<typeof AppBskyUnspeccedInitAgeAssurance.initAgeAssurance>
+  /** Backend Actors (profile) search, returns only skeleton. */
+  searchActorsSkeleton: l.Call<typeof AppBskyUnspeccedSearchActorsSkeleton.searchActorsSkeleton>
+  /** Backend Posts search, returns only skeleton */
+  searchPostsSkeleton: l.Call<typeof AppBskyUnspeccedSearchPostsSkeleton.searchPostsSkeleton>
+  /** Backend Starter Pack search, returns only skeleton. */
+  searchStarterPacksSkeleton: l.Call<typeof AppBskyUnspeccedSearchStarterPacksSkeleton.searchStarterPacksSkeleton>
+}
+
+/** `client.app.bsky.video` */
+export interface AppBskyVideoNamespace {
+  /** Abort an upload only while it is created, releasing its quota reservation immediately. Terminal sessions are unchanged and return their terminal outcome. A finishing session returns UploadNotReady. */
+  abortUpload: l.Call<typeof AppBskyVideoAbortUpload.abortUpload>
+  /** Finish an upload. This call is idempotent and safe to retry. On deduplication completedJobId may differ from the input jobId; poll getJobStatus with completedJobId. Probe-based validation failures surface later as JOB_STATE_FAILED from getJobStatus, not as errors from this call. */
+  finishUpload: l.Call<typeof AppBskyVideoFinishUpload.finishUpload>
+  /** Get status details for a video processing job. */
+  getJobStatus: l.Call<typeof AppBskyVideoGetJobStatus.getJobStatus>
+  /** Get video upload limits for the authenticated user. */
+  getUploadLimits: l.Call<typeof AppBskyVideoGetUploadLimits.getUploadLimits>
+  /** Get the authoritative status of the upload phase. Terminal states remain readable. completedJobId and jobStatus are present only for completed sessions; failureReason is present only for failed sessions. */
+  getUploadStatus: l.Call<typeof AppBskyVideoGetUploadStatus.getUploadStatus>
+  /** Start a multipart video upload. The declared size is exact, while optional media properties are advisory and used only for early failure; the authoritative probe runs asynchronously after upload. */
+  startUpload: l.Call<typeof AppBskyVideoStartUpload.startUpload>
+  /** Upload one part. Parts are idempotent and may be retried or re-sent while the session is created. Each expected length is derived from the upload size and part size, and Content-Length must match exactly. ETags are never exposed to clients. */
+  uploadPart: l.Call<typeof AppBskyVideoUploadPart.uploadPart>
+  /** Upload a video to be processed then stored on the PDS. */
+  uploadVideo: l.Call<typeof AppBskyVideoUploadVideo.uploadVideo>
+}
+
+/** `client.chat` */
+export interface ChatNamespace {
+  bsky: ChatBskyNamespace
+}
+
+/** `client.chat.bsky` */
+export interface ChatBskyNamespace {
+  actor: ChatBskyActorNamespace
+  convo: ChatBskyConvoNamespace
+  group: ChatBskyGroupNamespace
+  moderation: ChatBskyModerationNamespace
+  notification: ChatBskyNotificationNamespace
+}
+
+/** `client.chat.bsky.actor` */
+export interface ChatBskyActorNamespace {
+  deleteAccount: l.Call<typeof ChatBskyActorDeleteAccount.deleteAccount>
+  exportAccountData: l.Call<typeof ChatBskyActorExportAccountData.exportAccountData>
+  /** Get the authenticated viewer's chat status: whether their account is chat-disabled and whether their group-membership additions are restricted to accounts they follow. */
+  getStatus: l.Call<typeof ChatBskyActorGetStatus.getStatus>
+}
+
+/** `client.chat.bsky.convo` */
+export interface ChatBskyConvoNamespace {
+  /** Marks a conversation as accepted, so it is shown in the list of accepted convos instead on the request convos. */
+  acceptConvo: l.Call<typeof ChatBskyConvoAcceptConvo.acceptConvo>
+  /** Adds an emoji reaction to a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in a single reaction. */
+  addReaction: l.Call<typeof ChatBskyConvoAddReaction.addReaction>
+  /** Marks a message as deleted for the viewer, so they won't see that message in future enumerations. */
+  deleteMessageForSelf: l.Call<typeof ChatBskyConvoDeleteMessageForSelf.deleteMessageForSelf>
+  /** Gets an existing conversation by its ID. */
+  getConvo: l.Call<typeof ChatBskyConvoGetConvo.getConvo>
+  /** Check whether the requester and the other members can start a 1-1 chat. Only applicable to direct (non-group) conversations. If an existing convo is found for these members, it is returned. Does not create a new convo if it doesn't exist. */
+  getConvoAvailability: l.Call<typeof ChatBskyConvoGetConvoAvailability.getConvoAvailability>
+  /** Get or create a 1-1 conversation for the given members. Always returns the same direct (non-group) conversation. To create a group conversation, use createGroup. */
+  getConvoForMembers: l.Call<typeof ChatBskyConvoGetConvoForMembers.getConvoForMembers>
+  /** Returns a paginated list of members from a conversation. */
+  getConvoMembers: l.Call<typeof ChatBskyConvoGetConvoMembers.getConvoMembers>
+  getLog: l.Call<typeof ChatBskyConvoGetLog.getLog>
+  /** Returns a page of messages from a conversation. */
+  getMessages: l.Call<typeof ChatBskyConvoGetMessages.getMessages>
+  /** Returns unread conversation counts for conversations that are unlocked, not muted, split by convo status. Direct convos are excluded when a block relationship exists between the actor and the other member, or when the other member's account is deleted or deactivated. Group convos are considered unread if they have unread join request counts. */
+  getUnreadCounts: l.Call<typeof ChatBskyConvoGetUnreadCounts.getUnreadCounts>
+  /** Leaves a conversation (direct or group). For group, this effectively removes membership. For direct, membership is never removed, only changed to remove from enumerations by the user who left. */
+  leaveConvo: l.Call<typeof ChatBskyConvoLeaveConvo.leaveConvo>
+  /** Returns a page of incoming conversation requests for the user. Direct convo requests are returned as convoView; group join requests made by the user are returned as joinRequestConvoView. */
+  listConvoRequests: l.Call<typeof ChatBskyConvoListConvoRequests.listConvoRequests>
+  /** Returns a page of conversations (direct or group) for the user. */
+  listConvos: l.Call<typeof ChatBskyConvoListConvos.listConvos>
+  /** Locks a group convo so no more content (messages, reactions) can be added to it. */
+  lockConvo: l.Call<typeof ChatBskyConvoLockConvo.lockConvo>
+  /** Mutes a conversation, preventing notifications related to it. */
+  muteConvo: l.Call<typeof ChatBskyConvoMuteConvo.muteConvo>
+  /** Removes an emoji reaction from a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in that reaction not being present, even if it already wasn't. */
+  removeReaction: l.Call<typeof ChatBskyConvoRemoveReaction.removeReaction>
+  /** Sends a message to a conversation. */
+  sendMessage: l.Call<typeof ChatBskyConvoSendMessage.sendMessage>
+  /** Sends a batch of messages to a conversation. */
+  sendMessageBatch: l.Call<typeof ChatBskyConvoSendMessageBatch.sendMessageBatch>
+  /** Unlocks a group convo so it is able to receive new content. */
+  unlockConvo: l.Call<typeof ChatBskyConvoUnlockConvo.unlockConvo>
+  /** Unmutes a conversation, allowing notifications related to it. */
+  unmuteConvo: l.Call<typeof ChatBskyConvoUnmuteConvo.unmuteConvo>
+  /** Sets conversations from a user as read to the latest message, with filters. */
+  updateAllRead: l.Call<typeof ChatBskyConvoUpdateAllRead.updateAllRead>
+  /** Updates the read state of a conversation from, optionally specifying the last read message. */
+  updateRead: l.Call<typeof ChatBskyConvoUpdateRead.updateRead>
+}
+
+/** `client.chat.bsky.group` */
+export interface ChatBskyGroupNamespace {
+  /** Adds members to a group. The members are added in 'request' status, so they have to accept it. This creates convo memberships. */
+  addMembers: l.Call<typeof ChatBskyGroupAddMembers.addMembers>
+  /** Approves a request to join a group (via join link) the user owns. Action taken by the group owner. */
+  approveJoinRequest: l.Call<typeof ChatBskyGroupApproveJoinRequest.approveJoinRequest>
+  /** Creates a group convo, specifying the members to be added to it. Unlike getConvoForMembers, this isn't idempotent. It will create new groups even if the membership is identical to pre-existing groups. Will create 'request' membership for all members, except the owner who is 'accepted'. */
+  createGroup: l.Call<typeof ChatBskyGroupCreateGroup.createGroup>
+  /** Creates a join link for the group convo. */
+  createJoinLink: l.Call<typeof ChatBskyGroupCreateJoinLink.createJoinLink>
+  /** Disables the active join link for the group convo. */
+  disableJoinLink: l.Call<typeof ChatBskyGroupDisableJoinLink.disableJoinLink>
+  /** Edits group settings. */
+  editGroup: l.Call<typeof ChatBskyGroupEditGroup.editGroup>
+  /** Edits the existing join link settings for the group convo. */
+  editJoinLink: l.Call<typeof ChatBskyGroupEditJoinLink.editJoinLink>
+  /** Re-enables a previously disabled join link for the group convo. */
+  enableJoinLink: l.Call<typeof ChatBskyGroupEnableJoinLink.enableJoinLink>
+  /** Get public information about groups from join links. The output array matches the input codes one-to-one by position (and each view also carries its 'code'). Disabled codes return a disabledJoinLinkPreviewView, and codes that do not map to a previewable link return an invalidJoinLinkPreviewView. */
+  getJoinLinkPreviews: l.Call<typeof ChatBskyGroupGetJoinLinkPreviews.getJoinLinkPreviews>
+  /** Lists a page of request to join a group (via join link) the user owns. Shows the data from the owner's point of view. */
+  listJoinRequests: l.Call<typeof ChatBskyGroupListJoinRequests.listJoinRequests>
+  /** Returns a page of group conversations that both the requester and the specified actor are members of. */
+  listMutualGroups: l.Call<typeof ChatBskyGroupListMutualGroups.listMutualGroups>
+  /** Rejects a request to join a group (via join link) the user owns. Action taken by the group owner. */
+  rejectJoinRequest: l.Call<typeof ChatBskyGroupRejectJoinRequest.rejectJoinRequest>
+  /** Removes members from a group. This deletes convo memberships, doesn't just set a status. */
+  removeMembers: l.Call<typeof ChatBskyGroupRemoveMembers.removeMembers>
+  /** Sends a request to join a group (via join link) to the group owner. Action taken by the prospective group member. */
+  requestJoin: l.Call<typeof ChatBskyGroupRequestJoin.requestJoin>
+  /** Marks all join requests as read for the group owner. */
+  updateJoinRequestsRead: l.Call<typeof ChatBskyGroupUpdateJoinRequestsRead.updateJoinRequestsRead>
+  /** Withdraws a pending request to join a group. Action taken by the prospective member who originally requested to join. */
+  withdrawJoinRequest: l.Call<typeof ChatBskyGroupWithdrawJoinRequest.withdrawJoinRequest>
+}
+
+/** `client.chat.bsky.moderation` */
+export interface ChatBskyModerationNamespace {
+  getActorMetadata: l.Call<typeof ChatBskyModerationGetActorMetadata.getActorMetadata>
+  /** Gets an existing conversation by its ID, for moderation purposes. Does not require the requester to be a member of the conversation. */
+  getConvo: l.Call<typeof ChatBskyModerationGetConvo.getConvo>
+  /** Returns a paginated list of members from a conversation, for moderation purposes. Does not require the requester to be a member of the conversation. */
+  getConvoMembers: l.Call<typeof ChatBskyModerationGetConvoMembers.getConvoMembers>
+  /** Gets existing conversations by their IDs, for moderation purposes. Does not require the requester to be a member of the conversations. Unknown IDs are silently omitted from the response. */
+  getConvos: l.Call<typeof ChatBskyModerationGetConvos.getConvos>
+  getMessageContext: l.Call<typeof ChatBskyModerationGetMessageContext.getMessageContext>
+  updateActorAccess: l.Call<typeof ChatBskyModerationUpdateActorAccess.updateActorAccess>
+}
+
+/** `client.chat.bsky.notification` */
+export interface ChatBskyNotificationNamespace {
+  /** Get the requesting account's chat notification preferences. Defaults are returned for accounts that have not set any preferences. Requires auth. */
+  getPreferences: l.Call<typeof ChatBskyNotificationGetPreferences.getPreferences>
+  /** Set the requesting account's chat notification preferences. Only the provided preferences are updated; omitted preferences are left unchanged. */
+  putPreferences: l.Call<typeof ChatBskyNotificationPutPreferences.putPreferences>
+}
+
+/** `client.com` */
+export interface ComNamespace {
+  atproto: ComAtprotoNamespace
+}
+
+/** `client.com.atproto` */
+export interface ComAtprotoNamespace {
+  admin: ComAtprotoAdminNamespace
+  identity: ComAtprotoIdentityNamespace
+  label: ComAtprotoLabelNamespace
+  lexicon: ComAtprotoLexiconNamespace
+  moderation: ComAtprotoModerationNamespace
+  repo: ComAtprotoRepoNamespace
+  server: ComAtprotoServerNamespace
+  sync: ComAtprotoSyncNamespace
+  temp: ComAtprotoTempNamespace
+}
+
+/** `client.com.atproto.admin` */
+export interface ComAtprotoAdminNamespace {
+  /** Delete a user account as an administrator. */
+  deleteAccount: l.Call<typeof ComAtprotoAdminDeleteAccount.deleteAccount>
+  /** Disable an account from receiving new invite codes, but does not invalidate existing codes. */
+  disableAccountInvites: l.Call<typeof ComAtprotoAdminDisableAccountInvites.disableAccountInvites>
+  /** Disable some set of codes and/or all codes associated with a set of users. */
+  disableInviteCodes: l.Call<typeof ComAtprotoAdminDisableInviteCodes.disableInviteCodes>
+  /** Re-enable an account's ability to receive invite codes. */
+  enableAccountInvites: l.Call<typeof ComAtprotoAdminEnableAccountInvites.enableAccountInvites>
+  /** Get details about an account. */
+  getAccountInfo: l.Call<typeof ComAtprotoAdminGetAccountInfo.getAccountInfo>
+  /** Get details about some accounts. */
+  getAccountInfos: l.Call<typeof ComAtprotoAdminGetAccountInfos.getAccountInfos>
+  /** Get an admin view of invite codes. */
+  getInviteCodes: l.Call<typeof ComAtprotoAdminGetInviteCodes.getInviteCodes>
+  /** Get the service-specific admin status of a subject (account, record, or blob). */
+  getSubjectStatus: l.Call<typeof ComAtprotoAdminGetSubjectStatus.getSubjectStatus>
+  /** Get list of accounts that matches your search query. */
+  searchAccounts: l.Call<typeof ComAtprotoAdminSearchAccounts.searchAccounts>
+  /** Send email to a user's account email address. */
+  sendEmail: l.Call<typeof ComAtprotoAdminSendEmail.sendEmail>
+  /** Administrative action to update an account's email. */
+  updateAccountEmail: l.Call<typeof ComAtprotoAdminUpdateAccountEmail.updateAccountEmail>
+  /** Administrative action to update an account's handle. */
+  updateAccountHandle: l.Call<typeof ComAtprotoAdminUpdateAccountHandle.updateAccountHandle>
+  /** Update the password for a user account as an administrator. */
+  updateAccountPassword: l.Call<typeof ComAtprotoAdminUpdateAccountPassword.updateAccountPassword>
+  /** Administrative action to update an account's signing key in their Did document. */
+  updateAccountSigningKey: l.Call<typeof ComAtprotoAdminUpdateAccountSigningKey.updateAccountSigningKey>
+  /** Update the service-specific admin status of a subject (account, record, or blob). */
+  updateSubjectStatus: l.Call<typeof ComAtprotoAdminUpdateSubjectStatus.updateSubjectStatus>
+}
+
+/** `client.com.atproto.identity` */
+export interface ComAtprotoIdentityNamespace {
+  /** Describe the credentials that should be included in the DID doc of an account that is migrating to this service. */
+  getRecommendedDidCredentials: l.Call<
+    typeof ComAtprotoIdentityGetRecommendedDidCredentials.getRecommendedDidCredentials
+  >
+  /** Request that the server re-resolve an identity (DID and handle). The server may ignore this request, or require authentication, depending on the role, implementation, and policy of the server. */
+  refreshIdentity: l.Call<typeof ComAtprotoIdentityRefreshIdentity.refreshIdentity>
+  /** Request an email with a code to in order to request a signed PLC operation. Requires Auth. */
+  requestPlcOperationSignature: l.Call<
+    typeof ComAtprotoIdentityRequestPlcOperationSignature.requestPlcOperationSignature
+  >
+  /** Resolves DID to DID document. Does not bi-directionally verify handle. */
+  resolveDid: l.Call<typeof ComAtprotoIdentityResolveDid.resolveDid>
+  /** Resolves an atproto handle (hostname) to a DID. Does not necessarily bi-directionally verify against the the DID document. */
+  resolveHandle: l.Call<typeof ComAtprotoIdentityResolveHandle.resolveHandle>
+  /** Resolves an identity (DID or Handle) to a full identity (DID document and verified handle). */
+  resolveIdentity: l.Call<typeof ComAtprotoIdentityResolveIdentity.resolveIdentity>
+  /** Signs a PLC operation to update some value(s) in the requesting DID's document. */
+  signPlcOperation: l.Call<typeof ComAtprotoIdentitySignPlcOperation.signPlcOperation>
+  /** Validates a PLC operation to ensure that it doesn't violate a service's constraints or get the identity into a bad state, then submits it to the PLC registry */
+  submitPlcOperation: l.Call<typeof ComAtprotoIdentitySubmitPlcOperation.submitPlcOperation>
+  /** Updates the current account's handle. Verifies handle validity, and updates did:plc document if necessary. Implemented by PDS, and requires auth. */
+  updateHandle: l.Call<typeof ComAtprotoIdentityUpdateHandle.updateHandle>
+}
+
+/** `client.com.atproto.label` */
+export interface ComAtprotoLabelNamespace {
+  /** Find labels relevant to the provided AT-URI patterns. Public endpoint for moderation services, though may return different or additional results with auth. */
+  queryLabels: l.Call<typeof ComAtprotoLabelQueryLabels.queryLabels>
+}
+
+/** `client.com.atproto.lexicon` */
+export interface ComAtprotoLexiconNamespace {
+  /** Resolves an atproto lexicon (NSID) to a schema. */
+  resolveLexicon: l.Call<typeof ComAtprotoLexiconResolveLexicon.resolveLexicon>
+}
+
+/** `client.com.atproto.moderation` */
+export interface ComAtprotoModerationNamespace {
+  /** Submit a moderation report regarding an atproto account or record. Implemented by moderation services (with PDS proxying), and requires auth. */
+  createReport: l.Call<typeof ComAtprotoModerationCreateReport.createReport>
+}
+
+/** `client.com.atproto.repo` */
+export interface ComAtprotoRepoNamespace {
+  /** Apply a batch transaction of repository creates, updates, and deletes. Requires auth, implemented by PDS. */
+  applyWrites: l.Call<typeof ComAtprotoRepoApplyWrites.applyWrites>
+  /** Create a single new repository record. Requires auth, implemented by PDS. */
+  createRecord: l.Call<typeof ComAtprotoRepoCreateRecord.createRecord>
+  /** Delete a repository record, or ensure it doesn't exist. Requires auth, implemented by PDS. */
+  deleteRecord: l.Call<typeof ComAtprotoRepoDeleteRecord.deleteRecord>
+  /** Get information about an account and repository, including the list of collections. Does not require auth. */
+  describeRepo: l.Call<typeof ComAtprotoRepoDescribeRepo.describeRepo>
+  /** Get a single record from a repository. Does not require auth. */
+  getRecord: l.Call<typeof ComAtprotoRepoGetRecord.getRecord>
+  /** Import a repo in the form of a CAR file. Requires Content-Length HTTP header to be set. */
+  importRepo: l.Call<typeof ComAtprotoRepoImportRepo.importRepo>
+  /** Returns a list of missing blobs for the requesting account. Intended to be used in the account migration flow. */
+  listMissingBlobs: l.Call<typeof ComAtprotoRepoListMissingBlobs.listMissingBlobs>
+  /** List a range of records in a repository, matching a specific collection. Does not require auth. */
+  listRecords: l.Call<typeof ComAtprotoRepoListRecords.listRecords>
+  /** Write a repository record, creating or updating it as needed. Requires auth, implemented by PDS. */
+  putRecord: l.Call<typeof ComAtprotoRepoPutRecord.putRecord>
+  /** Upload a new blob, to be referenced from a repository record. The blob will be deleted if it is not referenced within a time window (eg, minutes). Blob restrictions (mimetype, size, etc) are enforced when the reference is created. Requires auth, implemented by PDS. */
+  uploadBlob: l.Call<typeof ComAtprotoRepoUploadBlob.uploadBlob>
+}
+
+/** `client.com.atproto.server` */
+export interface ComAtprotoServerNamespace {
+  /** Activates a currently deactivated account. Used to finalize account migration after the account's repo is imported and identity is setup. */
+  activateAccount: l.Call<typeof ComAtprotoServerActivateAccount.activateAccount>
+  /** Returns the status of an account, especially as pertaining to import or recovery. Can be called many times over the course of an account migration. Requires auth and can only be called pertaining to oneself. */
+  checkAccountStatus: l.Call<typeof ComAtprotoServerCheckAccountStatus.checkAccountStatus>
+  /** Confirm an email using a token from com.atproto.server.requestEmailConfirmation. */
+  confirmEmail: l.Call<typeof ComAtprotoServerConfirmEmail.confirmEmail>
+  /** Create an account. Implemented by PDS. */
+  createAccount: l.Call<typeof ComAtprotoServerCreateAccount.createAccount>
+  /** Create an App Password. */
+  createAppPassword: l.Call<typeof ComAtprotoServerCreateAppPassword.createAppPassword>
+  /** Create an invite code. */
+  createInviteCode: l.Call<typeof ComAtprotoServerCreateInviteCode.createInviteCode>
+  /** Create invite codes. */
+  createInviteCodes: l.Call<typeof ComAtprotoServerCreateInviteCodes.createInviteCodes>
+  /** Create an authentication session. */
+  createSession: l.Call<typeof ComAtprotoServerCreateSession.createSession>
+  /** Deactivates a currently active account. Stops serving of repo, and future writes to repo until reactivated. Used to finalize account migration with the old host after the account has been activated on the new host. */
+  deactivateAccount: l.Call<typeof ComAtprotoServerDeactivateAccount.deactivateAccount>
+  /** Delete an actor's account with a token and password. Can only be called after requesting a deletion token. Requires auth. */
+  deleteAccount: l.Call<typeof ComAtprotoServerDeleteAccount.deleteAccount>
+  /** Delete the current session. Requires auth using the 'refreshJwt' (not the 'accessJwt'). */
+  deleteSession: l.Call<typeof ComAtprotoServerDeleteSession.deleteSession>
+  /** Describes the server's account creation requirements and capabilities. Implemented by PDS. */
+  describeServer: l.Call<typeof ComAtprotoServerDescribeServer.describeServer>
+  /** Get all invite codes for the current account. Requires auth. */
+  getAccountInviteCodes: l.Call<typeof ComAtprotoServerGetAccountInviteCodes.getAccountInviteCodes>
+  /** Get a signed token on behalf of the requesting DID for the requested service. */
+  getServiceAuth: l.Call<typeof ComAtprotoServerGetServiceAuth.getServiceAuth>
+  /** Get information about the current auth session. Requires auth. */
+  getSession: l.Call<typeof ComAtprotoServerGetSession.getSession>
+  /** List all App Passwords. */
+  listAppPasswords: l.Call<typeof ComAtprotoServerListAppPasswords.listAppPasswords>
+  /** Refresh an authentication session. Requires auth using the 'refreshJwt' (not the 'accessJwt'). */
+  refreshSession: l.Call<typeof ComAtprotoServerRefreshSession.refreshSession>
+  /** Initiate a user account deletion via email. */
+  requestAccountDelete: l.Call<typeof ComAtprotoServerRequestAccountDelete.requestAccountDelete>
+  /** Request an email with a code to confirm ownership of email. */
+  requestEmailConfirmation: l.Call<typeof ComAtprotoServerRequestEmailConfirmation.requestEmailConfirmation>
+  /** Request a token in order to update email. */
+  requestEmailUpdate: l.Call<typeof ComAtprotoServerRequestEmailUpdate.requestEmailUpdate>
+  /** Initiate a user account password reset via email. */
+  requestPasswordReset: l.Call<typeof ComAtprotoServerRequestPasswordReset.requestPasswordReset>
+  /** Reserve a repo signing key, for use with account creation. Necessary so that a DID PLC update operation can be constructed during an account migraiton. Public and does not require auth; implemented by PDS. NOTE: this endpoint may change when full account migration is implemented. */
+  reserveSigningKey: l.Call<typeof ComAtprotoServerReserveSigningKey.reserveSigningKey>
+  /** Reset a user account password using a token. */
+  resetPassword: l.Call<typeof ComAtprotoServerResetPassword.resetPassword>
+  /** Revoke an App Password by name. */
+  revokeAppPassword: l.Call<typeof ComAtprotoServerRevokeAppPassword.revokeAppPassword>
+  /** Update an account's email. */
+  updateEmail: l.Call<typeof ComAtprotoServerUpdateEmail.updateEmail>
+}
+
+/** `client.com.atproto.sync` */
+export interface ComAtprotoSyncNamespace {
+  /** Get a blob associated with a given account. Returns the full blob as originally uploaded. Does not require auth; implemented by PDS. */
+  getBlob: l.Call<typeof ComAtprotoSyncGetBlob.getBlob>
+  /** Get data blocks from a given repo, by CID. For example, intermediate MST nodes, or records. Does not require auth; implemented by PDS. */
+  getBlocks: l.Call<typeof ComAtprotoSyncGetBlocks.getBlocks>
+  /** DEPRECATED - please use com.atproto.sync.getRepo instead */
+  getCheckout: l.Call<typeof ComAtprotoSyncGetCheckout.getCheckout>
+  /** DEPRECATED - please use com.atproto.sync.getLatestCommit instead */
+  getHead: l.Call<typeof ComAtprotoSyncGetHead.getHead>
+  /** Returns information about a specified upstream host, as consumed by the server. Implemented by relays. */
+  getHostStatus: l.Call<typeof ComAtprotoSyncGetHostStatus.getHostStatus>
+  /** Get the current commit CID & revision of the specified repo. Does not require auth. */
+  getLatestCommit: l.Call<typeof ComAtprotoSyncGetLatestCommit.getLatestCommit>
+  /** Get data blocks needed to prove the existence or non-existence of record in the current version of repo. Does not require auth. */
+  getRecord: l.Call<typeof ComAtprotoSyncGetRecord.getRecord>
+  /** Download a repository export as CAR file. Optionally only a 'diff' since a previous revision. Does not require auth; implemented by PDS. */
+  getRepo: l.Call<typeof ComAtprotoSyncGetRepo.getRepo>
+  /** Get the hosting status for a repository, on this server. Expected to be implemented by PDS and Relay. */
+  getRepoStatus: l.Call<typeof ComAtprotoSyncGetRepoStatus.getRepoStatus>
+  /** List blob CIDs for an account, since some repo revision. Does not require auth; implemented by PDS. */
+  listBlobs: l.Call<typeof ComAtprotoSyncListBlobs.listBlobs>
+  /** Enumerates upstream hosts (eg, PDS or relay instances) that this service consumes from. Implemented by relays. */
+  listHosts: l.Call<typeof ComAtprotoSyncListHosts.listHosts>
+  /** Enumerates all the DID, rev, and commit CID for all repos hosted by this service. Does not require auth; implemented by PDS and Relay. */
+  listRepos: l.Call<typeof ComAtprotoSyncListRepos.listRepos>
+  /** Enumerates all the DIDs which have records with the given collection NSID. */
+  listReposByCollection: l.Call<typeof ComAtprotoSyncListReposByCollection.listReposByCollection>
+  /** Notify a crawling service of a recent update, and that crawling should resume. Intended use is after a gap between repo stream events caused the crawling service to disconnect. Does not require auth; implemented by Relay. DEPRECATED: just use com.atproto.sync.requestCrawl */
+  notifyOfUpdate: l.Call<typeof ComAtprotoSyncNotifyOfUpdate.notifyOfUpdate>
+  /** Request a service to persistently crawl hosted repos. Expected use is new PDS instances declaring their existence to Relays. Does not require auth. */
+  requestCrawl: l.Call<typeof ComAtprotoSyncRequestCrawl.requestCrawl>
+}
+
+/** `client.com.atproto.temp` */
+export interface ComAtprotoTempNamespace {
+  /** Add a handle to the set of reserved handles. */
+  addReservedHandle: l.Call<typeof ComAtprotoTempAddReservedHandle.addReservedHandle>
+  /** Checks whether the provided handle is available. If the handle is not available, available suggestions will be returned. Optional inputs will be used to generate suggestions. */
+  checkHandleAvailability: l.Call<typeof ComAtprotoTempCheckHandleAvailability.checkHandleAvailability>
+  /** Check accounts location in signup queue. */
+  checkSignupQueue: l.Call<typeof ComAtprotoTempCheckSignupQueue.checkSignupQueue>
+  /** Allows finding the oauth permission scope from a reference */
+  dereferenceScope: l.Call<typeof ComAtprotoTempDereferenceScope.dereferenceScope>
+  /** DEPRECATED: use queryLabels or subscribeLabels instead -- Fetch all labels from a labeler created after a certain date. */
+  fetchLabels: l.Call<typeof ComAtprotoTempFetchLabels.fetchLabels>
+  /** Request a verification code to be sent to the supplied phone number */
+  requestPhoneVerification: l.Call<typeof ComAtprotoTempRequestPhoneVerification.requestPhoneVerification>
+  /** Revoke sessions, password, and app passwords associated with account. May be resolved by a password reset. */
+  revokeAccountCredentials: l.Call<typeof ComAtprotoTempRevokeAccountCredentials.revokeAccountCredentials>
+}
+
+/** `client.tools` */
+export interface ToolsNamespace {
+  ozone: ToolsOzoneNamespace
+}
+
+/** `client.tools.ozone` */
+export interface ToolsOzoneNamespace {
+  communication: ToolsOzoneCommunicationNamespace
+  hosting: ToolsOzoneHostingNamespace
+  moderation: ToolsOzoneModerationNamespace
+  queue: ToolsOzoneQueueNamespace
+  report: ToolsOzoneReportNamespace
+  safelink: ToolsOzoneSafelinkNamespace
+  server: ToolsOzoneServerNamespace
+  set: ToolsOzoneSetNamespace
+  setting: ToolsOzoneSettingNamespace
+  signature: ToolsOzoneSignatureNamespace
+  team: ToolsOzoneTeamNamespace
+  verification: ToolsOzoneVerificationNamespace
+}
+
+/** `client.tools.ozone.communication` */
+export interface ToolsOzoneCommunicationNamespace {
+  /** Administrative action to create a new, re-usable communication (email for now) template. */
+  createTemplate: l.Call<typeof ToolsOzoneCommunicationCreateTemplate.createTemplate>
+  /** Delete a communication template. */
+  deleteTemplate: l.Call<typeof ToolsOzoneCommunicationDeleteTemplate.deleteTemplate>
+  /** Get list of all communication templates. */
+  listTemplates: l.Call<typeof ToolsOzoneCommunicationListTemplates.listTemplates>
+  /** Administrative action to update an existing communication template. Allows passing partial fields to patch specific fields only. */
+  updateTemplate: l.Call<typeof ToolsOzoneCommunicationUpdateTemplate.updateTemplate>
+}
+
+/** `client.tools.ozone.hosting` */
+export interface ToolsOzoneHostingNamespace {
+  /** Get account history, e.g. log of updated email addresses or other identity information. */
+  getAccountHistory: l.Call<typeof ToolsOzoneHostingGetAccountHistory.getAccountHistory>
+}
+
+/** `client.tools.ozone.moderation` */
+export interface ToolsOzoneModerationNamespace {
+  /** Cancel all pending scheduled moderation actions for specified subjects */
+  cancelScheduledActions: l.Call<typeof ToolsOzoneModerationCancelScheduledActions.cancelScheduledActions>
+  /** Take a moderation action on an actor. */
+  emitEvent: l.Call<typeof ToolsOzoneModerationEmitEvent.emitEvent>
+  /** Get private preferences for an account. Requires moderator or admin auth. */
+  getAccountPreferences: l.Call<typeof ToolsOzoneModerationGetAccountPreferences.getAccountPreferences>
+  /** Get timeline of all available events of an account. This includes moderation events, account history and did history. */
+  getAccountTimeline: l.Call<typeof ToolsOzoneModerationGetAccountTimeline.getAccountTimeline>
+  /** Get details about a moderation event. */
+  getEvent: l.Call<typeof ToolsOzoneModerationGetEvent.getEvent>
+  /** Get details about a record. */
+  getRecord: l.Call<typeof ToolsOzoneModerationGetRecord.getRecord>
+  /** Get details about some records. */
+  getRecords: l.Call<typeof ToolsOzoneModerationGetRecords.getRecords>
+  /** Get details about a repository. */
+  getRepo: l.Call<typeof ToolsOzoneModerationGetRepo.getRepo>
+  /** Get reporter stats for a list of users. */
+  getReporterStats: l.Call<typeof ToolsOzoneModerationGetReporterStats.getReporterStats>
+  /** Get details about some repositories. */
+  getRepos: l.Call<typeof ToolsOzoneModerationGetRepos.getRepos>
+  /** Get details about subjects. */
+  getSubjects: l.Call<typeof ToolsOzoneModerationGetSubjects.getSubjects>
+  /** List scheduled moderation actions with optional filtering */
+  listScheduledActions: l.Call<typeof ToolsOzoneModerationListScheduledActions.listScheduledActions>
+  /** List moderation events related to a subject. */
+  queryEvents: l.Call<typeof ToolsOzoneModerationQueryEvents.queryEvents>
+  /** View moderation statuses of subjects (record or repo). */
+  queryStatuses: l.Call<typeof ToolsOzoneModerationQueryStatuses.queryStatuses>
+  /** Schedule a moderation action to be executed at a future time */
+  scheduleAction: l.Call<typeof ToolsOzoneModerationScheduleAction.scheduleAction>
+  /** Find repositories based on a search term. */
+  searchRepos: l.Call<typeof ToolsOzoneModerationSearchRepos.searchRepos>
+}
+
+/** `client.tools.ozone.queue` */
+export interface ToolsOzoneQueueNamespace {
+  /** Assign a user to a queue. */
+  assignModerator: l.Call<typeof ToolsOzoneQueueAssignModerator.assignModerator>
+  /** Create a new moderation queue. A queue can have optional matching criteria that ozone's queue router will use to match reports. A queue with no criteria must have reports assigned to it manually via (1) `modTool.meta.queueId` in `tools.ozone.moderation.emitEvent` or (2) `tools.ozone.report.reassignQueue`. */
+  createQueue: l.Call<typeof ToolsOzoneQueueCreateQueue.createQueue>
+  /** Delete a moderation queue. Optionally migrate reports to another queue. */
+  deleteQueue: l.Call<typeof ToolsOzoneQueueDeleteQueue.deleteQueue>
+  /** Get moderator assignments, optionally filtered by active status, queue, or moderator. */
+  getAssignments: l.Call<typeof ToolsOzoneQueueGetAssignments.getAssignments>
+  /** List all configured moderation queues with statistics. */
+  listQueues: l.Call<typeof ToolsOzoneQueueListQueues.listQueues>
+  /** Route reports within an ID range to matching queues based. */
+  routeReports: l.Call<typeof ToolsOzoneQueueRouteReports.routeReports>
+  /** Remove a user's assignment from a queue. */
+  unassignModerator: l.Call<typeof ToolsOzoneQueueUnassignModerator.unassignModerator>
+  /** Update queue properties. */
+  updateQueue: l.Call<typeof ToolsOzoneQueueUpdateQueue.updateQueue>
+}
+
+/** `client.tools.ozone.report` */
+export interface ToolsOzoneReportNamespace {
+  /** Assign a report to a user. Defaults to the caller. Admins may assign to any moderator. */
+  assignModerator: l.Call<typeof ToolsOzoneReportAssignModerator.assignModerator>
+  /** Close all reports on a subject matching the given criteria. Reports whose current status does not permit a transition to closed are skipped silently. Intended for automated flows that resolve reports without taking action on the subject. */
+  closeReports: l.Call<typeof ToolsOzoneReportCloseReports.closeReports>
+  /** Register an activity on a report. For state-change activity types, validates the transition and updates report.status atomically. */
+  createActivity: l.Call<typeof ToolsOzoneReportCreateActivity.createActivity>
+  /** Get assignments for reports. */
+  getAssignments: l.Call<typeof ToolsOzoneReportGetAssignments.getAssignments>
+  /** Get historical daily report statistics. Returns a paginated list of daily stat snapshots, newest first. Filter by queue, moderator, or report type. */
+  getHistoricalStats: l.Call<typeof ToolsOzoneReportGetHistoricalStats.getHistoricalStats>
+  /** Get the most recent report. */
+  getLatestReport: l.Call<typeof ToolsOzoneReportGetLatestReport.getLatestReport>
+  /** Get live report statistics from the past 24 hours. Filter by queue, moderator, or report type. Omit all parameters for aggregate stats. */
+  getLiveStats: l.Call<typeof ToolsOzoneReportGetLiveStats.getLiveStats>
+  /** Get details about a single moderation report by ID. */
+  getReport: l.Call<typeof ToolsOzoneReportGetReport.getReport>
+  /** List all activities for a report, sorted most-recent-first. */
+  listActivities: l.Call<typeof ToolsOzoneReportListActivities.listActivities>
+  /** Query report activities across all reports, ordered by createdAt. Used by downstream pollers; for per-report activity history use listActivities. */
+  queryActivities: l.Call<typeof ToolsOzoneReportQueryActivities.queryActivities>
+  /** View moderation reports. Reports are individual instances of content being reported, as opposed to subject statuses which aggregate reports at the subject level. */
+  queryReports: l.Call<typeof ToolsOzoneReportQueryReports.queryReports>
+  /** Manually reassign a report to a different queue (or unassign it). Records a queueActivity entry on the report. */
+  reassignQueue: l.Call<typeof ToolsOzoneReportReassignQueue.reassignQueue>
+  /** Recompute report statistics for a date range. Useful for backfilling after failures or data corrections. */
+  refreshStats: l.Call<typeof ToolsOzoneReportRefreshStats.refreshStats>
+  /** Remove report assignment. */
+  unassignModerator: l.Call<typeof ToolsOzoneReportUnassignModerator.unassignModerator>
+}
+
+/** `client.tools.ozone.safelink` */
+export interface ToolsOzoneSafelinkNamespace {
+  /** Add a new URL safety rule */
+  addRule: l.Call<typeof ToolsOzoneSafelinkAddRule.addRule>
+  /** Query URL safety audit events */
+  queryEvents: l.Call<typeof ToolsOzoneSafelinkQueryEvents.queryEvents>
+  /** Query URL safety rules */
+  queryRules: l.Call<typeof ToolsOzoneSafelinkQueryRules.queryRules>
+  /** Remove an existing URL safety rule */
+  removeRule: l.Call<typeof ToolsOzoneSafelinkRemoveRule.removeRule>
+  /** Update an existing URL safety rule */
+  updateRule: l.Call<typeof ToolsOzoneSafelinkUpdateRule.updateRule>
+}
+
+/** `client.tools.ozone.server` */
+export interface ToolsOzoneServerNamespace {
+  /** Get details about ozone's server configuration. */
+  getConfig: l.Call<typeof ToolsOzoneServerGetConfig.getConfig>
+}
+
+/** `client.tools.ozone.set` */
+export interface ToolsOzoneSetNamespace {
+  /** Add values to a specific set. Attempting to add values to a set that does not exist will result in an error. */
+  addValues: l.Call<typeof ToolsOzoneSetAddValues.addValues>
+  /** Delete an entire set. Attempting to delete a set that does not exist will result in an error. */
+  deleteSet: l.Call<typeof ToolsOzoneSetDeleteSet.deleteSet>
+  /** Delete values from a specific set. Attempting to delete values that are not in the set will not result in an error */
+  deleteValues: l.Call<typeof ToolsOzoneSetDeleteValues.deleteValues>
+  /** Get a specific set and its values */
+  getValues: l.Call<typeof ToolsOzoneSetGetValues.getValues>
+  /** Query available sets */
+  querySets: l.Call<typeof ToolsOzoneSetQuerySets.querySets>
+  /** Create or update set metadata */
+  upsertSet: l.Call<typeof ToolsOzoneSetUpsertSet.upsertSet>
+}
+
+/** `client.tools.ozone.setting` */
+export interface ToolsOzoneSettingNamespace {
+  /** List settings with optional filtering */
+  listOptions: l.Call<typeof ToolsOzoneSettingListOptions.listOptions>
+  /** Delete settings by key */
+  removeOptions: l.Call<typeof ToolsOzoneSettingRemoveOptions.removeOptions>
+  /** Create or update setting option */
+  upsertOption: l.Call<typeof ToolsOzoneSettingUpsertOption.upsertOption>
+}
+
+/** `client.tools.ozone.signature` */
+export interface ToolsOzoneSignatureNamespace {
+  /** Find all correlated threat signatures between 2 or more accounts. */
+  findCorrelation: l.Call<typeof ToolsOzoneSignatureFindCorrelation.findCorrelation>
+  /** Get accounts that share some matching threat signatures with the root account. */
+  findRelatedAccounts: l.Call<typeof ToolsOzoneSignatureFindRelatedAccounts.findRelatedAccounts>
+  /** Search for accounts that match one or more threat signature values. */
+  searchAccounts: l.Call<typeof ToolsOzoneSignatureSearchAccounts.searchAccounts>
+}
+
+/** `client.tools.ozone.team` */
+export interface ToolsOzoneTeamNamespace {
+  /** Add a member to the ozone team. Requires admin role. */
+  addMember: l.Call<typeof ToolsOzoneTeamAddMember.addMember>
+  /** Delete a member from ozone team. Requires admin role. */
+  deleteMember: l.Call<typeof ToolsOzoneTeamDeleteMember.deleteMember>
+  /** List all members with access to the ozone service. */
+  listMembers: l.Call<typeof ToolsOzoneTeamListMembers.listMembers>
+  /** Update a member in the ozone service. Requires admin role. */
+  updateMember: l.Call<typeof ToolsOzoneTeamUpdateMember.updateMember>
+}
+
+/** `client.tools.ozone.verification` */
+export interface ToolsOzoneVerificationNamespace {
+  /** Grant verifications to multiple subjects. Allows batch processing of up to 100 verifications at once. */
+  grantVerifications: l.Call<typeof ToolsOzoneVerificationGrantVerifications.grantVerifications>
+  /** List verifications */
+  listVerifications: l.Call<typeof ToolsOzoneVerificationListVerifications.listVerifications>
+  /** Revoke previously granted verifications in batches of up to 100. */
+  revokeVerifications: l.Call<typeof ToolsOzoneVerificationRevokeVerifications.revokeVerifications>
 }
