@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: measures blueskysdk beside the anchors in one run on this machine and writes
  * BENCHMARKS.md (also printed, and the tables into README.md between its bench markers).
- * Options: `--only bundle,startup,validation,codegen,typecheck,requests` (default all), `--lex-cli-runs N`.
+ * Options: `--only bundle,startup,validation,codegen,typecheck,requests` (default all; a partial run
+ * only prints, since the files promise figures from one run), `--lex-cli-runs N`.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -60,6 +61,11 @@ const markdown = [
   '',
   ...sections.flatMap((section) => [renderSection(section), '']),
 ].join('\n')
+if (wanted.size < ALL.length) {
+  console.log(markdown)
+  console.error('(partial run: BENCHMARKS.md and README.md left as they were)')
+  process.exit(0)
+}
 await writeFile('BENCHMARKS.md', markdown)
 
 // README carries the same tables between markers, so it cannot drift from the last run.
