@@ -12,7 +12,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { jsonToLex, Lexicons, lexToJson, type LexiconDoc } from '@atproto/lexicon'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -41,8 +40,7 @@ import {
   Rng,
   withDefaults,
 } from './support/lexicon-arbitrary.js'
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+import { repoRoot } from './support/paths.js'
 
 /** Runs per def: enough to reach every kind of node and mutation, and the whole file stays well under 20 s. */
 const RUNS = 400

@@ -23,6 +23,8 @@ export interface Client extends Namespaces {}
 export class Client extends XrpcClient {
   readonly #namespaces = new Map<string, unknown>()
   readonly #sessions: SessionManager
+  /** The PDS the current session's DID document names, read once per session, not per request. */
+  #routing: { session: object | undefined; pds: string | undefined } = { session: undefined, pds: undefined }
 
   constructor(options: ClientOptions) {
     super(options)
@@ -59,7 +61,9 @@ export class Client extends XrpcClient {
   }
 
   protected override serviceUrl(): string {
-    return pdsEndpoint(this.#sessions.session?.didDoc) ?? super.serviceUrl()
+    const session = this.#sessions.session
+    if (this.#routing.session !== session) this.#routing = { session, pds: pdsEndpoint(session?.didDoc) }
+    return this.#routing.pds ?? super.serviceUrl()
   }
 
   protected override async authHeaders(endpoint: HttpEndpoint): Promise<Record<string, string>> {

@@ -57,10 +57,13 @@ const JSON_ENCODING = 'application/json'
 export class XrpcClient {
   readonly #options: Readonly<XrpcClientOptions>
   readonly #http: KyInstance
+  /** Retry policies, built once: retryable (queries, idempotent procedures) and not. */
+  readonly #retry: { retryable: KyOptions['retry']; once: KyOptions['retry'] }
 
   constructor(options: XrpcClientOptions) {
     this.#options = { ...options }
     this.#http = ky.create({ fetch: options.fetch, throwHttpErrors: true })
+    this.#retry = { retryable: retryPolicy(options.retry), once: { limit: 0 } }
   }
 
   /** Calls an endpoint by its descriptor: `(params, options)` for queries, `(input, options)` for procedures. */
@@ -196,7 +199,7 @@ export class XrpcClient {
         body,
         signal: state.options.signal,
         timeout: timeoutMs,
-        retry: this.retryPolicy(retryable && !isStream(body)),
+        retry: retryable && !isStream(body) ? this.#retry.retryable : this.#retry.once,
         ...(isStream(body) ? { duplex: 'half' } : {}),
       } as KyOptions)
     } catch (error) {
@@ -228,26 +231,6 @@ export class XrpcClient {
     const labelers = options.labelers ?? this.#options.labelers
     if (labelers?.length) headers['atproto-accept-labelers'] = labelers.join(', ')
     return headers
-  }
-
-  private retryPolicy(retryable: boolean): KyOptions['retry'] {
-    const retry = this.#options.retry
-    if (!retryable || retry === false) return { limit: 0 }
-    const maxRetryAfter = retry?.maxRetryAfterMs ?? 60_000
-    return {
-      limit: retry?.limit ?? 2,
-      methods: ['get', 'post'],
-      statusCodes: RETRY_STATUS,
-      afterStatusCodes: [429, 503],
-      backoffLimit: retry?.backoffLimitMs ?? 10_000,
-      jitter: true,
-      // A limit that resets minutes from now is better reported than slept through.
-      shouldRetry: ({ error }) => {
-        if (!(error instanceof HTTPError) || error.response.status !== 429) return undefined
-        const reset = parseRateLimit(error.response.headers)?.reset
-        return reset && reset.getTime() - Date.now() > maxRetryAfter ? false : undefined
-      },
-    }
   }
 
   private async translate(error: unknown, endpoint: HttpEndpoint, timeoutMs: number): Promise<unknown> {
@@ -306,6 +289,25 @@ export class XrpcClient {
       data = result.value
     }
     return new endpoint.response(data, init)
+  }
+}
+
+function retryPolicy(retry: XrpcClientOptions['retry']): KyOptions['retry'] {
+  if (retry === false) return { limit: 0 }
+  const maxRetryAfter = retry?.maxRetryAfterMs ?? 60_000
+  return {
+    limit: retry?.limit ?? 2,
+    methods: ['get', 'post'],
+    statusCodes: RETRY_STATUS,
+    afterStatusCodes: [429, 503],
+    backoffLimit: retry?.backoffLimitMs ?? 10_000,
+    jitter: true,
+    // A limit that resets minutes from now is better reported than slept through.
+    shouldRetry: ({ error }) => {
+      if (!(error instanceof HTTPError) || error.response.status !== 429) return undefined
+      const reset = parseRateLimit(error.response.headers)?.reset
+      return reset && reset.getTime() - Date.now() > maxRetryAfter ? false : undefined
+    },
   }
 }
 

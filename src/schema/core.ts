@@ -159,7 +159,7 @@ function toValibotIssue(issue: RawIssue, root: unknown, config: Config<BaseIssue
 }
 
 /** The kind of a value, never its content: inputs may hold passwords or tokens. */
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'array'
   return typeof value

@@ -379,19 +379,37 @@ export function isLanguage(value: string): boolean {
 export interface StringFormat {
   readonly name: LexStringFormat
   readonly test: (value: string) => boolean
+  /** What a failing value must be, for the issue message: `a valid DID`. */
+  readonly description: string
 }
 
-export const didFormat: StringFormat = { name: 'did', test: isDid }
-export const handleFormat: StringFormat = { name: 'handle', test: isHandle }
-export const atIdentifierFormat: StringFormat = { name: 'at-identifier', test: isAtIdentifier }
-export const nsidFormat: StringFormat = { name: 'nsid', test: isNsid }
-export const atUriFormat: StringFormat = { name: 'at-uri', test: isAtUri }
-export const cidFormat: StringFormat = { name: 'cid', test: isCid }
-export const datetimeFormat: StringFormat = { name: 'datetime', test: isDatetime }
-export const languageFormat: StringFormat = { name: 'language', test: isLanguage }
-export const tidFormat: StringFormat = { name: 'tid', test: isTid }
-export const recordKeyFormat: StringFormat = { name: 'record-key', test: isRecordKey }
-export const uriFormat: StringFormat = { name: 'uri', test: isUri }
+export const didFormat: StringFormat = { name: 'did', test: isDid, description: 'a valid DID' }
+export const handleFormat: StringFormat = { name: 'handle', test: isHandle, description: 'a valid handle' }
+export const atIdentifierFormat: StringFormat = {
+  name: 'at-identifier',
+  test: isAtIdentifier,
+  description: 'a valid handle or DID',
+}
+export const nsidFormat: StringFormat = { name: 'nsid', test: isNsid, description: 'a valid NSID' }
+export const atUriFormat: StringFormat = { name: 'at-uri', test: isAtUri, description: 'a valid AT URI' }
+export const cidFormat: StringFormat = { name: 'cid', test: isCid, description: 'a valid CID' }
+export const datetimeFormat: StringFormat = {
+  name: 'datetime',
+  test: isDatetime,
+  description: 'a valid datetime (RFC 3339, with timezone)',
+}
+export const languageFormat: StringFormat = {
+  name: 'language',
+  test: isLanguage,
+  description: 'a valid BCP 47 language tag',
+}
+export const tidFormat: StringFormat = { name: 'tid', test: isTid, description: 'a valid TID' }
+export const recordKeyFormat: StringFormat = {
+  name: 'record-key',
+  test: isRecordKey,
+  description: 'a valid record key',
+}
+export const uriFormat: StringFormat = { name: 'uri', test: isUri, description: 'a valid URI' }
 
 export const formatValidators: Record<LexStringFormat, (value: string) => boolean> = {
   did: isDid,

@@ -1,6 +1,6 @@
 /**
- * The runtime behind generated lexicon modules: schema constructors, format checks and the
- * data-model types. Generated code imports this module as `l`.
+ * The validation runtime: schema constructors, format checks and the data-model types. Generated
+ * code reaches it through `src/runtime.ts` (`blueskysdk/runtime`), imported as `l`.
  */
 import { type LexSchema, type ValidationIssue, type ValidationResult, validate } from './core.js'
 import {
@@ -34,7 +34,8 @@ export * from './formats.js'
 export * from './text.js'
 export * from './types.js'
 
-// Factories are what generated code calls; marked side-effect free so bundlers drop unused schemas.
+// Factories are what generated code calls. Generated calls are also marked `/*#__PURE__*/`: esbuild does not
+// honour `@__NO_SIDE_EFFECTS__` across modules, and unused schemas should drop out of bundles either way.
 
 /* @__NO_SIDE_EFFECTS__ */
 export function string<T extends string = string>(options: StringOptions<T> = {}): StringSchema<T> {

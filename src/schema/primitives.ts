@@ -1,23 +1,9 @@
 import { type CheckContext, type Fail, fail, LexSchema } from './core.js'
-import { isCid, type LexStringFormat, type StringFormat } from './formats.js'
+import { isCid, type StringFormat } from './formats.js'
 import { graphemeLength, utf8Length } from './text.js'
 import type { BlobRef, Bytes, CidLink, UnknownObject } from './types.js'
 
 /** Schemas for the lexicon's primitive types. Messages never quote the value: it may be a secret. */
-
-const FORMAT_NAMES: Record<LexStringFormat, string> = {
-  did: 'a valid DID',
-  handle: 'a valid handle',
-  'at-identifier': 'a valid handle or DID',
-  nsid: 'a valid NSID',
-  'at-uri': 'a valid AT URI',
-  cid: 'a valid CID',
-  datetime: 'a valid datetime (RFC 3339, with timezone)',
-  language: 'a valid BCP 47 language tag',
-  tid: 'a valid TID',
-  'record-key': 'a valid record key',
-  uri: 'a valid URI',
-}
 
 export interface StringOptions<T extends string> {
   /** A format const (`datetimeFormat`): passed as an object so unused formats drop out of bundles. */
@@ -87,7 +73,7 @@ export class StringSchema<T extends string = string> extends LexSchema<T> {
       return fail(ctx, value, this.expects, `must not be shorter than ${minGraphemes} graphemes`)
     }
     if (this.format !== undefined && !this.format.test(value)) {
-      return fail(ctx, value, this.expects, `must be ${FORMAT_NAMES[this.format.name]}`)
+      return fail(ctx, value, this.expects, `must be ${this.format.description}`)
     }
     return value as T
   }

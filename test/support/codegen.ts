@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 import { generate, type GenerateReport } from '../../codegen/index.js'
 import type { LexiconSource } from '../../codegen/load.js'
 import type { ValidationResult } from '../../src/schema/index.js'
+import { repoRoot } from './paths.js'
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export { repoRoot }
+
 const runtime = path.join(repoRoot, 'src/runtime.ts')
 
 export interface GeneratedSet {

@@ -1,9 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, it } from 'vitest'
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+import { repoRoot } from './paths.js'
 
 /** Checkout of bluesky-social/atproto-interop-tests (read-only; never vendored). */
 export const interopDir: string =
