@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { LexiconError } from './errors.js'
 import { generate } from './generate.js'
 
-const USAGE = `Usage: blueskysdk-codegen --lexicons DIR [--lexicons DIR…] --out DIR [--runtime SPECIFIER|PATH] [--no-format]
+const USAGE = `Usage: blueskysdk-codegen --lexicons DIR [--lexicons DIR…] --out DIR [--runtime SPECIFIER|PATH] [--client SPECIFIER | --no-client] [--no-format]
 
 Generates TypeScript types, validators and endpoint descriptors from lexicon JSON documents.
 
@@ -11,6 +11,9 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
   --out DIR        output directory (owned by the generator: replaced as a whole)
   --runtime X      where generated code imports the schema runtime from
                    (default: blueskysdk/runtime; a path to the runtime's index file makes it relative)
+  --client X       where client.ts imports createClient from, to export one bound to this set
+                   (default: blueskysdk, when --runtime is not given)
+  --no-client      client.ts exports only the set (\`lexicons\`), for createClient({ lexicons })
   --no-format      skip prettier`
 
 async function main(): Promise<number> {
@@ -19,6 +22,8 @@ async function main(): Promise<number> {
       lexicons: { type: 'string', multiple: true },
       out: { type: 'string' },
       runtime: { type: 'string' },
+      client: { type: 'string' },
+      'no-client': { type: 'boolean' },
       'no-format': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -37,6 +42,7 @@ async function main(): Promise<number> {
       lexicons: values.lexicons,
       out: values.out,
       runtime: values.runtime,
+      client: values['no-client'] ? false : values.client,
       format: !values['no-format'],
     })
     const seconds = ((performance.now() - started) / 1000).toFixed(2)

@@ -8,8 +8,12 @@ import type { DefNames, ModulePlan, Plan } from './plan.js'
 
 const JSON_ENCODING = 'application/json'
 
-/** Members of the runtime's XRPCResponse that output fields must not shadow. */
-const RESPONSE_MEMBERS = new Set(['data', 'headers', 'status', 'rateLimit', 'toJSON', 'constructor', 'schema'])
+/**
+ * Output fields that get no getter: `toJSON` is what `JSON.stringify` calls (such a field is read
+ * through `$data`). Everything the runtime's XRPCResponse adds is `$`-prefixed, which lexicon field
+ * names never are, so no other field is shadowed.
+ */
+const NO_GETTER = new Set(['toJSON'])
 
 /** The value for a response type name: `l.XRPCResponse<undefined>` → `l.XRPCResponse`. */
 const responseValue = (type: string): string => type.replace(/<.*>$/, '')
@@ -164,10 +168,13 @@ class ModuleWriter {
     w.writeLine(`/** The ${this.module.id} ${def.type}, for \`client.call\` and per-endpoint imports. */`)
     const [kind, typeArgs] =
       def.type === 'query'
-        ? ['QueryEndpoint', [p, output?.type ?? 'undefined', response!, errorsType]]
+        ? ['QueryEndpoint', ['typeof NSID', p, output?.type ?? 'undefined', response!, errorsType]]
         : def.type === 'procedure'
-          ? ['ProcedureEndpoint', [p, input?.type ?? 'undefined', output?.type ?? 'undefined', response!, errorsType]]
-          : ['SubscriptionEndpoint', [p, message ?? 'undefined', errorsType]]
+          ? [
+              'ProcedureEndpoint',
+              ['typeof NSID', p, input?.type ?? 'undefined', output?.type ?? 'undefined', response!, errorsType],
+            ]
+          : ['SubscriptionEndpoint', ['typeof NSID', p, message ?? 'undefined', errorsType]]
     w.write(`export const ${names.descriptor}: ${this.rt(kind)}<${typeArgs.join(', ')}> = `).inlineBlock(() => {
       w.writeLine(`type: ${lit(def.type)},`)
       w.writeLine(`nsid: NSID,`)
@@ -195,17 +202,18 @@ class ModuleWriter {
     const fields = this.outputFields(body.schema)
     w.blankLine()
     w.writeLine(
-      `/** The response of ${this.module.id}: the output's fields as getters, plus \`headers\` and \`rateLimit\`. */`,
+      `/** The response of ${this.module.id}: a getter per output field; \`$data\`, \`$status\`, \`$headers\`, \`$rateLimit\`. */`,
     )
     w.write(`export class ${names.response} extends ${this.rt('XRPCResponse')}<${outputType}> `).inlineBlock(() => {
       w.writeLine(`static override readonly schema = ${names.output.schema}`)
       for (const [name, field] of fields) {
-        if (RESPONSE_MEMBERS.has(name) || !IDENTIFIER.test(name)) continue // reachable through \`data\`
+        if (NO_GETTER.has(name)) continue
         w.blankLine()
         if (field.description) w.write(docComment(field.description)).newLine()
-        w.write(`get ${name}(): ${outputType}[${lit(name)}] `).inlineBlock(() =>
-          w.writeLine(`return this.data.${name}`),
-        )
+        // `constructor` as a plain name would declare the constructor; quoted, it is a property.
+        const key = IDENTIFIER.test(name) && name !== 'constructor' ? name : `[${lit(name)}]`
+        const read = IDENTIFIER.test(name) ? `.${name}` : `[${lit(name)}]`
+        w.write(`get ${key}(): ${outputType}[${lit(name)}] `).inlineBlock(() => w.writeLine(`return this.$data${read}`))
       }
     })
     w.newLine()

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { format } from 'prettier'
-import { emitEndpoints, emitNamespaces, ENDPOINTS_FILE, NAMESPACES_FILE } from './emit-client.js'
+import { CLIENT_FILE, emitClient, emitNamespaces, NAMESPACES_FILE } from './emit-client.js'
 import { emitModule } from './emit-module.js'
 import { emitRegistry, REGISTRY_FILE } from './emit-registry.js'
 import { type LexiconSet, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
@@ -18,6 +18,12 @@ export interface GenerateOptions {
    * `blueskysdk/runtime`), or a path to the runtime's index file, which each module imports relatively.
    */
   runtime?: string
+  /**
+   * Where the generated `client.ts` imports `createClient` from, to export one bound to this set
+   * (a package specifier, or a path to the SDK's main entry, imported relatively): `blueskysdk` when
+   * `runtime` is the default; none (only the `lexicons` value) otherwise, unless given.
+   */
+  client?: string | false
   /** Format with prettier (default true). */
   format?: boolean
 }
@@ -48,7 +54,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
   const sources = await readSources(options.lexicons)
   const set = loadLexicons(sources)
   const out = path.resolve(options.out)
-  const { files, plan } = generateFiles(set, runtimeResolver(options.runtime, out))
+  const client = options.client ?? (options.runtime === undefined ? DEFAULT_CLIENT : false)
+  const clientFor = client ? importResolver(client, out) : undefined
+  const { files, plan } = generateFiles(
+    set,
+    importResolver(options.runtime ?? DEFAULT_RUNTIME, out),
+    clientFor?.(CLIENT_FILE),
+  )
   const formatted =
     options.format === false
       ? files
@@ -79,23 +91,27 @@ async function readSources(lexicons: GenerateOptions['lexicons']): Promise<reado
 export function generateFiles(
   set: LexiconSet,
   runtimeFor: (file: string) => string,
+  client?: string,
 ): { files: Map<string, string>; plan: Plan } {
   const plan = planModules(set)
   const files = new Map<string, string>()
   for (const module of plan.modules.values())
     files.set(module.file, emitModule(set, plan, module, runtimeFor(module.file)))
   files.set(REGISTRY_FILE, emitRegistry(set, plan, runtimeFor(REGISTRY_FILE)))
-  files.set(ENDPOINTS_FILE, emitEndpoints(set, plan, runtimeFor(ENDPOINTS_FILE)))
+  files.set(CLIENT_FILE, emitClient(set, plan, { runtime: runtimeFor(CLIENT_FILE), client }))
   files.set(NAMESPACES_FILE, emitNamespaces(set, plan, runtimeFor(NAMESPACES_FILE)))
   return { files, plan }
 }
 
-/** A package specifier is used as is; a path to the runtime becomes a relative import from each file. */
-function runtimeResolver(runtime = 'blueskysdk/runtime', out: string): (file: string) => string {
-  // Package specifiers never end in a source extension; paths to the runtime file do.
-  const isPath = runtime.startsWith('.') || path.isAbsolute(runtime) || /\.[mc]?[jt]s$/.test(runtime)
-  if (!isPath) return () => runtime
-  const target = path.resolve(runtime).replace(/\.ts$/, '.js')
+const DEFAULT_RUNTIME = 'blueskysdk/runtime'
+const DEFAULT_CLIENT = 'blueskysdk'
+
+/** A package specifier is used as is; a path to a module becomes a relative import from each file. */
+function importResolver(specifier: string, out: string): (file: string) => string {
+  // Package specifiers never end in a source extension; paths to a module file do.
+  const isPath = specifier.startsWith('.') || path.isAbsolute(specifier) || /\.[mc]?[jt]s$/.test(specifier)
+  if (!isPath) return () => specifier
+  const target = path.resolve(specifier).replace(/\.ts$/, '.js')
   return (file) => {
     const relative = path
       .relative(path.dirname(path.join(out, file)), target)

@@ -1,10 +1,11 @@
-import { type CheckFunction, compileArray, compileObject, compileUnion, type ObjectShape } from './compile.js'
-import { type CheckContext, type Fail, FAIL, fail, LexSchema, prefixIssues } from './core.js'
-import { isPlainObject } from './primitives.js'
+import { compileArray, compileObject, compileUnion, type ObjectShape, type UnionShape } from './compile.js'
+import { type CheckContext, DISCARD, type Fail, FAIL, fail, LexSchema, prefixIssues } from './core.js'
+import { hasTypeTag, isPlainObject } from './primitives.js'
 
 /**
- * Object, array, union and (lazy) ref schemas: the structure of lexicon data. Each builds a
- * specialised check on first use (see compile.ts) and keeps a generic one for where it cannot.
+ * Object, array, union and (lazy) ref schemas: the structure of lexicon data. Each one's `check` is
+ * the interpreter (a generic loop, with the messages); its `fast` is compiled on first use from
+ * the same description (see compile.ts), or, where it cannot be, is `check` in the discarding context.
  */
 
 type Entries = Readonly<Record<string, LexSchema<unknown>>>
@@ -21,6 +22,7 @@ export interface ObjectOptions {
 export class ObjectSchema<out T> extends LexSchema<T> {
   readonly type = 'object'
   readonly expects = 'object'
+  private described: ObjectShape | undefined = undefined
 
   constructor(
     /** The lexicon id of this type (`app.bsky.feed.post`, `app.bsky.feed.post#replyRef`), if it has one. */
@@ -33,17 +35,23 @@ export class ObjectSchema<out T> extends LexSchema<T> {
 
   check(value: unknown, ctx: CheckContext): T | Fail {
     const shape = this.shape()
-    const check = compileObject<T>(shape) ?? ((v: unknown, c: CheckContext) => checkObject<T>(shape, v, c))
-    this.check = check
-    return check(value, ctx)
+    this.check = (v, c) => checkObject<T>(shape, v, c)
+    return this.check(value, ctx)
   }
 
-  /** Computed on first use, not at import: most schemas of a big lexicon set are never used. */
+  override fast(value: unknown): T | Fail {
+    const shape = this.shape()
+    this.fast = compileObject<T>(shape) ?? ((v) => checkObject<T>(shape, v, DISCARD))
+    return this.fast(value)
+  }
+
+  /** Computed on first use, not at import (most schemas of a big lexicon set are never used), and once. */
   private shape(): ObjectShape {
+    if (this.described !== undefined) return this.described
     const keys = Object.keys(this.entries)
     const schemas = keys.map((key) => this.entries[key])
     const { typeId } = this
-    return {
+    return (this.described = {
       keys,
       schemas,
       required: keys.map((key) => this.options.required?.includes(key) ?? false),
@@ -51,7 +59,7 @@ export class ObjectSchema<out T> extends LexSchema<T> {
       defaults: schemas.map((schema) => (schema as { default?: unknown }).default),
       typeIds: typeId === undefined ? undefined : typeId.includes('#') ? [typeId] : [typeId, `${typeId}#main`],
       typeId,
-    }
+    })
   }
 }
 
@@ -112,14 +120,6 @@ export class ArraySchema<out T> extends LexSchema<T[]> {
   }
 
   check(value: unknown, ctx: CheckContext): T[] | Fail {
-    const { minLength, maxLength } = this.options
-    const check =
-      compileArray(this.items, minLength, maxLength) ?? ((v: unknown, c: CheckContext) => this.checkGeneric(v, c))
-    this.check = check
-    return check(value, ctx)
-  }
-
-  private checkGeneric(value: unknown, ctx: CheckContext): T[] | Fail {
     if (!Array.isArray(value)) return fail(ctx, value, 'array', 'must be an array')
     const { minLength, maxLength } = this.options
     if (maxLength !== undefined && value.length > maxLength)
@@ -141,6 +141,11 @@ export class ArraySchema<out T> extends LexSchema<T[]> {
     }
     return failed ? FAIL : output
   }
+
+  override fast(value: unknown): T[] | Fail {
+    this.fast = compileArray(this.items, this.options) ?? ((v) => this.check(v, DISCARD))
+    return this.fast(value)
+  }
 }
 
 /**
@@ -150,6 +155,7 @@ export class ArraySchema<out T> extends LexSchema<T[]> {
 export class UnionSchema<out T> extends LexSchema<T> {
   readonly type = 'union'
   readonly expects = 'object with $type'
+  private described: UnionShape | undefined = undefined
 
   constructor(
     private readonly members: () => readonly ObjectSchema<any>[],
@@ -159,38 +165,39 @@ export class UnionSchema<out T> extends LexSchema<T> {
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
+    const shape = this.shape()
+    this.check = (v, c) => checkUnion<T>(shape, v, c)
+    return this.check(value, ctx)
+  }
+
+  override fast(value: unknown): T | Fail {
+    const shape = this.shape()
+    this.fast = compileUnion<T>(shape) ?? ((v) => checkUnion<T>(shape, v, DISCARD))
+    return this.fast(value)
+  }
+
+  private shape(): UnionShape {
+    if (this.described !== undefined) return this.described
+    const members = this.members()
     const byType = new Map<string, LexSchema<unknown>>()
-    for (const member of this.members()) {
+    for (const member of members) {
       byType.set(member.typeId!, member)
       if (!member.typeId!.includes('#')) byType.set(`${member.typeId}#main`, member)
     }
-    const unmatched = this.closed ? closedUnionMiss<T>(this.members().map((m) => m.typeId!)) : (v: unknown) => v as T
-    const check = compileUnion(byType, unmatched) ?? checkUnionGeneric(byType, unmatched)
-    this.check = check
-    return check(value, ctx)
+    return (this.described = { byType, typeIds: members.map((m) => m.typeId!), closed: this.closed })
   }
 }
 
-function checkUnionGeneric<T>(
-  byType: ReadonlyMap<string, LexSchema<unknown>>,
-  unmatched: CheckFunction<T>,
-): CheckFunction<T> {
-  return (value, ctx) => {
-    if (!isPlainObject(value) || typeof value.$type !== 'string' || value.$type === '') {
-      return fail(ctx, value, 'object with $type', 'must be an object with a $type')
-    }
-    const member = byType.get(value.$type)
-    return member !== undefined ? (member.check(value, ctx) as T | Fail) : unmatched(value, ctx)
-  }
-}
-
-function closedUnionMiss<T>(typeIds: string[]): CheckFunction<T> {
-  return (value, ctx) => {
-    const from = ctx.issues.length
-    fail(ctx, (value as { $type: string }).$type, typeIds.join(' | '), `must be one of ${typeIds.join(', ')}`)
-    prefixIssues(ctx, from, '$type')
-    return FAIL
-  }
+function checkUnion<T>(shape: UnionShape, value: unknown, ctx: CheckContext): T | Fail {
+  if (!hasTypeTag(value)) return fail(ctx, value, 'object with $type', 'must be an object with a $type')
+  const member = shape.byType.get(value.$type)
+  if (member !== undefined) return member.check(value, ctx) as T | Fail
+  if (!shape.closed) return value as T
+  const from = ctx.issues.length
+  const { typeIds } = shape
+  fail(ctx, value.$type, typeIds.join(' | '), `must be one of ${typeIds.join(', ')}`)
+  prefixIssues(ctx, from, '$type')
+  return FAIL
 }
 
 /** A reference resolved on first use, for refs that are part of a cycle. */
@@ -208,6 +215,10 @@ export class LazySchema<out T> extends LexSchema<T> {
 
   check(value: unknown, ctx: CheckContext): T | Fail {
     return (this.target ??= this.resolve()).check(value, ctx)
+  }
+
+  override fast(value: unknown): T | Fail {
+    return (this.target ??= this.resolve()).fast(value)
   }
 }
 

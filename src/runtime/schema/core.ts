@@ -11,12 +11,20 @@ import type {
 /**
  * The base of every generated schema. Schemas are valibot schemas (they implement valibot's
  * `BaseSchema`, so `v.parse`, `v.safeParse` and `v.pipe` accept them, and Standard Schema v1),
- * but they check through `check()`, which allocates nothing on success and returns the input
+ * but they check through their own code, which allocates nothing on success and returns the input
  * itself unless a lexicon default had to be filled in. Valibot's own object and array schemas copy
  * every value they parse, which measured ~4x slower on a post with facets and a reply.
+ *
+ * One validation engine, two entries:
+ * - `check(value, ctx)`, the interpreter, owns every rule, message and issue path.
+ * - `fast(value)`, the fast path, only decides: the output (as `check` returns it) or FAIL, with
+ *   no reasons. Objects, arrays and unions compile it from the same description their `check`
+ *   reads (compile.ts); every other schema's `fast` is its `check` with a context that keeps
+ *   nothing. On FAIL, `validate`, `~run` and `~standard` run `check` for the reasons: failure is
+ *   the rare case, and it is the interpreter that has the last word.
  */
 
-/** Returned by `check()` on failure; the reasons are in `ctx.issues`. */
+/** Returned by `check()` and `fast()` on failure; `check()` adds the reasons to `ctx.issues`. */
 export const FAIL: unique symbol = Symbol('lex.fail')
 export type Fail = typeof FAIL
 
@@ -34,8 +42,11 @@ export class CheckContext {
   readonly issues: RawIssue[] = []
 }
 
+/** The context of the fast path: `fail` keeps nothing in it, so checks run in it only decide. */
+export const DISCARD: CheckContext = new CheckContext()
+
 export function fail(ctx: CheckContext, input: unknown, expected: string, message: string): Fail {
-  ctx.issues.push({ path: [], message, expected, input })
+  if (ctx !== DISCARD) ctx.issues.push({ path: [], message, expected, input })
   return FAIL
 }
 
@@ -65,8 +76,20 @@ export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssu
   abstract readonly expects: string
   declare readonly '~types'?: { readonly input: unknown; readonly output: T; readonly issue: LexIssue }
 
-  /** Checks `value`; returns it (or a copy with defaults filled in) or FAIL with issues added to `ctx`. */
+  /**
+   * The interpreter: checks `value`; returns it (or a copy with defaults filled in) or FAIL with
+   * the issues added to `ctx`. The one place with the rules' messages and the issues' paths.
+   */
   abstract check(value: unknown, ctx: CheckContext): T | Fail
+
+  /**
+   * The fast path: what `check` returns, or FAIL without the reasons (run `check` for those).
+   * Here, `check` in a context that keeps no issues; objects, arrays and unions replace it with
+   * compiled code on first use.
+   */
+  fast(value: unknown): T | Fail {
+    return this.check(value, DISCARD)
+  }
 
   get reference(): (...args: any[]) => BaseSchema<unknown, unknown, BaseIssue<unknown>> {
     return () => this
@@ -75,7 +98,7 @@ export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssu
   '~run'(dataset: UnknownDataset, config: Config<BaseIssue<unknown>>): OutputDataset<T, LexIssue> {
     const ctx = new CheckContext()
     const input = dataset.value
-    const output = this.check(input, ctx)
+    const output = run(this, input, ctx)
     const result = dataset as { typed: boolean; value: unknown; issues?: LexIssue[] }
     if (output === FAIL) {
       result.typed = false
@@ -90,11 +113,14 @@ export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssu
   get '~standard'(): StandardProps<unknown, T> {
     return {
       version: 1,
-      // Valibot types the vendor as its own name; these schemas speak its protocol.
-      vendor: 'valibot',
+      // Standard Schema's vendor names the library that made the schema: this one. Valibot's
+      // `StandardProps`, which its `BaseSchema` requires (and so `v.parse` and `v.safeParse` accept
+      // only schemas with it), types the vendor as the literal 'valibot', though its runtime never
+      // reads it. The cast keeps these schemas valibot schemas to the compiler; the value is ours.
+      vendor: VENDOR as StandardProps<unknown, T>['vendor'],
       validate: (value: unknown) => {
         const ctx = new CheckContext()
-        const output = this.check(value, ctx)
+        const output = run(this, value, ctx)
         if (output !== FAIL) return { value: output }
         return {
           issues: ctx.issues.map((issue) => ({ message: issue.message, path: issue.path.map((key) => ({ key })) })),
@@ -104,12 +130,37 @@ export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssu
   }
 }
 
+/** The Standard Schema vendor of these schemas. */
+const VENDOR = 'blueskysdk'
+
+/**
+ * The fast path, then on failure the interpreter for the reasons (into `ctx`). The interpreter's
+ * verdict stands: were the two ever to disagree, its output is returned.
+ */
+function run<T>(schema: LexSchema<T>, value: unknown, ctx: CheckContext): T | Fail {
+  const output = schema.fast(value)
+  return output !== FAIL ? output : schema.check(value, ctx)
+}
+
 // Checks are synchronous and never call back into `validate`, so one context serves every call.
 const sharedContext = new CheckContext()
 
 /** Validates `value` against `schema`: `{ success: true, value }` or `{ success: false, issues }`. */
 export function validate<T>(schema: LexSchema<T>, value: unknown): ValidationResult<T> {
-  const ctx = sharedContext
+  const output = schema.fast(value)
+  if (output !== FAIL) return { success: true, value: output }
+  return interpret(schema, value, sharedContext)
+}
+
+/**
+ * Validates with the interpreter alone, never the fast path: for tests that hold the two to the
+ * same verdicts and outputs. Internal (not exported from the package's entry points).
+ */
+export function checkWithInterpreter<T>(schema: LexSchema<T>, value: unknown): ValidationResult<T> {
+  return interpret(schema, value, new CheckContext())
+}
+
+function interpret<T>(schema: LexSchema<T>, value: unknown, ctx: CheckContext): ValidationResult<T> {
   if (ctx.issues.length !== 0) ctx.issues.length = 0 // a check threw (a hostile getter) and left issues behind
   const output = schema.check(value, ctx)
   if (output !== FAIL) return { success: true, value: output }

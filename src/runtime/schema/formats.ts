@@ -114,6 +114,24 @@ export function isAtUri(value: string): boolean {
   return nsidEnd === len || len - nsidEnd - 1 <= MAX_RKEY_LENGTH
 }
 
+/** The parts of an AT URI (`at://<authority>/<collection>/<rkey>`), the latter two when present. */
+export interface AtUri {
+  /** A DID or a handle. */
+  authority: string
+  collection?: string
+  rkey?: string
+}
+
+/**
+ * Parses an AT URI by the `at-uri` format: `undefined` for anything that is not one (so no caller
+ * splits strings on `/` itself). Once the format holds, `/` delimits the parts exactly.
+ */
+export function parseAtUri(value: string): AtUri | undefined {
+  if (!isAtUri(value)) return undefined
+  const [authority, collection, rkey] = value.slice(5).split('/')
+  return { authority, ...(collection ? { collection } : {}), ...(rkey ? { rkey } : {}) }
+}
+
 export function isRecordKey(value: string): boolean {
   const len = value.length
   if (len === 0 || len > MAX_RKEY_LENGTH) return false

@@ -1,6 +1,6 @@
 /**
- * The validation runtime: schema constructors, format checks and the data-model types. Generated
- * code reaches it through `src/runtime.ts` (`blueskysdk/runtime`), imported as `l`.
+ * The schema factories generated code calls (`l.object(…)`, `l.string(…)`), and the registry that
+ * validates by lexicon reference. Reached through the entry points (`blueskysdk/runtime`, `/schema`).
  */
 import { type LexSchema, type ValidationIssue, type ValidationResult, validate } from './core.js'
 import {
@@ -26,13 +26,6 @@ import {
   StringSchema,
   UnknownSchema,
 } from './primitives.js'
-
-export * from './core.js'
-export * from './composites.js'
-export * from './primitives.js'
-export * from './formats.js'
-export * from './text.js'
-export * from './types.js'
 
 // Factories are what generated code calls. Generated calls are also marked `/*#__PURE__*/`: esbuild does not
 // honour `@__NO_SIDE_EFFECTS__` across modules, and unused schemas should drop out of bundles either way.

@@ -259,6 +259,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** An object with a non-empty string `$type`: what a union member must be. */
+export function hasTypeTag(value: unknown): value is Record<string, unknown> & { $type: string } {
+  return isPlainObject(value) && typeof value.$type === 'string' && value.$type !== ''
+}
+
 /** `{ $link: cid }` and nothing else (interop data-model: "link with extra fields" is invalid). */
 function isCidLink(value: unknown): value is CidLink {
   return isPlainObject(value) && typeof value.$link === 'string' && onlyKeys(value, LINK_KEYS) && isCid(value.$link)

@@ -1,8 +1,7 @@
-import type { ObjectSchema } from '../schema/composites.js'
-import type { LexSchema } from '../schema/core.js'
-import type { $Typed } from '../schema/types.js'
+import type { ObjectSchema } from './schema/composites.js'
+import type { LexSchema } from './schema/core.js'
+import type { $Typed } from './schema/types.js'
 import type { XRPCError } from './errors.js'
-import type { XRPCResponse } from './response.js'
 
 /**
  * Endpoint descriptors: what a generated module says about its query, procedure or subscription.
@@ -22,19 +21,20 @@ export type ErrorClasses = {
 
 export type ResponseClass<R> = new (data: any, init?: { headers?: HeadersInit; status?: number }) => R
 
-interface EndpointBase<out Params, out Errors extends ErrorClasses> {
-  readonly nsid: string
+interface EndpointBase<out N extends string, out Params, out Errors extends ErrorClasses> {
+  readonly nsid: N
   readonly params: ObjectSchema<Params> | undefined
   /** Generated `XRPCError` subclasses for the errors the lexicon declares. */
   readonly errors: Errors
 }
 
 export interface QueryEndpoint<
+  out N extends string,
   out Params,
   out Output,
   out Response,
   out Errors extends ErrorClasses = {},
-> extends EndpointBase<Params, Errors> {
+> extends EndpointBase<N, Params, Errors> {
   readonly type: 'query'
   readonly output: Body<Output> | undefined
   readonly response: ResponseClass<Response>
@@ -43,12 +43,13 @@ export interface QueryEndpoint<
 }
 
 export interface ProcedureEndpoint<
+  out N extends string,
   out Params,
   out Input,
   out Output,
   out Response,
   out Errors extends ErrorClasses = {},
-> extends EndpointBase<Params, Errors> {
+> extends EndpointBase<N, Params, Errors> {
   readonly type: 'procedure'
   readonly input: Body<Input> | undefined
   readonly output: Body<Output> | undefined
@@ -58,22 +59,23 @@ export interface ProcedureEndpoint<
 }
 
 export interface SubscriptionEndpoint<
+  out N extends string,
   out Params,
   out Message,
   out Errors extends ErrorClasses = {},
-> extends EndpointBase<Params, Errors> {
+> extends EndpointBase<N, Params, Errors> {
   readonly type: 'subscription'
   readonly message: LexSchema<Message> | undefined
 }
 
 export type Endpoint =
-  | QueryEndpoint<any, any, any, ErrorClasses>
-  | ProcedureEndpoint<any, any, any, any, ErrorClasses>
-  | SubscriptionEndpoint<any, any, ErrorClasses>
+  | QueryEndpoint<string, any, any, any, ErrorClasses>
+  | ProcedureEndpoint<string, any, any, any, any, ErrorClasses>
+  | SubscriptionEndpoint<string, any, any, ErrorClasses>
 
 /** An endpoint callable over HTTP. */
 export type HttpEndpoint =
-  QueryEndpoint<any, any, any, ErrorClasses> | ProcedureEndpoint<any, any, any, any, ErrorClasses>
+  QueryEndpoint<string, any, any, any, ErrorClasses> | ProcedureEndpoint<string, any, any, any, any, ErrorClasses>
 
 /** The errors a call to `E` may end in that its lexicon declares, as a union of generated classes. */
 export type DeclaredError<E extends { errors: ErrorClasses }> = InstanceType<E['errors'][keyof E['errors']]>
@@ -84,14 +86,19 @@ export type BinaryBody = Uint8Array
 /** What a binary-input procedure (`uploadBlob`) accepts. */
 export type BinaryInput = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | string
 
+export type LexiconKind = 'query' | 'procedure' | 'subscription' | 'record'
+
 /**
- * The lazily loaded endpoints of a generated set, for the namespaced client: kind and module loader
- * by NSID. The loader gives the module; its descriptor is the export whose `nsid` matches (kept out of
- * the map, which every namespaced bundle carries whole).
+ * A generated lexicon set, as a client uses it: by NSID, each endpoint's or record's kind and a
+ * loader of its module (imported only when first called or written, so a bundle holds what an app
+ * uses). The descriptor or record schema is the module's export of that NSID; it is not named here
+ * because every namespaced bundle carries this map whole. `N` is the set's namespace tree (types only).
  */
-export type EndpointLoaders = Readonly<
-  Record<string, readonly [kind: 'query' | 'procedure', load: () => Promise<object>]>
->
+export interface LexiconSet<out N = unknown> {
+  readonly entries: { readonly [nsid: string]: readonly [kind: LexiconKind, load: () => Promise<object>] }
+  /** Types only (never set): the namespaced API of the set. */
+  readonly '~namespaces'?: N
+}
 
 /** A type guard on `$type` only (cheap, no validation): `isReplyRef(value)`. Main types also match `nsid#main`. */
 /* @__NO_SIDE_EFFECTS__ */

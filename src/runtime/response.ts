@@ -1,0 +1,64 @@
+import { type LexSchema, validate } from './schema/core.js'
+import { parseRateLimit, type RateLimit, ValidationError } from './errors.js'
+
+export interface ResponseInit {
+  headers?: HeadersInit
+  status?: number
+}
+
+/**
+ * A successful response. Generated subclasses add a getter per output field, under its lexicon
+ * name; what the SDK adds is `$`-prefixed (`$data`, `$status`, `$headers`, `$rateLimit`), a prefix
+ * lexicons reserve for the protocol, so no field can shadow it. `JSON.stringify` gives the data.
+ */
+export class XRPCResponse<T> {
+  /** The output schema, set by generated subclasses; `fromJSON` validates with it. */
+  static readonly schema: LexSchema<unknown> | undefined = undefined
+  /** The output, as the lexicon types it. */
+  readonly $data: T
+  readonly $headers: Headers
+  /** The HTTP status (2xx). */
+  readonly $status: number
+
+  constructor(data: T, init: ResponseInit = {}) {
+    this.$data = data
+    this.$headers = new Headers(init.headers)
+    this.$status = init.status ?? 200
+  }
+
+  /** From `ratelimit-limit`, `-remaining`, `-reset` (a Date) and `-policy`, when the server sends them. */
+  get $rateLimit(): RateLimit | undefined {
+    return parseRateLimit(this.$headers)
+  }
+
+  toJSON(): T {
+    return this.$data
+  }
+
+  /**
+   * Restores a response from its JSON (`JSON.parse(JSON.stringify(response))`, or the string),
+   * validating it: data that does not match the output schema is a `ValidationError` (part `output`).
+   */
+  static fromJSON<R>(
+    this: { new (data: any): R; readonly schema: LexSchema<unknown> | undefined; name: string },
+    json: unknown,
+  ): R {
+    const data = typeof json === 'string' ? JSON.parse(json) : json
+    if (!this.schema) return new this(data)
+    const result = validate(this.schema, data)
+    if (!result.success) throw new ValidationError(this.name, 'output', result.issues)
+    return new this(result.value)
+  }
+}
+
+/** A response whose body is not JSON (`com.atproto.sync.getBlob`): the bytes and their content type. */
+export class BinaryResponse extends XRPCResponse<Uint8Array> {
+  /** The bytes (binary outputs have no fields to shadow this). */
+  get data(): Uint8Array {
+    return this.$data
+  }
+
+  get contentType(): string | null {
+    return this.$headers.get('content-type')
+  }
+}
