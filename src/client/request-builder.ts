@@ -1,5 +1,5 @@
-import type { BinaryInput, HttpEndpoint } from './endpoint.js'
-import type { CallOptions } from './types.js'
+import type { CallOptions } from '../runtime/calls.js'
+import type { BinaryInput, HttpEndpoint } from '../runtime/descriptors.js'
 
 /** Everything a call needs, gathered by the builder and read by the client when it sends. */
 export interface CallState {
@@ -16,26 +16,56 @@ export interface CallState {
 
 export type Send = (state: CallState) => Promise<unknown>
 
+/** Takes a builder over without sending it (as `paginate` does, which sends it page by page). */
+export const TAKE_OVER: unique symbol = Symbol('blueskysdk.takeOver')
+
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
+/** What the builder itself answers to; every other name is a field setter. */
+const MEMBERS = new Set([
+  'send',
+  'then',
+  'catch',
+  'finally',
+  'toJSON',
+  '$params',
+  '$input',
+  '$set',
+  '$headers',
+  '$signal',
+  '$options',
+])
+
 /**
- * The awaitable request builder. Wrapped in a Proxy so any field name is a setter
- * (`.actor('alice.test')`): a param for queries, an input field for procedures.
+ * The awaitable request builder, wrapped in a Proxy so that any field name is a setter
+ * (`.actor('alice.test')`): a param for queries, an input field for procedures. Its own members are
+ * `send`, the promise methods and `$`-prefixed names, which no lexicon field can take.
+ *
+ * A builder nobody awaits or sends goes out on a microtask, after the setters chained in the same
+ * tick, once: a fire-and-forget `createRecord` is written, and its failure is an unhandled rejection
+ * rather than silence.
  */
 class Builder {
   /** The Proxy wrapping this builder: what fluent methods return. */
   self!: Builder
-  private pending: Promise<unknown> | undefined
+  readonly #state: CallState
+  readonly #send: Send
+  #pending: Promise<unknown> | undefined
+  #taken = false
 
-  constructor(
-    private readonly state: CallState,
-    private readonly sendState: Send,
-  ) {}
+  constructor(state: CallState, send: Send) {
+    this.#state = state
+    this.#send = send
+    queueMicrotask(() => {
+      if (!this.#taken) this.#pending = this.send()
+    })
+  }
 
   send(): Promise<unknown> {
+    this.#taken = true
     // Each send works on a snapshot, so later setter calls cannot change a request in flight.
-    const { state } = this
-    return this.sendState({
+    const state = this.#state
+    return this.#send({
       ...state,
       params: { ...state.params },
       input: state.input && { ...state.input },
@@ -48,7 +78,7 @@ class Builder {
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     // Awaiting sends once, however often the builder is awaited, as a promise would.
-    return (this.pending ??= this.send()).then(onfulfilled, onrejected)
+    return this.#sent().then(onfulfilled, onrejected)
   }
 
   catch<B = never>(onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<unknown> {
@@ -56,54 +86,64 @@ class Builder {
   }
 
   finally(onfinally?: (() => void) | null): Promise<unknown> {
-    return (this.pending ??= this.send()).finally(onfinally)
+    return this.#sent().finally(onfinally)
   }
 
-  params(values: Record<string, unknown>): Builder {
-    Object.assign(this.state.params, values)
+  #sent(): Promise<unknown> {
+    return (this.#pending ??= this.send())
+  }
+
+  [TAKE_OVER](): void {
+    this.#taken = true
+  }
+
+  $params(values: Record<string, unknown>): Builder {
+    Object.assign(this.#state.params, values)
     return this.self
   }
 
-  input(values: Record<string, unknown>): Builder {
-    this.state.input = { ...this.state.input, ...values }
+  $input(values: Record<string, unknown>): Builder {
+    this.#state.input = { ...this.#state.input, ...values }
     return this.self
   }
 
-  headers(values: Record<string, string>): Builder {
-    this.state.options.headers = { ...this.state.options.headers, ...values }
+  $headers(values: Record<string, string>): Builder {
+    this.#state.options.headers = { ...this.#state.options.headers, ...values }
     return this.self
   }
 
-  signal(signal: AbortSignal): Builder {
-    this.state.options.signal = signal
+  $signal(signal: AbortSignal): Builder {
+    this.#state.options.signal = signal
     return this.self
   }
 
-  options(values: CallOptions & { encoding?: string }): Builder {
-    Object.assign(this.state.options, values)
+  $options(values: CallOptions & { encoding?: string }): Builder {
+    Object.assign(this.#state.options, values)
     return this.self
   }
 
-  set(field: string, value: unknown): Builder {
-    if (this.state.kind === 'query') this.state.params[field] = value
-    else this.state.input = { ...this.state.input, [field]: value }
+  $set(field: string, value: unknown): Builder {
+    if (this.#state.kind === 'query') this.#state.params[field] = value
+    else this.#state.input = { ...this.#state.input, [field]: value }
     return this.self
   }
 
   // A builder may hold a password (createSession input): show only what it calls.
   toJSON(): Record<string, unknown> {
-    return { nsid: this.state.nsid, kind: this.state.kind }
+    return { nsid: this.#state.nsid, kind: this.#state.kind }
   }
 
-  [INSPECT](): string {
-    return `RequestBuilder(${this.state.kind} ${this.state.nsid})`
-  }
+  // An arrow: util.inspect reads it from the Proxy's target but calls it on the Proxy, which has no #state.
+  readonly [INSPECT] = (): string => `RequestBuilder(${this.#state.kind} ${this.#state.nsid})`
 }
 
 const handler: ProxyHandler<Builder> = {
-  get(target, property, receiver) {
-    if (typeof property === 'symbol' || property in target) return Reflect.get(target, property, receiver)
-    return (value: unknown) => target.set(property, value)
+  get(target, property) {
+    if (typeof property === 'symbol' || MEMBERS.has(property)) {
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+    return (value: unknown) => target.$set(property, value)
   },
 }
 
