@@ -1,14 +1,60 @@
 /** blueskysdk: the AT Protocol client generated from lexicons. */
-export { Client, type ClientOptions } from './client/client.js'
-export { XrpcClient, type RetryOptions, type XrpcClientOptions } from './client/xrpc-client.js'
-export * from './client/errors.js'
-export { XRPCResponse, BinaryResponse, type ResponseInit } from './client/response.js'
-export type * from './client/types.js'
-export type { DeclaredError, Endpoint, HttpEndpoint, BinaryInput } from './client/endpoint.js'
+export { Client, createClient, type ClientOptions, type NamespacesOf } from './session/client.js'
+export { XRPCClient, type XRPCClientOptions } from './client/xrpc-client.js'
+export { BearerAuth, noAuth, type Auth, type AuthContext } from './client/auth.js'
+export type { RetryOptions } from './client/transport.js'
+export { NetworkError, ResponseValidationError, TimeoutError } from './client/errors.js'
+export {
+  PasswordSession,
+  type PasswordSessionOptions,
+  type SessionEvent,
+  type SessionOptions,
+} from './session/password-session.js'
+export { OAuthSessionAuth, type OAuthSessionLike } from './session/oauth.js'
+export { AuthenticationError } from './session/errors.js'
+export { MemorySessionStore, type SessionData, type SessionStore } from './session/store.js'
 export { CreateSessionResponse } from '../generated/com/atproto/server/createSession.js'
-export type { ValidationIssue, ValidationResult } from './schema/core.js'
-export { MemorySessionStore, FileSessionStore, type SessionStore, type SessionData } from './session/store.js'
-export type { SessionEvent, SessionOptions } from './session/session.js'
+export {
+  AuthenticationRequiredError,
+  AuthMissingError,
+  BlueskySDKError,
+  ExpiredTokenError,
+  ForbiddenError,
+  InternalServerError,
+  InvalidRequestError,
+  InvalidTokenError,
+  MethodNotImplementedError,
+  NotEnoughResourcesError,
+  PayloadTooLargeError,
+  RateLimitError,
+  UpstreamFailureError,
+  UpstreamTimeoutError,
+  UsageError,
+  ValidationError,
+  XRPCError,
+  type RateLimit,
+} from './runtime/errors.js'
+export { BinaryResponse, XRPCResponse } from './runtime/response.js'
+export type {
+  BinaryInput,
+  DeclaredError,
+  HttpEndpoint,
+  LexiconSet,
+  ProcedureEndpoint,
+  QueryEndpoint,
+} from './runtime/descriptors.js'
+export type {
+  Call,
+  CallOptions,
+  KnownRecords,
+  ProcedureBuilder,
+  ProcedureOptions,
+  QueryBuilder,
+  RecordOf,
+  RequestBuilder,
+} from './runtime/calls.js'
+export type { ValidationIssue, ValidationResult } from './runtime/schema/core.js'
+export { parseAtUri, type AtUri } from './runtime/schema/formats.js'
 export {
   bskyFacade,
   BskyFacade,

@@ -1,27 +1,35 @@
 import type * as AppBskyActorDefs from '../../generated/app/bsky/actor/defs.js'
 import type * as AppBskyActorProfile from '../../generated/app/bsky/actor/profile.js'
+import type * as AppBskyFeedLike from '../../generated/app/bsky/feed/like.js'
 import type * as AppBskyFeedPost from '../../generated/app/bsky/feed/post.js'
+import type * as AppBskyFeedRepost from '../../generated/app/bsky/feed/repost.js'
+import type * as AppBskyGraphBlock from '../../generated/app/bsky/graph/block.js'
+import type * as AppBskyGraphFollow from '../../generated/app/bsky/graph/follow.js'
 import type * as AppBskyRichtextFacet from '../../generated/app/bsky/richtext/facet.js'
-import { InvalidSwapError } from '../../generated/com/atproto/repo/putRecord.js'
 import { RecordNotFoundError } from '../../generated/com/atproto/repo/getRecord.js'
-import type { Client } from '../client/client.js'
-import { validate } from '../schema/core.js'
-import { isDid } from '../schema/formats.js'
-import type { BlobRef } from '../schema/types.js'
+import { InvalidSwapError } from '../../generated/com/atproto/repo/putRecord.js'
+import type { Namespaces } from '../../generated/namespaces.js'
+import type { XRPCClient } from '../client/xrpc-client.js'
+import { UsageError } from '../runtime/errors.js'
+import { isCid, isDid, parseAtUri } from '../runtime/schema/formats.js'
+import type { BlobRef } from '../runtime/schema/types.js'
+import { PostInputError } from './errors.js'
 import { paginate } from './paginate.js'
 import {
   type ExternalInput,
   type ImageInput,
   mediaLimits,
-  PostInputError,
   type ReadMedia,
   readChecked,
   type VideoInput,
 } from './post.js'
 import { checkPostText, detectFacets } from './rich-text.js'
 
-export { PostInputError } from './post.js'
+export { PostInputError } from './errors.js'
 export type { ExternalInput, ImageInput, VideoInput } from './post.js'
+
+/** A client that knows the bundled lexicons: a `Client`, or what `createClient` makes. */
+export type BskyClient = XRPCClient & Namespaces
 
 /** A record reference: what writes return and what likes, reposts, quotes and replies point at. */
 export interface StrongRef {
@@ -48,7 +56,7 @@ export interface PostOptions {
 }
 
 /** A new object per client: `const bsky = bskyFacade(client)`. */
-export function bskyFacade(client: Client): BskyFacade {
+export function bskyFacade(client: BskyClient): BskyFacade {
   return new BskyFacade(client)
 }
 
@@ -58,19 +66,20 @@ export function bskyFacade(client: Client): BskyFacade {
  * get wrong (facet byte offsets, reply refs, media limits, read-modify-write of profiles).
  */
 export class BskyFacade {
-  constructor(readonly client: Client) {}
+  constructor(readonly client: BskyClient) {}
 
   private get did(): string {
-    const session = this.client.authenticated()
-    if (!session) throw new Error('Log in first: client.authenticate(identifier, password)')
-    return session.did
+    const did = this.client.did
+    if (!did) throw new UsageError('Log in first: the client acts for no account (client.authenticate, or an auth)')
+    return did
   }
 
   // --- posting --------------------------------------------------------------------------------
 
   /**
    * Creates a post. Everything is checked before anything is written (text length, media count,
-   * types and sizes); media are uploaded, then the post is created.
+   * types and sizes); media are uploaded, then the post is created (and checked against its lexicon
+   * by the client, as every record it writes).
    */
   async post(options: PostOptions): Promise<StrongRef> {
     checkPostText(options.text)
@@ -92,11 +101,7 @@ export class BskyFacade {
       ...(options.tags ? { tags: options.tags } : {}),
       createdAt: toDatetime(options.createdAt),
     }
-    const { recordSchema } = await import('../../generated/app/bsky/feed/post.js')
-    const checked = validate(recordSchema, record)
-    if (!checked.success)
-      throw new PostInputError(`Invalid post: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
-    return this.create('app.bsky.feed.post', { ...record })
+    return this.create('app.bsky.feed.post', record)
   }
 
   /** Replies to `parent`; the root is the parent's root, or the parent itself. */
@@ -197,7 +202,7 @@ export class BskyFacade {
 
   /** The reply refs for a parent post: its own root if it is a reply, else itself. */
   private async replyRefs(parent: StrongRef): Promise<AppBskyFeedPost.ReplyRef> {
-    const [, , repo, collection, rkey] = parent.uri.split('/')
+    const { authority: repo, collection, rkey } = recordUri(parent.uri, 'app.bsky.feed.post')
     const record = await this.client.com.atproto.repo.getRecord({ repo, collection, rkey, cid: parent.cid })
     const value = record.value as Partial<AppBskyFeedPost.Record>
     const root = value.reply?.root ?? { uri: parent.uri, cid: parent.cid }
@@ -206,10 +211,11 @@ export class BskyFacade {
 
   // --- social ---------------------------------------------------------------------------------
 
-  like(subject: StrongRef): Promise<StrongRef> {
+  /** Likes a post (or any record): by its strong ref (`{ uri, cid }`, what `post` returns), or `(uri, cid)`. */
+  async like(subject: StrongRef | string, cid?: string): Promise<StrongRef> {
     return this.create('app.bsky.feed.like', {
       $type: 'app.bsky.feed.like',
-      subject: ref(subject),
+      subject: strongRef(subject, cid),
       createdAt: toDatetime(),
     })
   }
@@ -219,10 +225,11 @@ export class BskyFacade {
     await this.deleteByUri(likeUri, 'app.bsky.feed.like')
   }
 
-  repost(subject: StrongRef): Promise<StrongRef> {
+  /** Reposts a post: by its strong ref, or `(uri, cid)`. */
+  async repost(subject: StrongRef | string, cid?: string): Promise<StrongRef> {
     return this.create('app.bsky.feed.repost', {
       $type: 'app.bsky.feed.repost',
-      subject: ref(subject),
+      subject: strongRef(subject, cid),
       createdAt: toDatetime(),
     })
   }
@@ -413,14 +420,18 @@ export class BskyFacade {
 
   // --- helpers --------------------------------------------------------------------------------
 
-  private async create(collection: string, record: Record<string, unknown>): Promise<StrongRef> {
-    const created = await this.client.com.atproto.repo.createRecord({ repo: this.did, collection, record })
+  private async create<C extends keyof FacadeRecords>(collection: C, record: FacadeRecords[C]): Promise<StrongRef> {
+    // Checked by the client against the collection's lexicon before anything is sent.
+    const created = await this.client.com.atproto.repo.createRecord({
+      repo: this.did,
+      collection: collection as string,
+      record,
+    })
     return { uri: created.uri, cid: created.cid }
   }
 
   private async deleteByUri(uri: string, expected: string): Promise<void> {
-    const [, , repo, collection, rkey] = uri.split('/')
-    if (collection !== expected || !rkey) throw new PostInputError(`${uri} is not an ${expected} record`)
+    const { authority: repo, collection, rkey } = recordUri(uri, expected)
     await this.client.com.atproto.repo.deleteRecord({ repo, collection, rkey })
   }
 
@@ -444,8 +455,30 @@ export class BskyFacade {
   }
 }
 
-function ref(subject: StrongRef): StrongRef {
-  return { uri: subject.uri, cid: subject.cid }
+type FacadeRecords = {
+  'app.bsky.feed.post': AppBskyFeedPost.Record
+  'app.bsky.feed.like': AppBskyFeedLike.Record
+  'app.bsky.feed.repost': AppBskyFeedRepost.Record
+  'app.bsky.graph.follow': AppBskyGraphFollow.Record
+  'app.bsky.graph.block': AppBskyGraphBlock.Record
+}
+
+/** A strong ref from `{ uri, cid }` or `(uri, cid)`, both checked: a like of nothing is refused, not written. */
+function strongRef(subject: StrongRef | string, cid?: string): StrongRef {
+  const ref = typeof subject === 'string' ? { uri: subject, cid } : { uri: subject?.uri, cid: subject?.cid }
+  if (typeof ref.uri !== 'string' || !parseAtUri(ref.uri)?.rkey)
+    throw new PostInputError(`${JSON.stringify(ref.uri)} is not the AT URI of a record`)
+  if (typeof ref.cid !== 'string' || !isCid(ref.cid))
+    throw new PostInputError(`${JSON.stringify(ref.cid)} is not a CID (give a strong ref, or the URI and the CID)`)
+  return { uri: ref.uri, cid: ref.cid }
+}
+
+/** The parts of a record's AT URI, which must be of `collection`. */
+function recordUri(uri: string, collection: string): { authority: string; collection: string; rkey: string } {
+  const parts = parseAtUri(uri)
+  if (!parts?.rkey || parts.collection !== collection)
+    throw new PostInputError(`${JSON.stringify(uri)} is not the AT URI of an ${collection} record`)
+  return parts as { authority: string; collection: string; rkey: string }
 }
 
 /** A preference item id, unique enough within one account's preferences. */

@@ -1,6 +1,7 @@
 import type * as AppBskyEmbedDefs from '../../generated/app/bsky/embed/defs.js'
-import { type BlobOptions, type BlobSchema, mimeMatches } from '../schema/primitives.js'
-import type { ArraySchema } from '../schema/composites.js'
+import type { ArraySchema } from '../runtime/schema/composites.js'
+import { type BlobOptions, type BlobSchema, mimeMatches } from '../runtime/schema/primitives.js'
+import { PostInputError } from './errors.js'
 import { type MediaInput, readMedia, sniffMedia } from './media.js'
 
 /** Media for a post, read and checked against the lexicon's limits before anything is uploaded. */
@@ -62,10 +63,6 @@ export function mediaLimits(): Promise<MediaLimits> {
     }
   })
   return limits
-}
-
-export class PostInputError extends Error {
-  override name = 'PostInputError'
 }
 
 /** Reads a media input and checks its type and size against a blob's lexicon limits. */

@@ -25,9 +25,12 @@
  * - Overlaps: links win over mentions and tags (a URL's `#fragment` or `@` is not annotated).
  */
 import type * as AppBskyRichtextFacet from '../../generated/app/bsky/richtext/facet.js'
-import { isDid, isHandle, isUri } from '../schema/formats.js'
-import { graphemeLength, utf8Length } from '../schema/text.js'
-import type { $Typed } from '../schema/types.js'
+import { isDid, isHandle, isUri } from '../runtime/schema/formats.js'
+import { graphemeLength, utf8Length } from '../runtime/schema/text.js'
+import type { $Typed } from '../runtime/schema/types.js'
+import { PostInputError, PostTextTooLongError } from './errors.js'
+
+export { PostTextTooLongError } from './errors.js'
 
 export type Facet = AppBskyRichtextFacet.Main
 export type FacetFeature =
@@ -72,19 +75,6 @@ function isLowSurrogate(code: number): boolean {
 
 // ---------------------------------------------------------------------------
 // Length check
-
-/** Post text over the lexicon's grapheme or byte limit. */
-export class PostTextTooLongError extends RangeError {
-  override readonly name = 'PostTextTooLongError'
-
-  constructor(
-    readonly unit: 'graphemes' | 'bytes',
-    readonly actual: number,
-    readonly limit: number,
-  ) {
-    super(`Post text is ${actual} ${unit === 'bytes' ? 'bytes (UTF-8)' : 'graphemes'}; the limit is ${limit}`)
-  }
-}
 
 /** Throws `PostTextTooLongError` when `text` is over 300 graphemes or 3000 UTF-8 bytes. */
 export function checkPostText(text: string): void {
@@ -316,7 +306,7 @@ export interface RichTextContent {
  *
  *     new RichText().text('Hi ').mention('@bob.test', did).text(' see ').link('docs', 'https://…').build()
  *
- * Invalid DIDs, URIs and tags throw `TypeError` at once; `build()` applies the post length limits.
+ * Invalid DIDs, URIs and tags throw `PostInputError` at once; `build()` applies the post length limits.
  */
 export class RichText {
   #text = ''
@@ -341,13 +331,14 @@ export class RichText {
 
   /** `shown` (usually `@handle`) linked to the account `did`. */
   mention(shown: string, did: string): this {
-    if (!isDid(did)) throw new TypeError(`Mention of ${JSON.stringify(shown)}: ${JSON.stringify(did)} is not a DID`)
+    if (!isDid(did))
+      throw new PostInputError(`Mention of ${JSON.stringify(shown)}: ${JSON.stringify(did)} is not a DID`)
     return this.#annotated(shown, { $type: 'app.bsky.richtext.facet#mention', did })
   }
 
   /** `shown` linked to `uri` (by default the shown text itself). */
   link(shown: string, uri: string = shown): this {
-    if (!isUri(uri)) throw new TypeError(`Link ${JSON.stringify(shown)}: ${JSON.stringify(uri)} is not a URI`)
+    if (!isUri(uri)) throw new PostInputError(`Link ${JSON.stringify(shown)}: ${JSON.stringify(uri)} is not a URI`)
     return this.#annotated(shown, { $type: 'app.bsky.richtext.facet#link', uri })
   }
 
@@ -355,7 +346,7 @@ export class RichText {
   tag(shown: string, tag: string = shown.replace(/^[#＃]/u, '')): this {
     const tooLong = graphemeLength(tag) > TAG_MAX_GRAPHEMES || utf8Length(tag) > TAG_MAX_BYTES
     if (tag === '' || tooLong) {
-      throw new TypeError(
+      throw new PostInputError(
         `Tag ${JSON.stringify(tag)} must be 1-${TAG_MAX_GRAPHEMES} graphemes and ${TAG_MAX_BYTES} bytes`,
       )
     }
@@ -370,7 +361,7 @@ export class RichText {
   }
 
   #annotated(shown: string, feature: FacetFeature): this {
-    if (shown === '') throw new TypeError('An annotated piece of text cannot be empty')
+    if (shown === '') throw new PostInputError('An annotated piece of text cannot be empty')
     const byteStart = this.#bytes
     this.text(shown)
     this.#facets.push({ index: { byteStart, byteEnd: this.#bytes }, features: [feature] })

@@ -1,8 +1,13 @@
 import { createSession, CreateSessionResponse } from '../../generated/com/atproto/server/createSession.js'
 import { deleteSession } from '../../generated/com/atproto/server/deleteSession.js'
 import { refreshSession } from '../../generated/com/atproto/server/refreshSession.js'
-import type { HttpEndpoint } from '../client/endpoint.js'
-import { AuthenticationError, NetworkError, TimeoutError, XRPCError } from '../client/errors.js'
+import type { Auth, AuthContext } from '../client/auth.js'
+import { NetworkError, TimeoutError } from '../client/errors.js'
+import type { RetryOptions } from '../client/transport.js'
+import { XRPCClient } from '../client/xrpc-client.js'
+import { XRPCError } from '../runtime/errors.js'
+import { pdsEndpoint } from './did-doc.js'
+import { AuthenticationError } from './errors.js'
 import { isJwtValid } from './jwt.js'
 import type { SessionData, SessionStore } from './store.js'
 
@@ -19,58 +24,144 @@ export interface SessionOptions {
   clockSkewMs?: number
 }
 
-/** How the session layer calls the server: through the client, by descriptor. */
-export type CallEndpoint = (endpoint: HttpEndpoint, input: unknown) => Promise<CreateSessionResponse | unknown>
+export interface PasswordSessionOptions extends SessionOptions {
+  /** The service to log in at (`https://bsky.social`): session calls always go here, and the password only here. */
+  service: string | URL
+  /** For the session's own calls (createSession, refreshSession, deleteSession). */
+  fetch?: typeof globalThis.fetch
+  timeoutMs?: number
+  retry?: RetryOptions | false
+}
+
+const CREATE = 'com.atproto.server.createSession'
+const REFRESH = 'com.atproto.server.refreshSession'
+const DELETE = 'com.atproto.server.deleteSession'
+const SESSION_CALLS = new Set([CREATE, REFRESH, DELETE])
 
 /** Errors with which a server refuses a refresh token: the session is dead, not the network. */
 const DEAD_SESSION = new Set(['ExpiredToken', 'InvalidToken', 'AuthenticationRequired', 'AuthMissing'])
 
 /**
- * The session workflow: a saved session is reused while its access token is valid, refreshed with
- * its refresh token when not, and replaced by a credentials login only when both are dead. Every new
+ * A login with an identifier and a password (an app password), as an auth any number of clients
+ * share: `new Client({ auth: session })`.
+ *
+ * The workflow: a saved session is reused while its access token is valid, refreshed with its
+ * refresh token when not, and replaced by a credentials login only when both are dead. Every new
  * session is stored and announced before any request uses it (refresh tokens are single-use: a lost
- * refreshed session is a dead login), and only one refresh runs at a time however many requests wait.
+ * refreshed session is a dead login), and one refresh runs at a time however many requests wait.
+ * Session calls go to the configured `service`; other calls to the PDS the session's DID document
+ * names.
  */
-export class SessionManager {
+export class PasswordSession implements Auth {
+  readonly #options: PasswordSessionOptions
+  /** The session's own calls, to the configured service. */
+  readonly #xrpc: XRPCClient
   #session: SessionData | undefined
   #credentials: { identifier: string; password: string } | undefined
   #refreshing: Promise<void> | undefined
+  /** The PDS the current session's DID document names, read once per session, not per request. */
+  #routing: { session: SessionData | undefined; pds: string | undefined } = { session: undefined, pds: undefined }
 
-  constructor(
-    private readonly options: SessionOptions,
-    private readonly call: CallEndpoint,
-  ) {}
-
-  get session(): SessionData | undefined {
-    return this.#session
+  constructor(options: PasswordSessionOptions) {
+    this.#options = { ...options }
+    const { service, fetch, timeoutMs, retry } = options
+    this.#xrpc = new XRPCClient({ service, fetch, timeoutMs, retry })
   }
 
-  get accessJwt(): string | undefined {
-    return this.#session?.accessJwt
+  /** The current session (serializable with `JSON.stringify`, restorable with `CreateSessionResponse.fromJSON`). */
+  get current(): CreateSessionResponse | undefined {
+    return this.#session && new CreateSessionResponse(this.#session)
   }
 
-  get refreshJwt(): string | undefined {
-    return this.#session?.refreshJwt
+  get did(): string | undefined {
+    return this.#session?.did
   }
 
   private get margin(): number {
-    return this.options.clockSkewMs ?? 60_000
+    return this.#options.clockSkewMs ?? 60_000
   }
 
+  /**
+   * Logs in, reusing a saved session where it can: a valid access token is used as is (no network),
+   * an expired one is refreshed with the refresh token, and only when both are dead does it log in
+   * with the credentials. `saved` is a `CreateSessionResponse`, its JSON (object or string), or
+   * undefined to use the session store's. Throws `AuthenticationError` if the server refuses.
+   */
   async authenticate(identifier: string, password: string, saved?: unknown): Promise<CreateSessionResponse> {
-    const response = await this.resume(identifier, saved)
+    const resumed = await this.resume(identifier, saved)
     // Held only once they have worked, for logging in again if the session dies.
-    this.#credentials = this.options.keepCredentials === false ? undefined : { identifier, password }
-    return response ?? this.login(identifier, password)
+    this.#credentials = this.#options.keepCredentials === false ? undefined : { identifier, password }
+    return resumed ?? this.login(identifier, password)
+  }
+
+  /** Ends the session on the server (`deleteSession`) and forgets it, in the store too. */
+  async logout(): Promise<void> {
+    const current = this.#session
+    if (current) {
+      try {
+        await this.#xrpc.call(deleteSession, undefined, { headers: bearer(current.refreshJwt) })
+      } catch (error) {
+        if (!isDeadSession(error)) throw error
+      }
+    }
+    this.#session = undefined
+    this.#credentials = undefined
+    await this.#options.sessionStore?.delete()
+    if (current) await this.#options.onSessionChange?.('delete', current)
+  }
+
+  serviceUrl(nsid: string): string {
+    const service = String(this.#options.service)
+    const session = this.#session
+    if (!session || SESSION_CALLS.has(nsid)) return service
+    if (this.#routing.session !== session) this.#routing = { session, pds: pdsEndpoint(session.didDoc) }
+    return this.#routing.pds ?? service
+  }
+
+  async fetch(request: Request, { nsid, fetch, replayable }: AuthContext): Promise<Response> {
+    // A client's own session calls run the workflow, so that no refreshed session is ever dropped.
+    if (nsid === REFRESH && this.#session) {
+      await this.refreshOnce()
+      return Response.json(this.#session)
+    }
+    if (nsid === DELETE && this.#session) {
+      await this.logout()
+      return new Response(null, { status: 200 })
+    }
+    if (!this.#session || nsid === CREATE) return fetch(request)
+    await this.fresh()
+    const token = this.#session?.accessJwt
+    // The token goes only where this session sends calls, never to a URL built elsewhere.
+    if (!token || new URL(request.url).origin !== new URL(this.serviceUrl(nsid)).origin) return fetch(request)
+    const replay = replayable ? request.clone() : undefined
+    request.headers.set('authorization', `Bearer ${token}`)
+    const response = await fetch(request)
+    if (!replay || !(await isExpiredToken(response))) return response
+    await this.refreshOnce(token)
+    replay.headers.set('authorization', `Bearer ${this.#session!.accessJwt}`)
+    return fetch(replay)
+  }
+
+  toJSON(): Record<string, unknown> {
+    const session = this.#session
+    return {
+      type: 'PasswordSession',
+      service: String(this.#options.service),
+      session: session ? { did: session.did, handle: session.handle } : null,
+    }
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `PasswordSession ${JSON.stringify(this.toJSON())}`
   }
 
   /** The saved session, made current (refreshed if need be), or undefined if it cannot be. */
   private async resume(identifier: string, saved: unknown): Promise<CreateSessionResponse | undefined> {
     const stored = saved === undefined
-    const candidate = parseSaved(stored ? await this.options.sessionStore?.get() : saved)
+    const candidate = parseSaved(stored ? await this.#options.sessionStore?.get() : saved)
     if (!candidate || !belongsTo(candidate, identifier)) return undefined
     if (isJwtValid(candidate.accessJwt, this.margin)) {
-      if (!stored) await this.options.sessionStore?.set(candidate) // the store follows the session in use
+      if (!stored) await this.#options.sessionStore?.set(candidate) // the store follows the session in use
       this.#session = candidate
       return new CreateSessionResponse(candidate)
     }
@@ -87,11 +178,11 @@ export class SessionManager {
     }
   }
 
-  /** Logs in with credentials: `createSession`, then publish. */
+  /** Logs in with credentials, at the configured service: `createSession`, then publish. */
   private async login(identifier: string, password: string): Promise<CreateSessionResponse> {
     let response: CreateSessionResponse
     try {
-      response = (await this.call(createSession, { identifier, password })) as CreateSessionResponse
+      response = await this.#xrpc.call(createSession, { identifier, password })
     } catch (error) {
       // Refused (4xx) is an authentication failure; busy or broken (429, 5xx) is not, and may pass.
       if (error instanceof XRPCError && error.status < 500 && error.status !== 429) {
@@ -99,7 +190,7 @@ export class SessionManager {
       }
       throw error
     }
-    await this.adopt('create', response.data)
+    await this.adopt('create', response.$data)
     return response
   }
 
@@ -107,14 +198,14 @@ export class SessionManager {
    * Refreshes the session, once however many callers ask at the same time. `staleAccessJwt` is the
    * token a failed request used: if the session has moved on since, there is nothing to do.
    */
-  async refreshOnce(staleAccessJwt?: string): Promise<void> {
+  private async refreshOnce(staleAccessJwt?: string): Promise<void> {
     if (staleAccessJwt !== undefined && this.#session && this.#session.accessJwt !== staleAccessJwt) return
     this.#refreshing ??= this.renew().finally(() => (this.#refreshing = undefined))
     return this.#refreshing
   }
 
   /** Ensures the access token is valid before a request uses it. */
-  async fresh(): Promise<void> {
+  private async fresh(): Promise<void> {
     if (this.#refreshing) return this.#refreshing
     if (this.#session && !isJwtValid(this.#session.accessJwt, this.margin)) return this.refreshOnce()
   }
@@ -124,7 +215,7 @@ export class SessionManager {
     if (!current) throw new AuthenticationError('Not logged in')
     // Another process sharing the store may have refreshed already: its session supersedes ours,
     // and our refresh token is spent.
-    const stored = parseSaved(await this.options.sessionStore?.get())
+    const stored = parseSaved(await this.#options.sessionStore?.get())
     if (
       stored &&
       stored.did === current.did &&
@@ -154,43 +245,44 @@ export class SessionManager {
       }
     }
     this.#session = undefined
-    await this.options.sessionStore?.delete()
-    await this.options.onSessionChange?.('expired', current)
+    await this.#options.sessionStore?.delete()
+    await this.#options.onSessionChange?.('expired', current)
     throw failure instanceof AuthenticationError
       ? failure
       : new AuthenticationError('The session has expired', failure as XRPCError)
   }
 
-  /** `refreshSession`, authenticated by the current session's refresh token (see `Client.authHeaders`). */
+  /** `refreshSession` at the configured service, authenticated by the current session's refresh token. */
   private async refresh(): Promise<void> {
-    const response = (await this.call(refreshSession, undefined)) as { data: Partial<SessionData> }
-    await this.adopt('refresh', { ...this.#session!, ...response.data } as SessionData)
+    const current = this.#session!
+    const response = await this.#xrpc.call(refreshSession, undefined, { headers: bearer(current.refreshJwt) })
+    await this.adopt('refresh', { ...current, ...response.$data })
   }
 
   /** Publishes a new session (store, then listener), then makes it the one requests use. */
   private async adopt(event: 'create' | 'refresh', session: SessionData): Promise<void> {
     try {
-      await this.options.sessionStore?.set(session)
-      await this.options.onSessionChange?.(event, session)
+      await this.#options.sessionStore?.set(session)
+      await this.#options.onSessionChange?.(event, session)
     } finally {
       // Even if publishing failed, the new session is kept: the old refresh token is spent.
       this.#session = session
     }
   }
+}
 
-  async logout(): Promise<void> {
-    const current = this.#session
-    if (current) {
-      try {
-        await this.call(deleteSession, undefined)
-      } catch (error) {
-        if (!isDeadSession(error)) throw error
-      }
-    }
-    this.#session = undefined
-    this.#credentials = undefined
-    await this.options.sessionStore?.delete()
-    if (current) await this.options.onSessionChange?.('delete', current)
+function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
+
+/** Whether an error answer says the access token has expired (read from a copy: the body stays unread). */
+async function isExpiredToken(response: Response): Promise<boolean> {
+  if (response.status !== 400 && response.status !== 401) return false
+  try {
+    const body = (await response.clone().json()) as { error?: unknown }
+    return body.error === 'ExpiredToken'
+  } catch {
+    return false
   }
 }
 
@@ -199,7 +291,7 @@ function parseSaved(saved: unknown): SessionData | undefined {
   if (saved === undefined || saved === null) return undefined
   try {
     const session = saved instanceof CreateSessionResponse ? saved : CreateSessionResponse.fromJSON(saved)
-    return { ...session.data }
+    return { ...session.$data }
   } catch {
     return undefined // not a session: ignored, and replaced by a login
   }

@@ -1,0 +1,58 @@
+import type { SessionData, SessionStore } from './store.js'
+
+/**
+ * A session in a JSON file, readable only by its owner (mode 0600). Written to a temporary file
+ * and renamed over the old one, so a crash mid-write leaves the old session or the new one, never a
+ * truncated file. Node only.
+ */
+export class FileSessionStore implements SessionStore {
+  constructor(readonly path: string) {}
+
+  async get(): Promise<SessionData | undefined> {
+    const { readFile } = await import('node:fs/promises')
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+    try {
+      return JSON.parse(text) as SessionData
+    } catch {
+      return undefined // not ours or damaged by hand: ignored, and replaced on the next login
+    }
+  }
+
+  async set(session: SessionData): Promise<void> {
+    const { open, rename, mkdir, rm } = await import('node:fs/promises')
+    const { dirname } = await import('node:path')
+    const { randomUUID } = await import('node:crypto')
+    await mkdir(dirname(this.path), { recursive: true })
+    const text = JSON.stringify(session) // first: a session that cannot be written leaves nothing behind
+    // Unique per write: two writes in the same millisecond (two clients sharing a file) must not share one.
+    const temporary = `${this.path}.${process.pid}.${randomUUID()}.tmp`
+    const file = await open(temporary, 'wx', 0o600)
+    try {
+      try {
+        await file.writeFile(text)
+        await file.sync() // on disk before the rename makes it the session
+      } finally {
+        await file.close()
+      }
+      await rename(temporary, this.path)
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => {})
+      throw error
+    }
+  }
+
+  async delete(): Promise<void> {
+    const { rm } = await import('node:fs/promises')
+    await rm(this.path, { force: true })
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { type: 'FileSessionStore', path: this.path }
+  }
+}
