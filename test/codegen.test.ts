@@ -132,7 +132,7 @@ describe('codegen CLI', () => {
       },
     })
     const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
-    expect(stdout).toContain('Generated 4 files from 2 lexicon documents') // post, registry, endpoints, namespaces
+    expect(stdout).toContain('Generated 4 files from 2 lexicon documents') // post, registry, client, namespaces
     expect(stdout).toContain('com.example 2')
     expect(stdout).toContain('no code for permission-set com.example.perms')
     expect(
@@ -158,7 +158,7 @@ describe('codegen output', () => {
     await generate({
       lexicons: path.join(repoRoot, 'lexicons'),
       out,
-      runtime: path.join(repoRoot, 'src/runtime.ts'),
+      runtime: path.join(repoRoot, 'src/runtime/index.ts'),
     })
     const fresh = await snapshot(out)
     const committed = await snapshot(path.join(repoRoot, 'generated'))
@@ -167,11 +167,49 @@ describe('codegen output', () => {
       new Map(
         [...files].map(([file, text]) => [
           file,
-          text.replace(/from '(\.\.\/)+[^']*src\/runtime\.js'/, "from 'RUNTIME'"),
+          text.replaceAll(/'(\.\.\/)+[^']*src\/runtime\/index\.js'/g, "'RUNTIME'"),
         ]),
       )
     expect([...normalise(fresh).keys()]).toEqual([...normalise(committed).keys()])
     for (const [file, text] of normalise(fresh)) expect(text, file).toBe(normalise(committed).get(file))
+  })
+})
+
+describe('generated response classes', () => {
+  it('have a getter per output field, under its lexicon name, and keep HTTP metadata under $ names', async () => {
+    const { lexicons } = await import('../generated/client.js')
+    const checked: string[] = []
+    for (const [nsid, [kind, load]] of Object.entries(lexicons.entries)) {
+      if (kind !== 'query' && kind !== 'procedure') continue
+      const module = (await load()) as Record<string, unknown>
+      const endpoint = Object.values(module).find((v) => (v as { nsid?: string } | null)?.nsid === nsid) as {
+        output?: { schema?: { entries?: Record<string, unknown> } }
+        response: new (data: unknown, init?: object) => Record<string, unknown>
+      }
+      const fields = Object.keys(endpoint.output?.schema?.entries ?? {})
+      if (!fields.length) continue
+      const data = Object.fromEntries(fields.map((field) => [field, `value of ${field}`]))
+      const response = new endpoint.response(data, { status: 201, headers: { 'x-a': '1' } })
+      for (const field of fields) expect(response[field], `${nsid} ${field}`).toBe(`value of ${field}`)
+      expect(response.$status, nsid).toBe(201)
+      expect((response.$headers as Headers).get('x-a'), nsid).toBe('1')
+      expect(response.$data, nsid).toBe(data)
+      checked.push(
+        ...fields.filter((f) => ['status', 'headers', 'data', 'schema'].includes(f)).map((f) => `${nsid}.${f}`),
+      )
+    }
+    // The outputs whose fields the release-1 response classes shadowed.
+    for (const nsid of [
+      'com.atproto.server.createSession',
+      'com.atproto.server.getSession',
+      'com.atproto.server.refreshSession',
+      'com.atproto.sync.getRepoStatus',
+      'com.atproto.sync.getHostStatus',
+      'chat.bsky.group.requestJoin',
+      'app.bsky.actor.getProfile',
+    ])
+      expect(checked).toContain(`${nsid}.status`)
+    expect(checked).toContain('com.atproto.lexicon.resolveLexicon.schema')
   })
 })
 

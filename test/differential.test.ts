@@ -6,6 +6,10 @@
  * generator intends (mutated ⇔ invalid), and when both accept, our output (defaults filled in) must
  * equal the oracle's, converted back to JSON.
  *
+ * Ours is also held to itself: on every case, the compiled fast path (`schema.fast`, which only
+ * decides) and the interpreter (`check`, which gives the reasons) must reach the same verdict and,
+ * when valid, the same output; `validate` must give exactly the interpreter's result.
+ *
  * Where we deliberately differ from the oracle (we follow the atproto spec and the interop
  * fixtures; the oracle is laxer, or stricter in places), the generators stay clear and the
  * "documented differences" below pin each disagreement down, so a change on either side shows up.
@@ -20,14 +24,16 @@ import * as AppBskyActorPutPreferences from '../generated/app/bsky/actor/putPref
 import * as ComAtprotoRepoApplyWrites from '../generated/com/atproto/repo/applyWrites.js'
 import * as ComAtprotoRepoCreateRecord from '../generated/com/atproto/repo/createRecord.js'
 import * as ComAtprotoRepoPutRecord from '../generated/com/atproto/repo/putRecord.js'
-import { validate as validateRef } from '../generated/lexicons.js'
+import * as BlueskyRegistry from '../generated/lexicons.js'
+import { compilation } from '../src/runtime/schema/compile.js'
+import { checkWithInterpreter, FAIL } from '../src/runtime/schema/core.js'
 import {
   formatValidators,
   type LexSchema,
   type LexStringFormat,
   validate as validateSchema,
   type ValidationResult,
-} from '../src/schema/index.js'
+} from '../src/schema.js'
 import { generateTemp, source } from './support/codegen.js'
 import { describeInterop, interopAvailable, interopDir } from './support/interop.js'
 import {
@@ -88,16 +94,29 @@ function runOracle(check: (lex: unknown) => unknown, value: unknown): OracleResu
 interface Subject {
   name: string
   target(catalog: LexiconCatalog): ReturnType<LexiconCatalog['target']>
+  /** Our schema for the def. */
+  schema(): LexSchema<unknown>
   ours(value: unknown): ValidationResult<unknown>
   oracle(lexicons: Lexicons, lex: unknown): unknown
 }
 
+/** What a generated `lexicons.ts` exports. */
+interface Registry {
+  schemas: Readonly<Record<string, LexSchema<unknown>>>
+  validate(ref: string, value: unknown): ValidationResult<unknown>
+}
+
 /** A record (its record object) or an object def, validated by reference on both sides. */
-function byRef(ref: string, ours: (ref: string, value: unknown) => ValidationResult<unknown> = validateRef): Subject {
+function byRef(ref: string, registry: () => Registry = () => BlueskyRegistry): Subject {
   return {
     name: ref,
     target: (catalog) => catalog.target(ref),
-    ours: (value) => ours(ref, value),
+    schema() {
+      const schema = registry().schemas[ref]
+      if (schema === undefined) throw new Error(`no schema for ${ref}`)
+      return schema
+    },
+    ours: (value) => registry().validate(ref, value),
     oracle(lexicons, lex) {
       const result = lexicons.validate(ref, lex)
       if (!result.success) throw result.error
@@ -111,6 +130,7 @@ function procedureInput(nsid: string, schema: LexSchema<unknown>): Subject {
   return {
     name: `${nsid} (input)`,
     target: (catalog) => catalog.input(nsid),
+    schema: () => schema,
     ours: (value) => validateSchema(schema, value),
     oracle: (lexicons, lex) => lexicons.assertValidXrpcInput(nsid, lex),
   }
@@ -137,13 +157,33 @@ const seenFeatures = new Set<string>()
 const seenMutations = new Set<string>()
 
 /**
+ * Our two paths on one value: the fast path and the interpreter reach the same verdict and, when
+ * valid, equal outputs; `validate` (fast path, then the interpreter for the reasons) gives exactly
+ * the interpreter's result.
+ */
+function checkPathsAgree(subject: Subject, value: unknown, ours: ValidationResult<unknown>): void {
+  const schema = subject.schema()
+  const fast = schema.fast(value)
+  const interpreted = checkWithInterpreter(schema, value)
+  if ((fast !== FAIL) !== interpreted.success) {
+    const verdict = (ok: boolean) => (ok ? 'accepted' : 'refused')
+    throw new Error(
+      `fast path ${verdict(fast !== FAIL)}, interpreter ${verdict(interpreted.success)} ${JSON.stringify(interpreted)}`,
+    )
+  }
+  if (interpreted.success) expect(fast, 'fast-path output equals the interpreter output').toEqual(interpreted.value)
+  expect(ours, 'validate() gives the interpreter result').toEqual(interpreted)
+}
+
+/**
  * The differential check of one case: same verdict on both sides, the verdict the generator
- * intends, outputs equal (modulo the documented oracle quirk), input untouched. Returns whether it
- * was accepted.
+ * intends, outputs equal (modulo the documented oracle quirk), our fast path and interpreter in
+ * agreement, input untouched. Returns whether it was accepted.
  */
 function checkCase(subject: Subject, lexicons: Lexicons, c: LexCase): boolean {
   const snapshot = structuredClone(c.value)
   const v = verdicts(subject, lexicons, c.value)
+  checkPathsAgree(subject, c.value, v.ours)
   if (v.ours.success !== v.oracle.success) throw new Error(`disagreement: ${explain(c, v)}`)
   if (v.ours.success && v.oracle.success) {
     // Our output is the input with every omitted default filled in.
@@ -258,10 +298,13 @@ const subjects: Subject[] = [
 describe('differential: Bluesky lexicons', () => {
   it('both sides know every def under test', () => {
     expect(docs.length).toBeGreaterThan(100)
+    // Our fast path is compiled here, so the runs compare compiled code with the interpreter.
+    expect(compilation.enabled).toBe(true)
     for (const subject of subjects) {
       const ref = subject.name.replace(/ \(input\)$/, '')
       expect(lexicons.getDef(ref), ref).toBeDefined()
       expect(subject.target(catalog).schema.type).toBe('object')
+      expect(subject.schema().type, ref).toBe('object')
     }
   })
 
@@ -275,17 +318,17 @@ describe('differential: Bluesky lexicons', () => {
 describeInterop('differential: interop catalog (example.lexicon.record)', () => {
   const file = path.join(interopDir, 'lexicon/catalog/record.json')
   let context: { catalog: LexiconCatalog; lexicons: Lexicons }
-  let ours: (ref: string, value: unknown) => ValidationResult<unknown>
+  let registry: Registry
 
   beforeAll(async () => {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as LexiconDocument
     const generated = await generateTemp([source('record.json', doc)])
-    ours = generated.validate
+    registry = (await import(path.join(generated.dir, 'lexicons.ts'))) as Registry
     context = { catalog: new LexiconCatalog([doc]), lexicons: oracleOf([doc]) }
   })
 
   differential(
-    byRef('example.lexicon.record', (ref, value) => ours(ref, value)),
+    byRef('example.lexicon.record', () => registry),
     () => context,
     { runs: RUNS, sweep: 1000 },
   )

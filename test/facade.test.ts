@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type * as AppBskyFeedPost from '../generated/app/bsky/feed/post.js'
 import { bskyFacade, type BskyFacade, PostInputError } from '../src/facade/facade.js'
 import { paginate } from '../src/facade/paginate.js'
-import { Client } from '../src/index.js'
+import { BlueskySDKError, Client, UsageError, ValidationError } from '../src/index.js'
 import { describeAppview } from './network/describe-appview.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { fakePng } from './support/images.js'
@@ -83,6 +83,35 @@ describe('bskyFacade writes, on a real PDS', () => {
       expect(blob.data).toEqual(images[i])
       expect(blob.contentType).toBe('image/png')
     }
+    await bsky.deletePost(post.uri)
+  })
+
+  it('likes and reposts by (uri, cid) as @atproto/api users call them, and refuses a subject that is no record', async () => {
+    const post = await bsky.post({ text: 'like me by uri and cid' })
+    const like = await bsky.like(post.uri, post.cid)
+    const repost = await bsky.repost(post.uri, post.cid)
+    expect(await record(like.uri)).toMatchObject({ subject: { uri: post.uri, cid: post.cid } })
+    expect(await record(repost.uri)).toMatchObject({ subject: { uri: post.uri, cid: post.cid } })
+
+    calls.length = 0
+    const refusals = [
+      bsky.like(post.uri), // no CID: a like that would point at nothing
+      bsky.like({ uri: 'not an at uri', cid: post.cid }),
+      bsky.repost(`at://${alice.did}`, post.cid), // a repo, not a record
+      bsky.unlike(post.uri), // a post's URI is not a like's
+      bsky.deletePost('at://x/app.bsky.feed.post'),
+    ]
+    for (const refusal of refusals) {
+      const error = await refusal.then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toBeInstanceOf(PostInputError)
+      expect(error).toBeInstanceOf(BlueskySDKError)
+    }
+    expect(calls).toEqual([])
+    await bsky.unlike(like.uri)
+    await bsky.unrepost(repost.uri)
     await bsky.deletePost(post.uri)
   })
 
@@ -207,6 +236,16 @@ describe('bskyFacade writes, on a real PDS', () => {
       bsky.post({ text: 'not an image', images: [{ data: new TextEncoder().encode('plain text'), alt: 'x' }] }),
     ).rejects.toThrow(PostInputError)
     await expect(bsky.follow('nobody-here.test')).rejects.toThrow('Unknown account nobody-here.test')
+    // Checked by the client against the post lexicon, as every record it writes.
+    const badLang = await bsky.post({ text: 'hi', langs: ['not a language!'] }).catch((e: unknown) => e)
+    expect(badLang).toBeInstanceOf(ValidationError)
+    expect((badLang as ValidationError).issues).toEqual([{ path: 'record.langs[0]', message: expect.any(String) }])
+    // A facade that acts for no account says so before anything is sent.
+    const anonymous = bskyFacade(new Client({ service: network.pdsUrl }))
+    await expect(anonymous.like(`at://${bob.did}/app.bsky.feed.post/3kaaaaaaaaa22`, 'bafy')).rejects.toThrow(
+      PostInputError,
+    )
+    await expect(anonymous.post({ text: 'who am I' })).rejects.toBeInstanceOf(UsageError)
     expect(calls.filter((call) => call.endsWith('uploadBlob') || call.endsWith('createRecord'))).toEqual([])
     expect(await count('app.bsky.feed.post')).toBe(posts)
     expect(await count('app.bsky.graph.follow')).toBe(0)

@@ -10,7 +10,7 @@ import {
   isRecordKey,
   isUri,
   type LexStringFormat,
-} from '../src/schema/formats.js'
+} from '../src/runtime/schema/formats.js'
 
 // Edge cases the interop fixtures do not cover.
 

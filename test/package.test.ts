@@ -1,25 +1,26 @@
 /**
  * The package as users get it: `npm pack`, installed into an app outside the repository, then
- * (a) the namespaced client and a per-endpoint module against the local PDS, (b) schema-driven
- * types that type-check, and misuse that does not, (c) the codegen bin on the app's own lexicons,
- * whose generated client is then used.
+ * (a) the namespaced client and a per-endpoint module against the local PDS, and the app's own
+ * generated client against its real com.example server, directly and through the PDS; (b)
+ * schema-driven types that type-check, and misuse that does not; (c) the codegen bin on the app's
+ * own lexicons (test/lexicons), whose generated client (a) and (b) use.
  */
 import { execFile } from 'node:child_process'
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { startNetwork, type TestNetwork } from './network/index.js'
 import { repoRoot } from './support/codegen.js'
-import { type FaultServer, json, startFaultServer } from './support/fault-server.js'
+import { type ExampleServer, exampleLexiconDir, startExampleServer } from './support/example-server.js'
 
 const run = promisify(execFile)
 const bin = (name: string) => path.join(repoRoot, 'node_modules/.bin', name)
 
 let app: string
 let network: TestNetwork
-let notes: FaultServer
+let notes: ExampleServer
 
 beforeAll(async () => {
   const scratch = await mkdtemp(path.join(tmpdir(), 'blueskysdk-package-'))
@@ -30,14 +31,17 @@ beforeAll(async () => {
   })
   const tarball = path.join(scratch, stdout.trim().split('\n').pop()!)
   await cp(path.join(repoRoot, 'test/package'), app, { recursive: true })
+  await cp(exampleLexiconDir, path.join(app, 'lexicons/com/example'), { recursive: true })
   await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
     cwd: app,
     maxBuffer: 16 * 1024 * 1024,
   })
-  ;[network, notes] = await Promise.all([startNetwork(), startFaultServer()])
+  network = await startNetwork()
+  notes = await startExampleServer({ plcUrl: network.plcUrl })
   return async () => {
-    await Promise.all([network?.close(), notes?.close()])
+    await notes?.close()
+    await network?.close()
     await rm(scratch, { recursive: true, force: true })
   }
 }, 300_000)
@@ -68,21 +72,16 @@ describe('the packed package, installed in an app', () => {
       ['--no-install', 'blueskysdk-codegen', '--lexicons', 'lexicons', '--out', 'generated'],
       { cwd: app },
     )
-    expect(stdout).toContain('Generated 5 files from 2 lexicon documents')
-    expect(stdout).toContain('com.example 2')
+    expect(stdout).toContain('Generated 8 files from 5 lexicon documents')
+    expect(stdout).toContain('com.example 5')
+    // Bound to the package: the set's createClient comes from blueskysdk.
+    const client = await readFile(path.join(app, 'generated/client.ts'), 'utf8')
+    expect(client).toContain("from 'blueskysdk'")
+    expect(client).toContain("declare module 'blueskysdk/runtime'")
   })
 
   it('(a) calls the local PDS with the namespaced client and a per-endpoint import, and the generated client', async () => {
     const account = await network.createAccount('packed')
-    notes.script((request, response, index) =>
-      request.url.searchParams.get('id') === '3kznmn7xqxl22'
-        ? json(200, { note: { $type: 'com.example.note', title: 'hello', createdAt: '2024-01-01T00:00:00.000Z' } })(
-            request,
-            response,
-            index,
-          )
-        : json(400, { error: 'NoteNotFound', message: 'no such note' })(request, response, index),
-    )
     const { stdout } = await run(bin('tsx'), ['app.ts'], {
       cwd: app,
       env: {
@@ -91,13 +90,15 @@ describe('the packed package, installed in an app', () => {
         HANDLE: account.handle,
         PASSWORD: account.password,
         NOTES_URL: notes.url,
+        NOTES_SERVICE: notes.serviceId,
       },
     })
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
       session: true,
       post: expect.objectContaining({ $type: 'app.bsky.feed.post', text: 'from a packed install' }),
+      badNote: ['record.createdAt'],
       perEndpoint: expect.arrayContaining(['.test']),
-      note: { $type: 'com.example.note', title: 'hello', createdAt: '2024-01-01T00:00:00.000Z' },
+      note: { title: 'through the PDS', createdAt: expect.any(String) },
       noteMissing: 'NoteNotFoundError',
       validNote: true,
       invalidNote: false,
@@ -110,6 +111,8 @@ describe('the packed package, installed in an app', () => {
     expect(bad).toMatch(/bad\.ts\(7,\d+\): error TS2741: Property 'text' is missing/)
     expect(bad).toMatch(/bad\.ts\(8,\d+\): error TS2561: .*'actr' does not exist/)
     expect(bad).toMatch(/bad\.ts\(9,\d+\): error TS2322/) // title: number
-    expect(bad.match(/error TS/g)).toHaveLength(3)
+    expect(bad).toMatch(/bad\.ts\(10,\d+\): error TS2345: [^\n]*\n\s+Property 'id' is missing/)
+    expect(bad).toMatch(/bad\.ts\(11,\d+\): error TS2741: Property 'createdAt' is missing/)
+    expect(bad.match(/error TS/g)).toHaveLength(5)
   })
 })

@@ -3,6 +3,7 @@
  * records, blobs, repo and identity reads, preferences, and the server's errors as typed classes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type * as AppBskyFeedPost from '../generated/app/bsky/feed/post.js'
 import { RecordNotFoundError } from '../generated/com/atproto/repo/getRecord.js'
 import {
   AuthMissingError,
@@ -59,7 +60,8 @@ describe('against a real PDS', () => {
     })
     expect(session.did).toBe(created.did)
     expect(session.accessJwt.split('.')).toHaveLength(3)
-    expect(session.rateLimit).toBeUndefined() // rate limits are off on this server
+    expect(session.$rateLimit).toBeUndefined() // rate limits are off on this server
+    expect(session.$status).toBe(200)
   })
 
   it('writes, reads, lists, replaces and deletes posts, likes, follows and profiles', async () => {
@@ -222,6 +224,7 @@ describe('against a real PDS', () => {
     const cid = 'ref' in upload.blob ? upload.blob.ref.$link : upload.blob.cid
     const blob = await client.com.atproto.sync.getBlob({ did: alice.did, cid })
     expect(blob.data).toEqual(bytes)
+    expect(blob.$data).toBe(blob.data)
     expect(blob.contentType).toBe('image/png')
   })
 
@@ -248,7 +251,11 @@ describe('against a real PDS', () => {
   it('maps the server errors to typed classes', async () => {
     const invalid = await client.com.atproto.repo
       .createRecord(
-        { repo: alice.did, collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 42 } },
+        {
+          repo: alice.did,
+          collection: 'app.bsky.feed.post',
+          record: { $type: 'app.bsky.feed.post', text: 42 } as unknown as AppBskyFeedPost.Record,
+        },
         { validate: false },
       )
       .catch((e: unknown) => e)
@@ -279,6 +286,115 @@ describe('against a real PDS', () => {
       client.com.atproto.repo.listRecords({ repo: alice.did, collection: 'app.bsky.feed.post', limit: 1000 }),
     ).rejects.toThrow('limit: must not be greater than 100')
     expect(sent).toEqual([])
+  })
+})
+
+describe('v2 behaviour against a real PDS', () => {
+  const post = (text: string): AppBskyFeedPost.Record => ({ $type: 'app.bsky.feed.post', text, createdAt: now() })
+  const countPosts = async () =>
+    (await client.com.atproto.repo.listRecords({ repo: alice.did, collection: 'app.bsky.feed.post', limit: 100 }))
+      .records.length
+
+  it('sends a createRecord nobody awaits, exactly once', async () => {
+    const before = await countPosts()
+    sent.length = 0
+    client.com.atproto.repo.createRecord({ repo: alice.did, collection: 'app.bsky.feed.post', record: post('fire') })
+    const deadline = Date.now() + 5_000
+    while ((await countPosts()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((resolve) => setTimeout(resolve, 100)) // a second write, if one were coming
+    expect(await countPosts()).toBe(before + 1)
+    expect(sent.filter((path) => path.endsWith('/com.atproto.repo.createRecord'))).toHaveLength(1)
+  })
+
+  it('refuses invalid records in createRecord, putRecord and applyWrites with the field named, sending nothing', async () => {
+    sent.length = 0
+    const repo = alice.did
+    const refusals = [
+      client.com.atproto.repo.createRecord({ repo, collection: 'app.bsky.feed.post', record: post('x'.repeat(3001)) }),
+      client.com.atproto.repo.createRecord({
+        repo,
+        collection: 'app.bsky.feed.post',
+        record: { ...post('hi'), createdAt: 'yesterday' },
+      }),
+      // A post under the like collection: refused as a like (as the types refuse it too).
+      client.com.atproto.repo.createRecord({ repo, collection: 'app.bsky.feed.like', record: post('hi') as never }),
+      client.com.atproto.repo.putRecord({
+        repo,
+        collection: 'app.bsky.actor.profile',
+        rkey: 'self',
+        record: { displayName: 'x'.repeat(700) },
+      }),
+      client.com.atproto.repo.applyWrites({
+        repo,
+        writes: [
+          { $type: 'com.atproto.repo.applyWrites#create', collection: 'app.bsky.feed.post', value: post('ok') },
+          {
+            $type: 'com.atproto.repo.applyWrites#create',
+            collection: 'app.bsky.feed.post',
+            value: { text: 7 } as never,
+          },
+        ],
+      }),
+    ]
+    const errors = await Promise.all(
+      refusals.map((call) =>
+        call.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    )
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).part).toBe('record')
+    }
+    expect(errors.map((e) => (e as ValidationError).issues.map((i) => i.path))).toEqual([
+      ['record.text'],
+      ['record.createdAt'],
+      ['record.$type', 'record.subject'],
+      ['record.displayName'],
+      ['writes[1].value.text', 'writes[1].value.createdAt'],
+    ])
+    expect((errors[0] as ValidationError).message).toMatch(/record\.text: must not be longer than 3000 bytes/)
+    expect(sent).toEqual([])
+
+    // A collection no lexicon of the client defines passes through to the server, which decides.
+    const unknown = await client.com.atproto.repo
+      .createRecord({ repo, collection: 'com.example.thing', record: { anything: 1 } })
+      .then(
+        (created) => created.uri,
+        (e: unknown) => e,
+      )
+    expect(sent).toEqual(['/xrpc/com.atproto.repo.createRecord'])
+    expect(String(unknown)).toMatch(/^at:\/\/|InvalidRequest/)
+  })
+
+  it('reads every output field named like HTTP metadata through its getter: status, with $status beside it', async () => {
+    const account = await network.createAccount()
+    const own = new Client({ service: network.pdsUrl })
+    await own.authenticate(account.handle, account.password)
+    await own.com.atproto.server.deactivateAccount({})
+
+    const status = await own.com.atproto.sync.getRepoStatus({ did: account.did })
+    expect(status.status).toBe('deactivated')
+    expect(status.active).toBe(false)
+    expect(status.$status).toBe(200)
+
+    const session = await own.com.atproto.server.getSession()
+    expect(session.status).toBe('deactivated')
+    expect(session.$status).toBe(200)
+    expect(session.$headers.get('content-type')).toMatch(/^application\/json/)
+
+    const refreshed = await own.com.atproto.server.refreshSession()
+    expect(refreshed.status).toBe('deactivated')
+
+    const login = await new Client({ service: network.pdsUrl }).com.atproto.server.createSession({
+      identifier: account.handle,
+      password: account.password,
+    })
+    expect(login.status).toBe('deactivated')
+    expect(login.active).toBe(false)
+    expect(login.toJSON()).toMatchObject({ status: 'deactivated', did: account.did })
   })
 })
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { validate } from '../generated/lexicons.js'
+import { BlueskySDKError, PostInputError } from '../src/index.js'
 import {
   checkPostText,
   detectFacets,
@@ -412,11 +413,11 @@ describe('RichText builder', () => {
   })
 
   it('rejects invalid values at once', () => {
-    expect(() => new RichText().mention('@bob.test', '')).toThrow(TypeError)
+    expect(() => new RichText().mention('@bob.test', '')).toThrow(PostInputError)
     expect(() => new RichText().mention('@bob.test', 'bob.test')).toThrow(/is not a DID/)
     expect(() => new RichText().link('docs', 'not a uri')).toThrow(/is not a URI/)
-    expect(() => new RichText().tag('#')).toThrow(TypeError)
-    expect(() => new RichText().tag(`#${'a'.repeat(65)}`)).toThrow(TypeError)
+    expect(() => new RichText().tag('#')).toThrow(PostInputError)
+    expect(() => new RichText().tag(`#${'a'.repeat(65)}`)).toThrow(PostInputError)
     expect(() => new RichText().link('', 'https://example.com')).toThrow(/cannot be empty/)
   })
 
@@ -438,7 +439,7 @@ describe('checkPostText', () => {
     expect(() => checkPostText('😀'.repeat(300))).not.toThrow() // 1200 bytes
     expect(() => checkPostText('👨‍👩‍👧‍👦'.repeat(120))).not.toThrow() // 3000 bytes exactly
     expect(() => checkPostText('👨‍👩‍👧‍👦'.repeat(121))).toThrow('Post text is 3025 bytes (UTF-8); the limit is 3000')
-    expect(() => checkPostText('👨‍👩‍👧‍👦'.repeat(300))).toThrow(RangeError)
+    expect(() => checkPostText('👨‍👩‍👧‍👦'.repeat(300))).toThrow(PostTextTooLongError)
   })
 
   it('reports the failing measure on the error', () => {

@@ -18,16 +18,20 @@ import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthenticationError,
+  BearerAuth,
   Client,
   type ClientOptions,
   CreateSessionResponse,
-  FileSessionStore,
   MemorySessionStore,
   NetworkError,
+  PasswordSession,
   type SessionData,
   type SessionEvent,
+  UsageError,
+  XRPCClient,
   XRPCError,
 } from '../src/index.js'
+import { FileSessionStore } from '../src/node.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { startEntryway } from './support/session-entryway.js'
 
@@ -192,8 +196,8 @@ describe('authenticate: reuse, refresh or replace the saved session', () => {
     // authenticated() serializes, and its JSON restores the same session both ways, without the password.
     const json = JSON.stringify(client.authenticated())
     expect(json).not.toContain(alice.password)
-    expect(CreateSessionResponse.fromJSON(json).data).toEqual(client.authenticated()!.data)
-    expect(CreateSessionResponse.fromJSON(JSON.parse(json)).data).toEqual(client.authenticated()!.data)
+    expect(CreateSessionResponse.fromJSON(json).$data).toEqual(client.authenticated()!.$data)
+    expect(CreateSessionResponse.fromJSON(JSON.parse(json)).$data).toEqual(client.authenticated()!.$data)
     expect(new CreateSessionResponse(JSON.parse(json)).accessJwt).toBe(session.accessJwt)
 
     // The next run: a new client on the same file starts from it, without a single request.
@@ -350,7 +354,7 @@ describe('during use', () => {
           late.push(
             client.com.atproto.server
               .getSession()
-              .headers({ 'x-test-id': `late ${i}` })
+              .$headers({ 'x-test-id': `late ${i}` })
               .send(),
           ) // sent now
       },
@@ -363,7 +367,7 @@ describe('during use', () => {
     wire.clear()
     const ids = Array.from({ length: 50 }, (_, i) => String(i))
     const results: { did: string }[] = await Promise.all(
-      ids.map((id) => client.com.atproto.server.getSession().headers({ 'x-test-id': id })),
+      ids.map((id) => client.com.atproto.server.getSession().$headers({ 'x-test-id': id })),
     )
     results.push(...(await Promise.all(late)))
 
@@ -402,7 +406,7 @@ describe('during use', () => {
     wire.clear()
     const ids = Array.from({ length: 50 }, (_, i) => String(i))
     const results = await Promise.all(
-      ids.map((id) => client.com.atproto.server.getSession().headers({ 'x-test-id': id })),
+      ids.map((id) => client.com.atproto.server.getSession().$headers({ 'x-test-id': id })),
     )
 
     expect(results.every((r) => r.did === alice.did)).toBe(true)
@@ -554,7 +558,7 @@ describe('during use', () => {
     for (const shown of showsOf(error))
       expectNoSecret(shown, secretsOf(alice.password, saved.accessJwt, saved.refreshJwt))
     expect(events()).toEqual([])
-    expect(client.authenticated()?.data).toEqual(saved)
+    expect(client.authenticated()?.$data).toEqual(saved)
     expect(await store.get()).toEqual(saved)
     expect(wire.count(CREATE)).toBe(0)
     // The network is back: the next call refreshes with the same refresh token and succeeds.
@@ -578,6 +582,116 @@ describe('during use', () => {
   })
 })
 
+describe('auth objects', () => {
+  it('one PasswordSession behind two clients: one login, one refresh for both, one logout ends both', async () => {
+    const wire = recordingFetch()
+    const events: SessionEvent[] = []
+    const session = new PasswordSession({
+      service: network.pdsUrl,
+      fetch: wire.fetch,
+      onSessionChange: (event) => void events.push(event),
+    })
+    const a = new Client({ auth: session, fetch: wire.fetch })
+    const b = new Client({ auth: session, fetch: wire.fetch })
+    const live = await liveSession(bob)
+    await a.authenticate(bob.handle, bob.password, { ...live, accessJwt: expired(live.accessJwt) })
+    expect(wire.nsids()).toEqual([REFRESH])
+    expect(a.authenticated()?.accessJwt).toBe(b.authenticated()?.accessJwt)
+    expect(a.did).toBe(bob.did)
+    expect(b.did).toBe(bob.did)
+
+    // Both clients at once, once the token is found expired: the session refreshes once for all.
+    wire.clear()
+    await session.authenticate(bob.handle, bob.password, {
+      ...session.current!.$data,
+      accessJwt: expired(session.current!.accessJwt),
+    })
+    const results = await Promise.all([
+      ...Array.from({ length: 5 }, () => a.com.atproto.server.getSession()),
+      ...Array.from({ length: 5 }, () => b.com.atproto.server.getSession()),
+    ])
+    expect(results.every((r) => r.did === bob.did)).toBe(true)
+    expect(wire.count(REFRESH)).toBe(1)
+    expect(wire.count(GET_SESSION)).toBe(10)
+    expect(new Set(wire.sent.filter((s) => s.nsid === GET_SESSION).map((s) => s.token))).toEqual(
+      new Set([session.current!.accessJwt]),
+    )
+    expect(events).toEqual(['refresh', 'refresh'])
+
+    await b.logout()
+    expect(a.authenticated()).toBeUndefined()
+    expect(events.at(-1)).toBe('delete')
+    expect(wire.count(DELETE)).toBe(1)
+  })
+
+  it("a client's own refreshSession and deleteSession calls run the session workflow: no refreshed session is lost", async () => {
+    const store = new MemorySessionStore()
+    const { client, wire, events } = newClient({ sessionStore: store })
+    await client.authenticate(bob.handle, bob.password, await liveSession(bob))
+    const before = client.authenticated()!
+
+    const refreshed = await client.com.atproto.server.refreshSession()
+
+    expect(refreshed.refreshJwt).not.toBe(before.refreshJwt)
+    expect(refreshed.did).toBe(bob.did)
+    expect(client.authenticated()!.refreshJwt).toBe(refreshed.refreshJwt) // adopted, not dropped
+    expect((await store.get())?.refreshJwt).toBe(refreshed.refreshJwt)
+    expect(events()).toEqual(['refresh'])
+    expect(wire.sent.map((s) => [s.nsid, s.token])).toEqual([[REFRESH, before.refreshJwt]])
+    expect((await client.com.atproto.server.getSession()).did).toBe(bob.did)
+
+    await client.com.atproto.server.deleteSession()
+    expect(client.authenticated()).toBeUndefined()
+    expect(await store.get()).toBeUndefined()
+    expect(events()).toEqual(['refresh', 'delete'])
+  })
+
+  it('a static bearer: the access token of a session managed elsewhere, or a function giving the current one', async () => {
+    const live = await liveSession(bob)
+    const wire = recordingFetch()
+    const bearer = new XRPCClient({ service: network.pdsUrl, auth: new BearerAuth(live.accessJwt), fetch: wire.fetch })
+    const { getSession } = await import('../generated/com/atproto/server/getSession.js')
+    expect((await bearer.call(getSession)).did).toBe(bob.did)
+    expect(wire.sent.map((s) => s.token)).toEqual([live.accessJwt])
+
+    let calls = 0
+    const rotating = new Client({
+      service: network.pdsUrl,
+      auth: new BearerAuth(async () => (calls++, live.accessJwt)),
+    })
+    expect((await rotating.com.atproto.server.getSession()).did).toBe(bob.did)
+    expect(calls).toBe(1)
+    // The bearer client has no password session to drive.
+    await expect(rotating.authenticate(bob.handle, bob.password)).rejects.toBeInstanceOf(UsageError)
+    expect(rotating.authenticated()).toBeUndefined()
+    for (const shown of [...showsOf(bearer), ...showsOf(bearer.auth), ...showsOf(rotating)])
+      expectNoSecret(shown, secretsOf(live.accessJwt))
+  })
+
+  it('a service-auth token from getServiceAuth, as a static bearer, authenticates a call the PDS accepts it for', async () => {
+    const { client } = newClient()
+    await client.authenticate(bob.handle, bob.password, await liveSession(bob))
+    const { did: pdsDid } = await client.com.atproto.server.describeServer()
+    const { token } = await client.com.atproto.server.getServiceAuth({
+      aud: pdsDid,
+      lxm: 'com.atproto.repo.uploadBlob',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    })
+    const service = new Client({ service: network.pdsUrl, auth: new BearerAuth(token) })
+    const uploaded = await service.com.atproto.repo.uploadBlob(new TextEncoder().encode('hello'), {
+      encoding: 'text/plain',
+    })
+    expect(uploaded.blob).toMatchObject({ mimeType: 'text/plain', size: 5 })
+    // Bound to that one method: anything else is refused.
+    await expect(service.com.atproto.server.getSession()).rejects.toBeInstanceOf(XRPCError)
+  })
+
+  it('refuses session options beside an auth object (they belong to the session)', () => {
+    const session = new PasswordSession({ service: network.pdsUrl })
+    expect(() => new Client({ auth: session, sessionStore: new MemorySessionStore() })).toThrow(UsageError)
+  })
+})
+
 describe('secrets', () => {
   it('never shows a token or the password in the client or its JSON', async () => {
     const saved = await liveSession(alice)
@@ -587,7 +701,10 @@ describe('secrets', () => {
 
     const secrets = secretsOf(alice.password, saved.accessJwt, saved.refreshJwt)
     for (const shown of showsOf(client)) expectNoSecret(shown, secrets)
-    expect(JSON.parse(JSON.stringify(client))).toMatchObject({ session: { did: alice.did } })
+    expect(JSON.parse(JSON.stringify(client))).toMatchObject({
+      did: alice.did,
+      auth: { type: 'PasswordSession', session: { did: alice.did } },
+    })
     // The session holds its tokens by design, never the password.
     for (const shown of showsOf(client.authenticated())) expectNoSecret(shown, [alice.password])
   })

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getRecord, RecordNotFoundError } from '../generated/com/atproto/repo/getRecord.js'
@@ -9,10 +12,12 @@ import {
   RateLimitError,
   ResponseValidationError,
   TimeoutError,
+  UsageError,
   ValidationError,
+  XRPCClient,
   XRPCError,
-  XrpcClient,
 } from '../src/index.js'
+import { repoRoot } from './support/codegen.js'
 import { delayed, drop, type FaultServer, json, raw, startFaultServer, truncated } from './support/fault-server.js'
 
 const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
@@ -96,7 +101,7 @@ describe('transport against a loopback server', () => {
   it('stops when the caller aborts', async () => {
     server.script(delayed(1_000, json(200, description)))
     const controller = new AbortController()
-    const pending = client.com.atproto.server.describeServer().signal(controller.signal).send()
+    const pending = client.com.atproto.server.describeServer().$signal(controller.signal).send()
     setTimeout(() => controller.abort(), 50)
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
   })
@@ -131,7 +136,7 @@ describe('transport against a loopback server', () => {
       { path: 'did', message: 'must be a valid DID' },
     ])
     const lax = new Client({ service: server.url, validate: { response: false } })
-    await expect(lax.com.atproto.server.describeServer()).resolves.toMatchObject({ data: { did: 'not a did' } })
+    await expect(lax.com.atproto.server.describeServer()).resolves.toMatchObject({ $data: { did: 'not a did' } })
     await expect(client.com.atproto.server.describeServer(undefined, { validate: false })).resolves.toBeDefined()
   })
 
@@ -205,9 +210,9 @@ describe('transport against a loopback server', () => {
 
   it('uses a custom fetch, and calls by descriptor without the namespace tree', async () => {
     let fetched = 0
-    const lean = new XrpcClient({
+    const lean = new XRPCClient({
       service: server.url,
-      fetch: (input, init) => {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
         fetched++
         return fetch(input, init)
       },
@@ -225,7 +230,7 @@ describe('transport against a loopback server', () => {
 
   it('refuses an unknown NSID at once', () => {
     expect(() => client.call('com.example.nothing')).toThrow('Unknown XRPC method "com.example.nothing"')
-    expect(() => (client as any).com.example.nothing()).toThrow(TypeError)
+    expect(() => (client as any).com.example.nothing()).toThrow(UsageError)
   })
 
   it('never shows a password in an error, a serialized request or an inspected builder', async () => {
@@ -238,4 +243,53 @@ describe('transport against a loopback server', () => {
     expect(JSON.stringify(error)).not.toContain(password)
     expect(String(error)).not.toContain(password)
   })
+
+  it('sends a call that is neither awaited nor sent, once, after the setters of the same tick', async () => {
+    server.script(json(200, { profiles: [] }))
+    client.app.bsky.actor.getProfiles().actors(['alice.test'])
+    await waitFor(() => server.requests.length > 0)
+    await new Promise((resolve) => setTimeout(resolve, 50)) // room for a second request, if one were coming
+    expect(server.requests).toHaveLength(1)
+    expect(server.requests[0].url.search).toBe('?actors=alice.test')
+
+    // Awaited later, it gives the answer of that one request.
+    server.script(json(200, description))
+    const call = client.com.atproto.server.describeServer()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect((await call).did).toBe('did:web:localhost')
+    expect(server.requests).toHaveLength(1)
+
+    // Sent explicitly in the same tick, it is not sent a second time.
+    server.script(json(200, description))
+    const explicit = client.com.atproto.server.describeServer()
+    await explicit.send()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('surfaces the failure of a call nobody awaits as an unhandled rejection', async () => {
+    // In a process of its own: an unhandled rejection ends it (Node's default), which is the point.
+    server.script(json(400, { error: 'InvalidRequest', message: 'refused' }))
+    const script = [
+      `import { Client } from ${JSON.stringify(path.join(repoRoot, 'src/index.ts'))}`,
+      `new Client({ service: ${JSON.stringify(server.url)}, retry: false }).com.atproto.server.deleteSession()`,
+    ].join('\n')
+    const result = await run(path.join(repoRoot, 'node_modules/.bin/tsx'), ['--eval', script], { cwd: repoRoot }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain('InvalidRequestError')
+    expect(server.requests).toHaveLength(1)
+  })
 })
+
+const run = promisify(execFile)
+
+async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}

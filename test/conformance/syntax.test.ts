@@ -13,7 +13,7 @@ import {
   isRecordKey,
   isTid,
   isUri,
-} from '../../src/schema/formats.js'
+} from '../../src/runtime/schema/formats.js'
 import { describeInterop, interopDir, readSyntaxCases } from '../support/interop.js'
 
 const validators: Record<string, (value: string) => boolean> = {

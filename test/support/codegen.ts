@@ -3,12 +3,12 @@ import path from 'node:path'
 import { afterAll } from 'vitest'
 import { generate, type GenerateReport } from '../../codegen/index.js'
 import type { LexiconSource } from '../../codegen/load.js'
-import type { ValidationResult } from '../../src/schema/index.js'
+import type { ValidationResult } from '../../src/schema.js'
 import { repoRoot } from './paths.js'
 
 export { repoRoot }
 
-const runtime = path.join(repoRoot, 'src/runtime.ts')
+const runtime = path.join(repoRoot, 'src/runtime/index.ts')
 
 export interface GeneratedSet {
   dir: string
@@ -21,11 +21,11 @@ export interface GeneratedSet {
 /** Generates `lexicons` into a fresh directory under `.tmp/` (removed after the file's tests) and loads its registry. */
 export async function generateTemp(
   lexicons: string | string[] | LexiconSource[],
-  options: { format?: boolean } = {},
+  options: { format?: boolean; client?: string } = {},
 ): Promise<GeneratedSet> {
   const dir = await tempDir()
   const out = path.join(dir, 'generated')
-  const report = await generate({ lexicons, out, runtime, format: options.format ?? false })
+  const report = await generate({ lexicons, out, runtime, client: options.client, format: options.format ?? false })
   const registry = (await import(path.join(out, 'lexicons.ts'))) as { validate: GeneratedSet['validate'] }
   return {
     dir: out,

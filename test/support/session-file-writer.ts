@@ -2,7 +2,7 @@
 // says "ready", then overwrites it with big sessions (~8 MB each) in a loop until it is killed.
 // Every session it writes is complete and self-consistent (`accessJwt`, `refreshJwt` and the
 // padding all carry the same number), so a reader can tell a whole session from a torn one.
-import { FileSessionStore } from '../../src/session/store.js'
+import { FileSessionStore } from '../../src/session/file-store.js'
 
 const [path] = process.argv.slice(2)
 if (!path) throw new Error('usage: session-file-writer.ts <path>')
