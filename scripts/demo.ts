@@ -2,7 +2,8 @@
  * `npm run demo`: the SDK's main job, visibly. By default against a real local network started
  * in-process on 127.0.0.1 (a PDS and a PLC directory, plus the AppView where PostgreSQL is
  * reachable): log in, save the session to a file, restore it without logging in, survive an expired
- * access token, post with rich text and an image, like, list with pagination, show typed errors.
+ * access token, share one session between two clients, post with rich text and an image, like,
+ * list with pagination, show typed errors and a record refused before it is sent.
  *
  * With BLUESKY_SERVICE, BLUESKY_IDENTIFIER and BLUESKY_PASSWORD set it runs against that service
  * instead: read-only, unless `--write` (then it posts, likes, and deletes both again).
@@ -11,7 +12,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { RecordNotFoundError } from '../generated/com/atproto/repo/getRecord.js'
-import { bskyFacade, Client, CreateSessionResponse, FileSessionStore, paginate, ValidationError } from '../src/index.js'
+import { bskyFacade, Client, CreateSessionResponse, paginate, PasswordSession, ValidationError } from '../src/index.js'
+import { FileSessionStore } from '../src/node.js'
 import type { TestNetwork } from '../test/network/index.js'
 import { realPng } from '../test/support/images.js'
 
@@ -82,6 +84,12 @@ async function sessionWorkflow(
       `refreshSession calls: ${refreshCounts.refreshSession ?? 0}, createSession calls: ${refreshCounts.createSession ?? 0}`,
     )
   }
+
+  step('One session object behind two clients (auth is an object): one login serves both')
+  const session = client.auth as PasswordSession
+  const other = new Client({ auth: session, fetch: countingFetch(counts) })
+  const [a, b] = await Promise.all([client.com.atproto.server.getSession(), other.com.atproto.server.getSession()])
+  show(`both act as ${a.handle} / ${b.handle}; createSession calls so far: ${counts.createSession ?? 0}`)
   return client
 }
 
@@ -135,6 +143,18 @@ async function writeAndRead(client: Client, options: { cleanUp: boolean }) {
   }
   try {
     await client.app.bsky.actor.getProfile({ actor: 'not a handle!' })
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error
+    show(`${error.name}: ${error.message}`)
+  }
+  try {
+    // A post over 300 graphemes, checked against the post lexicon by createRecord itself.
+    const text = 'long '.repeat(100)
+    await client.com.atproto.repo.createRecord({
+      repo: me.did,
+      collection: 'app.bsky.feed.post',
+      record: { text, createdAt: new Date().toISOString() },
+    })
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error
     show(`${error.name}: ${error.message}`)

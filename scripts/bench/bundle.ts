@@ -138,7 +138,7 @@ export async function bundleSection(): Promise<Section> {
     method:
       'Log in, create a post, get a profile, bundled by esbuild (minified, ESM, platform browser, code splitting, `node:*` external); each entry is in `scripts/bench/bundle/`. ' +
       'Counted: the entry chunk, the chunks it imports statically, and of its lazily imported chunks those the scenario loads (createSession, createRecord, getProfile and what they import), each gzipped at level 9 on its own, summed. ' +
-      'Ours first through the namespaced `Client`, then through per-endpoint imports on `XrpcClient` with the post validated (`validate(recordSchema, post)`); the anchors are `AtpAgent` of `@atproto/api` (validated: `AppBskyFeedPost.validateRecord`) and `@atcute/client` with `@atcute/password-session` (validated: `safeParse(AppBskyFeedPost.mainSchema, post)`). 1 KB = 1,024 bytes; sizes are deterministic, so one build each.',
+      'Ours first through the namespaced `Client`, then through per-endpoint imports on `XRPCClient` with the post validated (`validate(recordSchema, post)`); the anchors are `AtpAgent` of `@atproto/api` (validated: `AppBskyFeedPost.validateRecord`) and `@atcute/client` with `@atcute/password-session` (validated: `safeParse(AppBskyFeedPost.mainSchema, post)`). 1 KB = 1,024 bytes; sizes are deterministic, so one build each.',
     unit: 'KB',
     columns: ['blueskysdk', '@atproto/api', '@atcute/client'],
     lowerIsBetter: true,
