@@ -211,6 +211,23 @@ describe('generated response classes', () => {
       expect(checked).toContain(`${nsid}.status`)
     expect(checked).toContain('com.atproto.lexicon.resolveLexicon.schema')
   })
+
+  it('restore from JSON validated, and say a bad one is a bad output', async () => {
+    const { CreateSessionResponse } = await import('../generated/com/atproto/server/createSession.js')
+    const { ValidationError } = await import('../src/index.js')
+    const data = { accessJwt: 'a', refreshJwt: 'r', handle: 'alice.test', did: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz' }
+    expect(CreateSessionResponse.fromJSON(JSON.stringify(data)).handle).toBe('alice.test')
+    const error = (() => {
+      try {
+        CreateSessionResponse.fromJSON({ ...data, handle: 'not a handle!' })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(error).toMatchObject({ part: 'output', issues: [{ path: 'handle', message: 'must be a valid handle' }] })
+    expect(String(error)).toContain('Invalid output for CreateSessionResponse')
+  })
 })
 
 async function snapshot(dir: string): Promise<Map<string, string>> {

@@ -24,6 +24,7 @@ import {
   CreateSessionResponse,
   MemorySessionStore,
   NetworkError,
+  OAuthSessionAuth,
   PasswordSession,
   type SessionData,
   type SessionEvent,
@@ -684,6 +685,59 @@ describe('auth objects', () => {
     expect(uploaded.blob).toMatchObject({ mimeType: 'text/plain', size: 5 })
     // Bound to that one method: anything else is refused.
     await expect(service.com.atproto.server.getSession()).rejects.toBeInstanceOf(XRPCError)
+  })
+
+  it("hands each attempt to an OAuth session's fetchHandler by path, with method, headers and body", async () => {
+    // The contract of @atproto/oauth-client's OAuthSession.fetchHandler(pathname, init): the session
+    // resolves the path against its PDS and authenticates it. Here a session of that shape does so
+    // with a real access token against the real PDS; the DPoP flow itself is the OAuth issue's test.
+    const live = await liveSession(bob)
+    const handled: { pathname: string; method?: string; contentType?: string | null; body: string }[] = []
+    const oauthSession = {
+      did: bob.did,
+      async getTokenInfo() {
+        return { aud: network.pdsUrl }
+      },
+      async fetchHandler(pathname: string, init: RequestInit = {}) {
+        const headers = new Headers(init.headers)
+        const body = init.body === undefined ? '' : await new Response(init.body as BodyInit).text()
+        handled.push({ pathname, method: init.method, contentType: headers.get('content-type'), body })
+        headers.set('authorization', `Bearer ${live.accessJwt}`)
+        return fetch(new URL(pathname, network.pdsUrl), { ...init, headers, body: body || undefined })
+      },
+    }
+    const client = new Client({ auth: new OAuthSessionAuth(oauthSession) })
+    expect(client.did).toBe(bob.did)
+
+    const listed = await client.com.atproto.repo.listRecords({ repo: bob.did, collection: 'app.bsky.feed.post' })
+    expect(listed.records).toEqual([])
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('streamed'))
+        controller.close()
+      },
+    })
+    const uploaded = await client.com.atproto.repo.uploadBlob(stream, { encoding: 'text/plain' })
+    expect(uploaded.blob).toMatchObject({ mimeType: 'text/plain', size: 8 })
+    const created = await client.com.atproto.repo.createRecord({
+      repo: bob.did,
+      collection: 'app.bsky.feed.post',
+      record: { text: 'via oauth', createdAt: new Date().toISOString() },
+    })
+    expect(created.uri).toContain(bob.did)
+
+    expect(handled.map((h) => [h.pathname.split('?')[0], h.method, h.contentType])).toEqual([
+      ['/xrpc/com.atproto.repo.listRecords', 'GET', null],
+      ['/xrpc/com.atproto.repo.uploadBlob', 'POST', 'text/plain'],
+      ['/xrpc/com.atproto.repo.createRecord', 'POST', 'application/json'],
+    ])
+    expect(handled[0]!.pathname).toContain(`repo=${encodeURIComponent(bob.did)}`)
+    expect(handled[1]!.body).toBe('streamed')
+    expect(JSON.parse(handled[2]!.body)).toMatchObject({
+      collection: 'app.bsky.feed.post',
+      record: { text: 'via oauth' },
+    })
+    for (const shown of showsOf(client)) expectNoSecret(shown, secretsOf(live.accessJwt))
   })
 
   it('refuses session options beside an auth object (they belong to the session)', () => {

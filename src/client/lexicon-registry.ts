@@ -1,4 +1,5 @@
 import type { HttpEndpoint, LexiconKind, LexiconSet } from '../runtime/descriptors.js'
+import { UsageError } from '../runtime/errors.js'
 import type { LexSchema } from '../runtime/schema/core.js'
 import { ObjectSchema } from '../runtime/schema/composites.js'
 
@@ -47,7 +48,7 @@ function loadExport(nsid: string, load: () => Promise<object>, matches: (value: 
   if (!value) {
     value = load().then((module) => {
       const found = Object.values(module).find(matches)
-      if (found === undefined) throw new TypeError(`The module of ${nsid} does not export it`)
+      if (found === undefined) throw new UsageError(`The module of ${nsid} does not export it: regenerate the set`)
       return found
     })
     value.catch(() => loaded.delete(nsid)) // a failed import (offline chunk) may be retried
