@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
-import { LexiconError } from './errors.js'
+import { FormatterMissingError, LexiconError } from './errors.js'
 import { generate } from './generate.js'
 
 const USAGE = `Usage: blueskysdk-codegen --lexicons DIR [--lexicons DIR…] --out DIR [--runtime SPECIFIER|PATH] [--client SPECIFIER | --no-client] [--no-format]
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
       console.log(`  no code for ${type} ${def === 'main' ? id : `${id}#${def}`}`)
     return 0
   } catch (error) {
-    if (error instanceof LexiconError) {
+    if (error instanceof LexiconError || error instanceof FormatterMissingError) {
       console.error(error.message)
       console.error('Nothing was written.')
       return 1

@@ -1,4 +1,4 @@
-import { CodeBlockWriter } from 'ts-morph'
+import CodeBlockWriter from 'code-block-writer'
 import { docComment, relativeImport } from './emit-module.js'
 
 const lit = (value: unknown): string => JSON.stringify(value)

@@ -1,4 +1,4 @@
-import { CodeBlockWriter } from 'ts-morph'
+import CodeBlockWriter from 'code-block-writer'
 import type { LexBody, LexDef, LexField, LexiconDocument, LexObject, LexParams, LexUnion } from './lexicon-document.js'
 import type { LexiconSet } from './load.js'
 import { camelCase } from './names.js'

@@ -1,4 +1,4 @@
-import { CodeBlockWriter } from 'ts-morph'
+import CodeBlockWriter from 'code-block-writer'
 import { docComment, relativeImport, typeIdOf } from './emit-module.js'
 import type { LexiconSet } from './load.js'
 import { moduleAlias, NameTable } from './names.js'

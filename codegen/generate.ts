@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { format } from 'prettier'
 import { CLIENT_FILE, emitClient, emitNamespaces, NAMESPACES_FILE } from './emit-client.js'
 import { emitModule } from './emit-module.js'
 import { emitRegistry, REGISTRY_FILE } from './emit-registry.js'
+import { FormatterMissingError } from './errors.js'
 import { type LexiconSet, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
 import { type Plan, planModules } from './plan.js'
 
@@ -61,14 +61,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
     importResolver(options.runtime ?? DEFAULT_RUNTIME, out),
     clientFor?.(CLIENT_FILE),
   )
-  const formatted =
-    options.format === false
-      ? files
-      : new Map(
-          await Promise.all(
-            [...files].map(async ([file, text]) => [file, await format(text, PRETTIER_OPTIONS)] as const),
-          ),
-        )
+  const formatted = options.format === false ? files : await formatAll(files)
   await replaceDirectory(out, formatted)
 
   const namespaces: Record<string, number> = {}
@@ -77,6 +70,19 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
     namespaces[namespace] = (namespaces[namespace] ?? 0) + 1
   }
   return { documents: set.documents.size, files: formatted.size, namespaces, skipped: plan.skipped }
+}
+
+/** Every file through prettier, loaded only now: it is an optional peer, needed only to format. */
+async function formatAll(files: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  let format: typeof import('prettier').format
+  try {
+    ;({ format } = await import('prettier'))
+  } catch (cause) {
+    throw new FormatterMissingError({ cause })
+  }
+  return new Map(
+    await Promise.all([...files].map(async ([file, text]) => [file, await format(text, PRETTIER_OPTIONS)] as const)),
+  )
 }
 
 async function readSources(lexicons: GenerateOptions['lexicons']): Promise<readonly LexiconSource[]> {

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ts } from 'ts-morph'
+import { parse as parseJsonc, type ParseError, printParseErrorCode } from 'jsonc-parser'
 import * as v from 'valibot'
 import { jsonPath, LexiconError, type LexiconProblem } from './errors.js'
 import { type LexDef, type LexiconDocument, lexiconDocument, PRIMARY_TYPES } from './lexicon-document.js'
@@ -171,11 +171,16 @@ function issuePath(issue: v.BaseIssue<unknown>): (string | number)[] {
   return (issue.path ?? []).map((item) => item.key as string | number)
 }
 
-/** V8's JSON errors often give no position; TypeScript's JSON parser does, with a line and column. */
+/** V8's JSON errors often give no position; jsonc-parser's (in strict JSON mode) give an offset, shown as line and column. */
 function describeJsonError(error: Error, text: string): string {
-  const parsed = ts.parseJsonText('lexicon.json', text)
-  const diagnostic = (parsed as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics?.[0]
-  if (diagnostic?.start === undefined) return error.message
-  const { line, character } = parsed.getLineAndCharacterOfPosition(diagnostic.start)
-  return `${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')} at line ${line + 1}, column ${character + 1}`
+  const errors: ParseError[] = []
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false })
+  const first = errors[0]
+  if (first === undefined) return error.message
+  const before = text.slice(0, first.offset).split('\n')
+  // `CloseBraceExpected` → `close brace expected`
+  const problem = printParseErrorCode(first.error)
+    .replace(/\B([A-Z])/g, ' $1')
+    .toLowerCase()
+  return `${problem} at line ${before.length}, column ${before.at(-1)!.length + 1}`
 }

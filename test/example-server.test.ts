@@ -5,10 +5,9 @@
  */
 import { Secp256k1Keypair } from '@atproto/crypto'
 import { createServiceJwt } from '@atproto/xrpc-server'
-import * as plc from '@did-plc/lib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
-import { type ExampleServer, startExampleServer } from './support/example-server.js'
+import { type ExampleServer, registerPlcIdentity, startExampleServer } from './support/example-server.js'
 
 let network: TestNetwork | undefined
 let server: ExampleServer | undefined
@@ -150,20 +149,7 @@ describe('the example server', () => {
 
   it('wants aud = its bare DID, not did#example_service, and checks the signature against PLC', async () => {
     // An issuer of our own on the PLC (this PDS's getServiceAuth only takes a bare DID as aud).
-    const keypair = await Secp256k1Keypair.create()
-    const op = await plc.signOperation(
-      {
-        type: 'plc_operation',
-        verificationMethods: { atproto: keypair.did() },
-        rotationKeys: [keypair.did()],
-        alsoKnownAs: [],
-        services: {},
-        prev: null,
-      },
-      keypair,
-    )
-    const iss = await plc.didForCreateOp(op)
-    await new plc.Client(net().plcUrl).sendOperation(iss, op)
+    const { did: iss, keypair } = await registerPlcIdentity(net().plcUrl)
     const lxm = 'com.example.createNote'
     const send = async (token: string) =>
       postJson(`${example().url}/xrpc/${lxm}`, { title: 'own issuer' }, { authorization: `Bearer ${token}` })

@@ -6,7 +6,7 @@
  * own lexicons (test/lexicons), whose generated client (a) and (b) use.
  */
 import { execFile } from 'node:child_process'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -21,6 +21,11 @@ const bin = (name: string) => path.join(repoRoot, 'node_modules/.bin', name)
 let app: string
 let network: TestNetwork
 let notes: ExampleServer
+let installedAlone: string[]
+let codegenWithoutPrettier: { code: number; stderr: string }
+const repoPackage = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>
+}
 
 beforeAll(async () => {
   const scratch = await mkdtemp(path.join(tmpdir(), 'blueskysdk-package-'))
@@ -33,10 +38,25 @@ beforeAll(async () => {
   await cp(path.join(repoRoot, 'test/package'), app, { recursive: true })
   await cp(exampleLexiconDir, path.join(app, 'lexicons/com/example'), { recursive: true })
   await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
-    cwd: app,
-    maxBuffer: 16 * 1024 * 1024,
-  })
+  const install = (...args: string[]) =>
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...args], {
+      cwd: app,
+      maxBuffer: 16 * 1024 * 1024,
+    })
+  await install(tarball)
+  // What an app that only uses the runtime has, and the generator's answer before prettier is there.
+  installedAlone = await readdir(path.join(app, 'node_modules'))
+  codegenWithoutPrettier = await run(
+    'npx',
+    ['--no-install', 'blueskysdk-codegen', '--lexicons', 'lexicons', '--out', 'generated'],
+    {
+      cwd: app,
+    },
+  ).then(
+    () => ({ code: 0, stderr: '' }),
+    (error: { code: number; stderr: string }) => error,
+  )
+  await install('--save-dev', `prettier@${repoPackage.devDependencies.prettier}`) // as a codegen user would
   network = await startNetwork()
   notes = await startExampleServer({ plcUrl: network.plcUrl })
   return async () => {
@@ -66,6 +86,15 @@ function typeErrors(file: string): Promise<string> {
 }
 
 describe('the packed package, installed in an app', () => {
+  it('(d) brings no build tools into the app: prettier is an optional peer the generator asks for', async () => {
+    expect(installedAlone).toContain('blueskysdk')
+    for (const tool of ['prettier', 'typescript', 'ts-morph', '@ts-morph']) expect(installedAlone).not.toContain(tool)
+    expect(codegenWithoutPrettier.code).toBe(1)
+    expect(codegenWithoutPrettier.stderr).toContain('needs prettier: npm install -D prettier (or pass --no-format)')
+    expect(codegenWithoutPrettier.stderr).not.toMatch(/\n\s+at /) // a message, not a stack trace
+    await expect(stat(path.join(app, 'generated'))).rejects.toThrow() // nothing written
+  })
+
   it('(c) runs the codegen bin on the app’s own lexicons', async () => {
     const { stdout } = await run(
       'npx',

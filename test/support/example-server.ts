@@ -86,6 +86,28 @@ export function loadExampleLexicons(): LexiconDocs {
     .map((name) => JSON.parse(readFileSync(path.join(exampleLexiconDir, name), 'utf8'))) as LexiconDocs
 }
 
+/** A new did:plc on the PLC at `plcUrl`, whose #atproto signing key (and rotation key) is a new keypair. */
+export async function registerPlcIdentity(
+  plcUrl: string,
+  services: Record<string, { type: string; endpoint: string }> = {},
+): Promise<{ did: string; keypair: Secp256k1Keypair }> {
+  const keypair = await Secp256k1Keypair.create()
+  const op = await plc.signOperation(
+    {
+      type: 'plc_operation',
+      verificationMethods: { atproto: keypair.did() },
+      rotationKeys: [keypair.did()],
+      alsoKnownAs: [],
+      services,
+      prev: null,
+    },
+    keypair,
+  )
+  const did = await plc.didForCreateOp(op)
+  await new plc.Client(plcUrl).sendOperation(did, op)
+  return { did, keypair }
+}
+
 export async function startExampleServer(options: { plcUrl: string }): Promise<ExampleServer> {
   const lexicons = loadExampleLexicons()
   const idResolver = new IdResolver({ plcUrl: options.plcUrl })
@@ -211,20 +233,9 @@ export async function startExampleServer(options: { plcUrl: string }): Promise<E
   try {
     // The server's identity: a did:plc whose #atproto key is its own and whose #example_service
     // endpoint is this server, registered on the test network's PLC.
-    const keypair = await Secp256k1Keypair.create()
-    const op = await plc.signOperation(
-      {
-        type: 'plc_operation',
-        verificationMethods: { atproto: keypair.did() },
-        rotationKeys: [keypair.did()],
-        alsoKnownAs: [],
-        services: { [EXAMPLE_SERVICE_FRAGMENT]: { type: EXAMPLE_SERVICE_TYPE, endpoint: url } },
-        prev: null,
-      },
-      keypair,
-    )
-    did = await plc.didForCreateOp(op)
-    await new plc.Client(options.plcUrl).sendOperation(did, op)
+    ;({ did } = await registerPlcIdentity(options.plcUrl, {
+      [EXAMPLE_SERVICE_FRAGMENT]: { type: EXAMPLE_SERVICE_TYPE, endpoint: url },
+    }))
   } catch (error) {
     await close()
     throw error
