@@ -18,7 +18,16 @@ import {
   XRPCError,
 } from '../src/index.js'
 import { repoRoot } from './support/codegen.js'
-import { delayed, drop, type FaultServer, json, raw, startFaultServer, truncated } from './support/fault-server.js'
+import {
+  delayed,
+  drop,
+  endlessError,
+  type FaultServer,
+  json,
+  raw,
+  startFaultServer,
+  truncated,
+} from './support/fault-server.js'
 
 const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
 const description = { did: 'did:web:localhost', availableUserDomains: ['.test'] }
@@ -185,6 +194,19 @@ describe('transport against a loopback server', () => {
       .describeServer()
       .catch((e: unknown) => e)
     expect(unknown).toMatchObject({ name: 'XRPCError', status: 500, error: 'HTTP500' })
+  })
+
+  it('reads an error body only so far: an endless one is cut off, and the status stands for it', async () => {
+    const endless = endlessError(400)
+    server.script(endless)
+    const error = await new Client({ service: server.url, retry: false }).com.atproto.server
+      .describeServer()
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(XRPCError)
+    expect(error).toMatchObject({ status: 400, error: 'HTTP400' })
+    // The client stopped reading after its limit; the server, told so, stopped writing long before its own.
+    await waitFor(() => endless.written() > 0)
+    expect(endless.written()).toBeLessThan(8 * 1024 * 1024)
   })
 
   it('routes chat.bsky through the chat proxy, and takes per-client and per-call proxies and labelers', async () => {

@@ -128,19 +128,59 @@ export async function translateError(error: unknown, endpoint: HttpEndpoint, tim
 }
 
 async function errorFromResponse(endpoint: HttpEndpoint, response: Response): Promise<XRPCError> {
-  let name = `HTTP${response.status}`
-  let message: string | undefined
-  try {
-    const body = JSON.parse(await response.text()) as { error?: unknown; message?: unknown }
-    if (typeof body.error === 'string') name = body.error
-    if (typeof body.message === 'string') message = body.message
-  } catch {
-    // Not an XRPC error body (a proxy's HTML page, a dropped connection): the status says enough.
+  const body = await readErrorBody(response)
+  const name = body.error ?? `HTTP${response.status}`
+  const init = {
+    status: response.status,
+    error: name,
+    message: body.message,
+    headers: response.headers,
+    nsid: endpoint.nsid,
   }
-  const init = { status: response.status, error: name, message, headers: response.headers, nsid: endpoint.nsid }
   if (response.status === 429) return new RateLimitError(init)
   const ErrorClass = endpoint.errors[name] ?? STANDARD_ERRORS[name] ?? XRPCError
   return new ErrorClass(init)
+}
+
+/** An XRPC error body is a name and a message: one larger than this is not one, and is not read further. */
+const ERROR_BODY_LIMIT = 64 * 1024
+
+/**
+ * The `error` and `message` of an error answer, reading at most ERROR_BODY_LIMIT bytes of it (a
+ * hostile server's endless error body is cut off, not buffered). Anything else — a proxy's HTML
+ * page, a dropped connection, too big a body — gives neither, and the status says enough.
+ */
+export async function readErrorBody(response: Response): Promise<{ error?: string; message?: string }> {
+  const reader = response.body?.getReader()
+  if (!reader) return {}
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.byteLength
+      if (size > ERROR_BODY_LIMIT) return {}
+      chunks.push(read.value)
+    }
+  } catch {
+    return {}
+  } finally {
+    reader.cancel().catch(() => {})
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  try {
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as { error?: unknown; message?: unknown } | null
+    return {
+      error: typeof body?.error === 'string' ? body.error : undefined,
+      message: typeof body?.message === 'string' ? body.message : undefined,
+    }
+  } catch {
+    return {}
+  }
 }
 
 /** A 2xx answer as the endpoint's response class, its body checked against the output schema. */

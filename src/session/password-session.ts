@@ -3,7 +3,7 @@ import { deleteSession } from '../../generated/com/atproto/server/deleteSession.
 import { refreshSession } from '../../generated/com/atproto/server/refreshSession.js'
 import type { Auth, AuthContext } from '../client/auth.js'
 import { NetworkError, TimeoutError } from '../client/errors.js'
-import type { RetryOptions } from '../client/transport.js'
+import { readErrorBody, type RetryOptions } from '../client/transport.js'
 import { XRPCClient } from '../client/xrpc-client.js'
 import { XRPCError } from '../runtime/errors.js'
 import { pdsEndpoint } from './did-doc.js'
@@ -275,15 +275,10 @@ function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` }
 }
 
-/** Whether an error answer says the access token has expired (read from a copy: the body stays unread). */
+/** Whether an error answer says the access token has expired (read, bounded, from a copy: the body stays unread). */
 async function isExpiredToken(response: Response): Promise<boolean> {
   if (response.status !== 400 && response.status !== 401) return false
-  try {
-    const body = (await response.clone().json()) as { error?: unknown }
-    return body.error === 'ExpiredToken'
-  } catch {
-    return false
-  }
+  return (await readErrorBody(response.clone())).error === 'ExpiredToken'
 }
 
 /** A saved session: a `CreateSessionResponse`, its JSON (object or string), or nothing usable. */

@@ -88,3 +88,22 @@ export function delayed(ms: number, then: Handler): Handler {
     if (!res.destroyed) await then(req, res, index)
   }
 }
+
+/**
+ * An error answer whose body never ends: chunks of a JSON-looking error for as long as the client
+ * reads (at most `maxBytes`, so the server stops by itself). `written()` says how much went out.
+ */
+export function endlessError(status: number, maxBytes = 64 * 1024 * 1024): Handler & { written(): number } {
+  let written = 0
+  const handler: Handler = async (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    const chunk = Buffer.alloc(16 * 1024, ' ')
+    res.write('{"error": "Endless", "message": "')
+    while (!res.destroyed && written < maxBytes) {
+      written += chunk.length
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve))
+    }
+    res.end()
+  }
+  return Object.assign(handler, { written: () => written })
+}
