@@ -59,12 +59,14 @@ export class PasswordSession implements Auth {
   #session: SessionData | undefined
   #credentials: { identifier: string; password: string } | undefined
   #refreshing: Promise<void> | undefined
-  /** The PDS the current session's DID document names, read once per session, not per request. */
-  #routing: { session: SessionData | undefined; pds: string | undefined } = { session: undefined, pds: undefined }
+  /** The configured service, and the PDS the current session's DID document names (read once per session). */
+  readonly #service: Destination
+  #routing: { session: SessionData | undefined; pds: Destination | undefined } = { session: undefined, pds: undefined }
 
   constructor(options: PasswordSessionOptions) {
     this.#options = { ...options }
     const { service, fetch, timeoutMs, retry } = options
+    this.#service = destination(String(service))
     this.#xrpc = new XRPCClient({ service, fetch, timeoutMs, retry })
   }
 
@@ -111,11 +113,17 @@ export class PasswordSession implements Auth {
   }
 
   serviceUrl(nsid: string): string {
-    const service = String(this.#options.service)
+    return this.#destination(nsid).url
+  }
+
+  #destination(nsid: string): Destination {
     const session = this.#session
-    if (!session || SESSION_CALLS.has(nsid)) return service
-    if (this.#routing.session !== session) this.#routing = { session, pds: pdsEndpoint(session.didDoc) }
-    return this.#routing.pds ?? service
+    if (!session || SESSION_CALLS.has(nsid)) return this.#service
+    if (this.#routing.session !== session) {
+      const pds = pdsEndpoint(session.didDoc)
+      this.#routing = { session, pds: pds === undefined ? undefined : destination(pds) }
+    }
+    return this.#routing.pds ?? this.#service
   }
 
   async fetch(request: Request, { nsid, fetch, replayable }: AuthContext): Promise<Response> {
@@ -132,7 +140,7 @@ export class PasswordSession implements Auth {
     await this.fresh()
     const token = this.#session?.accessJwt
     // The token goes only where this session sends calls, never to a URL built elsewhere.
-    if (!token || new URL(request.url).origin !== new URL(this.serviceUrl(nsid)).origin) return fetch(request)
+    if (!token || !request.url.startsWith(this.#destination(nsid).origin)) return fetch(request)
     const replay = replayable ? request.clone() : undefined
     request.headers.set('authorization', `Bearer ${token}`)
     const response = await fetch(request)
@@ -146,7 +154,7 @@ export class PasswordSession implements Auth {
     const session = this.#session
     return {
       type: 'PasswordSession',
-      service: String(this.#options.service),
+      service: this.#service.url,
       session: session ? { did: session.did, handle: session.handle } : null,
     }
   }
@@ -269,6 +277,16 @@ export class PasswordSession implements Auth {
       this.#session = session
     }
   }
+}
+
+/** Where calls go, with its origin (`https://host:port/`, ending in `/` so that a prefix test is exact). */
+interface Destination {
+  url: string
+  origin: string
+}
+
+function destination(url: string): Destination {
+  return { url, origin: `${new URL(url).origin}/` }
 }
 
 function bearer(token: string): Record<string, string> {
