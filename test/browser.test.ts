@@ -102,15 +102,21 @@ function servePage(files: Map<string, OutputFile>, config: () => PageConfig): Pr
 /** Runs every setup step, keeping whatever started so afterAll can stop it even if another step failed. */
 async function setUp(): Promise<void> {
   const steps = await Promise.allSettled([
+    // Chromium only after the network has started: startNetwork points os.tmpdir() at its own temp
+    // dir while it starts, and a profile made in there would be removed under a closing browser.
     startNetwork().then(async (started) => {
       network = started
+      const launching = chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        timeout: 20_000,
+      })
       account = await started.createAccount()
+      browser = await launching
     }),
     bundlePage().then((built) => {
       bundle = built
-    }),
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 20_000 }).then((b) => {
-      browser = b
     }),
   ])
   const failed = steps.find((step) => step.status === 'rejected')
@@ -133,11 +139,8 @@ describe.skipIf(!hasChromium && !inCI)('in headless Chromium', () => {
   }, 60_000)
 
   afterAll(async () => {
-    const closing = [
-      browser?.close(),
-      network?.close(),
-      server && new Promise<void>((resolve) => server!.close(() => resolve())),
-    ]
+    await browser?.close()
+    const closing = [network?.close(), server && new Promise<void>((resolve) => server!.close(() => resolve()))]
     server?.closeAllConnections()
     await Promise.all(closing)
   })
