@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { FormatterMissingError, LexiconError } from './errors.js'
+import { ownPackage } from './bundled.js'
+import { LexiconError } from './errors.js'
 import { generate } from './generate.js'
 
-const USAGE = `Usage: blueskysdk-codegen --lexicons DIR [--lexicons DIR…] --out DIR [--runtime SPECIFIER|PATH] [--client SPECIFIER | --no-client] [--no-format]
+const USAGE = `Usage: blueskysdk-codegen --lexicons DIR [--lexicons DIR…] --out DIR [options]
 
 Generates TypeScript types, validators and endpoint descriptors from lexicon JSON documents.
 
@@ -14,53 +16,94 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
   --client X       where client.ts imports createClient from, to export one bound to this set
                    (default: blueskysdk, when --runtime is not given)
   --no-client      client.ts exports only the set (\`lexicons\`), for createClient({ lexicons })
-  --no-format      skip prettier`
+  --bundled X      where the modules of the lexicons bundled with blueskysdk (com.atproto, app.bsky, …)
+                   are imported from instead of being generated again (default: blueskysdk/lexicons,
+                   when --runtime is not given); refs resolve to them, identical copies merge
+  --no-bundled     generate every document from the --lexicons folders alone
+  --no-format      skip prettier
+  --version        print the version
+  -h, --help       print this help`
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      lexicons: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      runtime: { type: 'string' },
-      client: { type: 'string' },
-      'no-client': { type: 'boolean' },
-      'no-format': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+/** A mistake in how the command was called: one line on stderr, exit code 2. */
+class UsageProblem extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        lexicons: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        runtime: { type: 'string' },
+        client: { type: 'string' },
+        'no-client': { type: 'boolean' },
+        bundled: { type: 'string' },
+        'no-bundled': { type: 'boolean' },
+        'no-format': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }))
+  } catch (error) {
+    // node:util's messages name the option and say what is wrong with it; drop its hint about `--`.
+    throw new UsageProblem((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
+  }
   if (values.help) {
     console.log(USAGE)
     return 0
   }
-  if (!values.lexicons?.length || !values.out) {
-    console.error(USAGE)
-    return 2
-  }
-  const started = performance.now()
-  try {
-    const report = await generate({
-      lexicons: values.lexicons,
-      out: values.out,
-      runtime: values.runtime,
-      client: values['no-client'] ? false : values.client,
-      format: !values['no-format'],
-    })
-    const seconds = ((performance.now() - started) / 1000).toFixed(2)
-    console.log(
-      `Generated ${report.files} files from ${report.documents} lexicon documents into ${values.out} in ${seconds} s`,
-    )
-    for (const [namespace, count] of Object.entries(report.namespaces).sort()) console.log(`  ${namespace} ${count}`)
-    for (const { id, def, type } of report.skipped)
-      console.log(`  no code for ${type} ${def === 'main' ? id : `${id}#${def}`}`)
+  if (values.version) {
+    console.log((await ownPackage()).version)
     return 0
-  } catch (error) {
-    if (error instanceof LexiconError || error instanceof FormatterMissingError) {
-      console.error(error.message)
-      console.error('Nothing was written.')
-      return 1
-    }
-    throw error
   }
+  if (!values.lexicons?.length) throw new UsageProblem('missing --lexicons DIR')
+  if (!values.out) throw new UsageProblem('missing --out DIR')
+  if (values.client !== undefined && values['no-client']) throw new UsageProblem('--client and --no-client conflict')
+  if (values.bundled !== undefined && values['no-bundled'])
+    throw new UsageProblem('--bundled and --no-bundled conflict')
+  for (const dir of values.lexicons) {
+    const found = await stat(dir).catch(() => undefined)
+    if (!found) throw new UsageProblem(`--lexicons ${dir}: no such folder`)
+    if (!found.isDirectory()) throw new UsageProblem(`--lexicons ${dir}: not a folder`)
+  }
+
+  const started = performance.now()
+  const report = await generate({
+    lexicons: values.lexicons,
+    out: values.out,
+    runtime: values.runtime,
+    client: values['no-client'] ? false : values.client,
+    bundled: values['no-bundled'] ? false : values.bundled,
+    format: !values['no-format'],
+  })
+  const seconds = ((performance.now() - started) / 1000).toFixed(2)
+  console.log(
+    `Generated ${report.files} files from ${report.documents} lexicon documents into ${values.out} in ${seconds} s`,
+  )
+  for (const [namespace, count] of Object.entries(report.namespaces).sort()) console.log(`  ${namespace} ${count}`)
+  if (report.reused.length)
+    console.log(`  imported from the bundled lexicons: ${report.reused.length} (${report.reused.join(', ')})`)
+  for (const { id, def, type } of report.skipped)
+    console.log(`  no code for ${type} ${def === 'main' ? id : `${id}#${def}`}`)
+  return 0
 }
 
-process.exitCode = await main()
+try {
+  process.exitCode = await main(process.argv.slice(2))
+} catch (error) {
+  if (error instanceof UsageProblem) {
+    console.error(`blueskysdk-codegen: ${error.message} (see --help)`)
+    process.exitCode = 2
+  } else if (error instanceof LexiconError) {
+    console.error(error.message)
+    console.error('Nothing was written.')
+    process.exitCode = 1
+  } else if (typeof (error as NodeJS.ErrnoException).code === 'string' && (error as Error).message) {
+    // A file system refusal (EACCES, ENOSPC, …) is the environment's, not a bug: its message says it all.
+    console.error(`blueskysdk-codegen: ${(error as Error).message}`)
+    process.exitCode = 1
+  } else throw error
+}

@@ -71,7 +71,7 @@ class ModuleWriter {
     const targets = [...this.usedImports].sort()
     for (const id of targets) {
       lines.push(
-        `import * as ${this.module.imports.get(id)} from ${lit(relativeImport(this.module.file, this.plan.modules.get(id)!.file))}`,
+        `import * as ${this.module.imports.get(id)} from ${lit(this.plan.importPath(this.module.file, this.plan.moduleOf(id)))}`,
       )
     }
     return lines.length ? lines.join('\n') + '\n' : ''
@@ -326,7 +326,7 @@ class ModuleWriter {
   private refType(ref: string): string {
     const target = this.set.resolve(this.module.id, ref)!
     if (target.def.type === 'token') return lit(typeIdOf(target.docId, target.defName))
-    return this.qualify(target.docId, this.plan.modules.get(target.docId)!.names.get(target.defName)!.type)
+    return this.qualify(target.docId, this.plan.moduleOf(target.docId).names.get(target.defName)!.type)
   }
 
   private qualify(docId: string, name: string): string {
@@ -398,7 +398,7 @@ class ModuleWriter {
   private refSchema(ref: string, defName: string, eager: boolean): string {
     const target = this.set.resolve(this.module.id, ref)!
     if (target.def.type === 'token') return this.call('literal', lit(typeIdOf(target.docId, target.defName)))
-    const schema = this.qualify(target.docId, this.plan.modules.get(target.docId)!.names.get(target.defName)!.schema)
+    const schema = this.qualify(target.docId, this.plan.moduleOf(target.docId).names.get(target.defName)!.schema)
     return eager && this.plan.isLazy(this.module.id, defName, target) ? this.call('lazy', `() => ${schema}`) : schema
   }
 

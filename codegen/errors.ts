@@ -16,17 +16,6 @@ export class LexiconError extends Error {
   }
 }
 
-/**
- * Formatting was asked for but prettier is not installed. It is an optional peer of this package, so
- * that apps installing the SDK for its runtime do not get a formatter with it. Nothing was written.
- */
-export class FormatterMissingError extends Error {
-  override name = 'FormatterMissingError'
-  constructor(options?: { cause?: unknown }) {
-    super('Formatting the generated code needs prettier: npm install -D prettier (or pass --no-format)', options)
-  }
-}
-
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
 /** `['defs', 'main', 'refs', 2]` → `$.defs.main.refs[2]` */

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CLIENT_FILE, emitClient, emitNamespaces, NAMESPACES_FILE } from './emit-client.js'
 import { emitModule } from './emit-module.js'
 import { emitRegistry, REGISTRY_FILE } from './emit-registry.js'
-import { FormatterMissingError } from './errors.js'
+import { BUNDLED_LEXICONS_DIR, BUNDLED_MODULES, checkRuntimeVersion } from './bundled.js'
 import { type LexiconSet, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
 import { type Plan, planModules } from './plan.js'
 
@@ -24,12 +24,23 @@ export interface GenerateOptions {
    * `runtime` is the default; none (only the `lexicons` value) otherwise, unless given.
    */
   client?: string | false
+  /**
+   * Where the modules of the lexicons bundled with the runtime package are imported from, instead
+   * of being generated again: a package specifier (default `blueskysdk/lexicons` when `runtime` is
+   * the default) or a path to a generated directory, imported relatively. Refs resolve to the
+   * bundled documents, and identical copies of them among `lexicons` are merged into them. `false`
+   * generates every document from `lexicons` alone (the default when `runtime` is a path).
+   */
+  bundled?: string | false
   /** Format with prettier (default true). */
   format?: boolean
 }
 
 export interface GenerateReport {
+  /** Documents generated (bundled ones not counted). */
   documents: number
+  /** Bundled documents the output imports from the runtime package instead of generating them. */
+  reused: string[]
   files: number
   /** Documents per namespace (first two NSID segments). */
   namespaces: Record<string, number>
@@ -51,35 +62,45 @@ const PRETTIER_OPTIONS = {
  * swapped in at the end, so a failure leaves the previous output as it was.
  */
 export async function generate(options: GenerateOptions): Promise<GenerateReport> {
-  const sources = await readSources(options.lexicons)
-  const set = loadLexicons(sources)
   const out = path.resolve(options.out)
+  const bundled = options.bundled ?? (options.runtime === undefined ? BUNDLED_MODULES : false)
+  const [sources, bundledSources] = await Promise.all([
+    readSources(options.lexicons),
+    bundled ? readLexiconDir(BUNDLED_LEXICONS_DIR) : undefined,
+  ])
+  if (bundled && !isPath(bundled)) await checkRuntimeVersion(out)
+  const bundledIds = bundled ? undefined : await bundledDocumentIds()
+  const set = loadLexicons(sources, { bundled: bundledSources, bundledIds })
   const client = options.client ?? (options.runtime === undefined ? DEFAULT_CLIENT : false)
   const clientFor = client ? importResolver(client, out) : undefined
-  const { files, plan } = generateFiles(
-    set,
-    importResolver(options.runtime ?? DEFAULT_RUNTIME, out),
-    clientFor?.(CLIENT_FILE),
-  )
+  const { files, plan } = generateFiles(set, {
+    runtimeFor: importResolver(options.runtime ?? DEFAULT_RUNTIME, out),
+    client: clientFor?.(CLIENT_FILE),
+    bundledImport: bundled ? bundledImporter(bundled, out) : undefined,
+  })
   const formatted = options.format === false ? files : await formatAll(files)
   await replaceDirectory(out, formatted)
 
   const namespaces: Record<string, number> = {}
+  const reused = new Set<string>()
   for (const id of set.documents.keys()) {
+    if (set.bundled.has(id)) continue
     const namespace = id.split('.').slice(0, 2).join('.')
     namespaces[namespace] = (namespaces[namespace] ?? 0) + 1
+    for (const imported of plan.modules.get(id)?.imports.keys() ?? []) if (set.bundled.has(imported)) reused.add(imported)
   }
-  return { documents: set.documents.size, files: formatted.size, namespaces, skipped: plan.skipped }
+  return {
+    documents: set.documents.size - set.bundled.size,
+    reused: [...reused].sort(),
+    files: formatted.size,
+    namespaces,
+    skipped: plan.skipped,
+  }
 }
 
-/** Every file through prettier, loaded only now: it is an optional peer, needed only to format. */
+/** Every file through prettier, loaded only now (it takes a while to import, and `--no-format` needs none of it). */
 async function formatAll(files: ReadonlyMap<string, string>): Promise<Map<string, string>> {
-  let format: typeof import('prettier').format
-  try {
-    ;({ format } = await import('prettier'))
-  } catch (cause) {
-    throw new FormatterMissingError({ cause })
-  }
+  const { format } = await import('prettier')
   return new Map(
     await Promise.all([...files].map(async ([file, text]) => [file, await format(text, PRETTIER_OPTIONS)] as const)),
   )
@@ -93,13 +114,19 @@ async function readSources(lexicons: GenerateOptions['lexicons']): Promise<reado
   return lexicons as readonly LexiconSource[]
 }
 
+export interface FileOptions {
+  /** Where each file imports the runtime from. */
+  runtimeFor: (file: string) => string
+  /** Where `client.ts` imports `createClient` from, if it exports one. */
+  client?: string
+  /** Where a file imports a bundled module from (see `GenerateOptions.bundled`). */
+  bundledImport?: (fromFile: string, toFile: string) => string
+}
+
 /** The unformatted source of every output file, by path relative to the output directory. */
-export function generateFiles(
-  set: LexiconSet,
-  runtimeFor: (file: string) => string,
-  client?: string,
-): { files: Map<string, string>; plan: Plan } {
-  const plan = planModules(set)
+export function generateFiles(set: LexiconSet, options: FileOptions): { files: Map<string, string>; plan: Plan } {
+  const { runtimeFor, client } = options
+  const plan = planModules(set, { bundledImport: options.bundledImport })
   const files = new Map<string, string>()
   for (const module of plan.modules.values())
     files.set(module.file, emitModule(set, plan, module, runtimeFor(module.file)))
@@ -112,19 +139,42 @@ export function generateFiles(
 const DEFAULT_RUNTIME = 'blueskysdk/runtime'
 const DEFAULT_CLIENT = 'blueskysdk'
 
+// Package specifiers never end in a source extension, nor start with a dot or a slash; paths do.
+const isPath = (specifier: string) =>
+  specifier.startsWith('.') || path.isAbsolute(specifier) || /\.[mc]?[jt]s$/.test(specifier)
+
+/** The import of `target` (a path) from `file` of the output directory `out`. */
+function relativeTo(out: string, file: string, target: string): string {
+  const relative = path
+    .relative(path.dirname(path.join(out, file)), target)
+    .split(path.sep)
+    .join('/')
+  return relative.startsWith('.') ? relative : `./${relative}`
+}
+
 /** A package specifier is used as is; a path to a module becomes a relative import from each file. */
 function importResolver(specifier: string, out: string): (file: string) => string {
-  // Package specifiers never end in a source extension; paths to a module file do.
-  const isPath = specifier.startsWith('.') || path.isAbsolute(specifier) || /\.[mc]?[jt]s$/.test(specifier)
-  if (!isPath) return () => specifier
+  if (!isPath(specifier)) return () => specifier
   const target = path.resolve(specifier).replace(/\.ts$/, '.js')
-  return (file) => {
-    const relative = path
-      .relative(path.dirname(path.join(out, file)), target)
-      .split(path.sep)
-      .join('/')
-    return relative.startsWith('.') ? relative : `./${relative}`
-  }
+  return (file) => relativeTo(out, file, target)
+}
+
+/** Bundled modules under a package specifier (`blueskysdk/lexicons/app/bsky/feed/post`) or a generated directory. */
+function bundledImporter(bundled: string, out: string): (fromFile: string, toFile: string) => string {
+  if (!isPath(bundled)) return (_fromFile, toFile) => `${bundled}/${toFile.replace(/\.ts$/, '')}`
+  const dir = path.resolve(bundled)
+  return (fromFile, toFile) => relativeTo(out, fromFile, path.join(dir, toFile.replace(/\.ts$/, '.js')))
+}
+
+/** The ids of the bundled documents, from their file names alone. */
+async function bundledDocumentIds(): Promise<Set<string>> {
+  const entries = await readdir(BUNDLED_LEXICONS_DIR, { recursive: true, withFileTypes: true }).catch(() => [])
+  return new Set(
+    entries
+      .filter((e) => e.isFile() && e.name.endsWith('.json'))
+      .map((e) => path.relative(BUNDLED_LEXICONS_DIR, path.join(e.parentPath, e.name)).replace(/\.json$/, ''))
+      .map((file) => file.split(path.sep).join('.')),
+  )
 }
 
 async function replaceDirectory(out: string, files: ReadonlyMap<string, string>): Promise<void> {

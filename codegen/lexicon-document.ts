@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { isNsid } from '../src/runtime/schema/formats.js'
+import { isNsid } from './names.js'
 
 /**
  * The lexicon language itself, as a valibot schema: what a lexicon document may contain

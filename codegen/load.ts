@@ -27,7 +27,11 @@ export interface DefTarget {
 export class LexiconSet {
   readonly documents: ReadonlyMap<string, LoadedDocument>
 
-  constructor(documents: LoadedDocument[]) {
+  constructor(
+    documents: LoadedDocument[],
+    /** Ids of the documents that came from the runtime package's bundled lexicons. */
+    readonly bundled: ReadonlySet<string> = new Set(),
+  ) {
     this.documents = new Map(documents.map((d) => [d.doc.id, d]))
   }
 
@@ -49,17 +53,30 @@ export async function readLexiconDir(dir: string): Promise<LexiconSource[]> {
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, 'utf8') })))
 }
 
+export interface LoadOptions {
+  /**
+   * The lexicons bundled with the runtime package: refs resolve to them, and a document of the
+   * sources that is an identical copy of one is merged into it (a differing copy is a problem).
+   */
+  bundled?: readonly LexiconSource[]
+  /** Ids the runtime package bundles, when `bundled` is not used: only to suggest it for unresolvable refs. */
+  bundledIds?: ReadonlySet<string>
+}
+
 /**
  * Parses and checks documents: JSON syntax, the lexicon language, primary types only as `main`,
  * `required`/`nullable` naming real properties, unique ids, and every ref resolving. All problems
  * are collected and thrown together as a `LexiconError`.
  */
-export function loadLexicons(sources: readonly LexiconSource[]): LexiconSet {
+export function loadLexicons(sources: readonly LexiconSource[], options: LoadOptions = {}): LexiconSet {
   const problems: LexiconProblem[] = []
   const documents: LoadedDocument[] = []
   const fileById = new Map<string, string>()
+  const bundledJson = new Map<string, { file: string; json: unknown }>()
+  const bundledSources = options.bundled ?? []
 
-  for (const { file, text } of sources) {
+  for (const [index, { file, text }] of [...bundledSources, ...sources].entries()) {
+    const isBundled = index < bundledSources.length
     let json: unknown
     try {
       json = JSON.parse(text)
@@ -77,6 +94,17 @@ export function loadLexicons(sources: readonly LexiconSource[]): LexiconSet {
     checkDefs(file, json, problems)
     if (!parsed.success || problems.length > before) continue
     const doc = parsed.output as LexiconDocument
+    if (isBundled) bundledJson.set(doc.id, { file, json })
+    const copyOf = isBundled ? undefined : bundledJson.get(doc.id)
+    if (copyOf && sameJson(copyOf.json, json)) continue // a copy of a bundled document: one and the same
+    if (copyOf) {
+      problems.push({
+        file,
+        path: '$.id',
+        message: `${doc.id} is also bundled with blueskysdk, and this copy differs from it: remove this file to use the bundled one, or generate every document from your own files with --no-bundled`,
+      })
+      continue
+    }
     const previous = fileById.get(doc.id)
     if (previous !== undefined) {
       problems.push({ file, path: '$.id', message: `duplicate id ${doc.id}, also defined in ${previous}` })
@@ -86,11 +114,14 @@ export function loadLexicons(sources: readonly LexiconSource[]): LexiconSet {
     documents.push({ file, doc })
   }
 
-  const set = new LexiconSet(documents)
+  const set = new LexiconSet(documents, new Set(bundledJson.keys()))
   for (const { file, doc } of documents) {
     forEachRef(doc, (ref, keys, inUnion) => {
-      const message = refProblem(set.resolve(doc.id, ref), inUnion)
-      if (message) problems.push({ file, path: jsonPath(keys), message: `${message}: ${ref}` })
+      const target = set.resolve(doc.id, ref)
+      const message = refProblem(target, inUnion)
+      if (!message) return
+      const hint = target ? '' : missingDocumentHint(set, ref.startsWith('#') ? doc.id : ref.split('#')[0], options)
+      problems.push({ file, path: jsonPath(keys), message: `${message}: ${ref}${hint}` })
     })
   }
   if (problems.length > 0) throw new LexiconError(problems)
@@ -109,6 +140,27 @@ const DATA_TYPES = new Set([
   'cid-link',
   'blob',
 ])
+
+/** What to do about a ref to a document that is not in the set (nothing to add if the document is there but the def is not). */
+function missingDocumentHint(set: LexiconSet, id: string, options: LoadOptions): string {
+  if (set.documents.has(id)) return ''
+  if (options.bundledIds?.has(id))
+    return ` (${id} is bundled with blueskysdk: generate without --no-bundled to use it, or add the bundled lexicons folder with --lexicons)`
+  const where = options.bundled ? 'among the lexicons given or bundled with blueskysdk' : 'among the lexicons given'
+  return ` (no document ${id} ${where}: add the folder that has it with --lexicons DIR)`
+}
+
+/** Deep equality of parsed JSON, key order aside. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  const keysA = Object.keys(a)
+  if (keysA.length !== Object.keys(b).length) return false
+  return keysA.every(
+    (key) => Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  )
+}
 
 function refProblem(target: DefTarget | undefined, inUnion: boolean): string | undefined {
   if (!target) return 'unresolvable ref'

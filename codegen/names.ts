@@ -66,3 +66,19 @@ export function schemaName(typeName: string): string {
 export function guardName(typeName: string): string {
   return `is${typeName}`
 }
+
+/**
+ * The NSID syntax of the spec (https://atproto.com/specs/nsid): a reversed domain authority (at
+ * least two segments of letters, digits and inner hyphens, the first not starting with a digit) and
+ * a name of letters and digits not starting with one; 317 characters at most. The generator's own
+ * check, so that it needs nothing of the runtime package.
+ */
+export function isNsid(value: string): boolean {
+  if (value.length > 317) return false
+  const segments = value.split('.')
+  if (segments.length < 3) return false
+  const name = segments.pop()!
+  if (!/^[A-Za-z][A-Za-z0-9]{0,62}$/.test(name)) return false
+  if (!/^[A-Za-z]/.test(segments[0])) return false
+  return segments.every((segment) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(segment))
+}

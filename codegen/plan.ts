@@ -1,3 +1,4 @@
+import { relativeImport } from './emit-module.js'
 import { stronglyConnected, topologicalOrder } from './graph.js'
 import type { LexQuery } from './lexicon-document.js'
 import { type DefTarget, forEachRef, type LexiconSet } from './load.js'
@@ -52,7 +53,14 @@ export interface ModulePlan {
 }
 
 export interface Plan {
+  /** The modules to write: every document of the set but the bundled ones. */
   modules: Map<string, ModulePlan>
+  /** Documents whose modules the runtime package already ships, planned only so refs to them get their names. */
+  bundled: Map<string, ModulePlan>
+  /** The module of any document, written or bundled. */
+  moduleOf(id: string): ModulePlan
+  /** The import specifier of a module, from a file of the output: relative, or into the runtime package. */
+  importPath(fromFile: string, to: ModulePlan): string
   /** Does the ref from `fromDoc#fromDef` to `target` need to be resolved lazily? */
   isLazy(fromDoc: string, fromDef: string, target: DefTarget): boolean
   /** Defs that produce no code, with their type. */
@@ -61,7 +69,12 @@ export interface Plan {
 
 const ENDPOINT_TYPES = new Set(['query', 'procedure', 'subscription'])
 
-export function planModules(set: LexiconSet): Plan {
+export interface PlanOptions {
+  /** Where a bundled module is imported from, by its file (`app/bsky/feed/post.ts`), for a file of the output. */
+  bundledImport?: (fromFile: string, toFile: string) => string
+}
+
+export function planModules(set: LexiconSet, options: PlanOptions = {}): Plan {
   const ids = [...set.documents.keys()].sort()
   const skipped: Plan['skipped'] = []
 
@@ -102,6 +115,7 @@ export function planModules(set: LexiconSet): Plan {
   }
 
   const modules = new Map<string, ModulePlan>()
+  const bundled = new Map<string, ModulePlan>()
   for (const id of ids) {
     const { doc } = set.documents.get(id)!
     const table = new NameTable()
@@ -134,7 +148,7 @@ export function planModules(set: LexiconSet): Plan {
       const def = doc.defs[defName]
       if (!def || ENDPOINT_TYPES.has(def.type)) continue
       if (NO_CODE_TYPES.has(def.type)) {
-        skipped.push({ id, def: defName, type: def.type })
+        if (!set.bundled.has(id)) skipped.push({ id, def: defName, type: def.type })
         continue
       }
       const base = defName !== 'main' ? pascalCase(defName) : def.type === 'record' ? 'Record' : 'Main'
@@ -149,9 +163,20 @@ export function planModules(set: LexiconSet): Plan {
           .map((t) => t.defName),
     )
     // A document of only code-less defs (a permission set) gets no module.
-    if (order.length > 0) modules.set(id, { id, file: modulePath(id), order, names, endpoint, imports })
+    if (order.length > 0)
+      (set.bundled.has(id) ? bundled : modules).set(id, { id, file: modulePath(id), order, names, endpoint, imports })
   }
-  return { modules, isLazy, skipped }
+  const { bundledImport } = options
+  if (bundled.size > 0 && !bundledImport) throw new Error('planModules: bundled documents need options.bundledImport')
+  return {
+    modules,
+    bundled,
+    moduleOf: (id) => modules.get(id) ?? bundled.get(id)!,
+    importPath: (fromFile, to) =>
+      bundled.has(to.id) ? bundledImport!(fromFile, to.file) : relativeImport(fromFile, to.file),
+    isLazy,
+    skipped,
+  }
 }
 
 function namesFor(type: string): DefNames {

@@ -75,13 +75,40 @@ describe('codegen: bad input is refused with file and JSON path', () => {
       {
         file: 'post.json',
         path: '$.defs.main.record.properties.reply.ref',
-        message: 'unresolvable ref: com.example.missing#thing',
+        message:
+          'unresolvable ref: com.example.missing#thing (no document com.example.missing among the lexicons given: add the folder that has it with --lexicons DIR)',
       },
       {
         file: 'post.json',
         path: '$.defs.main.record.properties.embed.refs[1]',
         message: 'union member must be an object, not a token: #token',
       },
+    ])
+  })
+
+  it('a ref to a bundled lexicon, with the bundled lexicons left out, says how to add them', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.properties.reply.ref = 'com.atproto.repo.strongRef'
+    const { problems } = await refusal([source('post.json', doc)])
+    expect(problems).toEqual([
+      {
+        file: 'post.json',
+        path: '$.defs.main.record.properties.reply.ref',
+        message:
+          'unresolvable ref: com.atproto.repo.strongRef (com.atproto.repo.strongRef is bundled with blueskysdk: generate without --no-bundled to use it, or add the bundled lexicons folder with --lexicons)',
+      },
+    ])
+  })
+
+  it('a copy of a bundled lexicon that differs from it', async () => {
+    const strongRef = JSON.parse(
+      await readFile(path.join(repoRoot, 'lexicons/com/atproto/repo/strongRef.json'), 'utf8'),
+    )
+    strongRef.defs.main.required = ['uri']
+    const error = await generateTemp([source('mine/strongRef.json', strongRef)], { bundled: true }).catch((e) => e)
+    expect(error).toBeInstanceOf(LexiconError)
+    expect((error as LexiconError).problems).toEqual([
+      { file: 'mine/strongRef.json', path: '$.id', message: expect.stringContaining('differs from it') },
     ])
   })
 
@@ -103,9 +130,54 @@ describe('codegen: bad input is refused with file and JSON path', () => {
   })
 })
 
+describe('codegen with the bundled lexicons', () => {
+  it('imports what it refers to of them, and merges identical copies into them', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.properties.subject = { type: 'ref', ref: 'com.atproto.repo.strongRef' }
+    const copy = await readFile(path.join(repoRoot, 'lexicons/com/atproto/repo/strongRef.json'), 'utf8')
+    // A vendored copy, its keys in another order: the same document.
+    const reordered = Object.fromEntries(Object.entries(JSON.parse(copy)).reverse())
+    const set = await generateTemp([source('post.json', doc), source('vendored/strongRef.json', reordered)], {
+      bundled: true,
+    })
+    expect(set.report).toMatchObject({ documents: 1, reused: ['com.atproto.repo.strongRef'] })
+    await expect(readdir(path.join(set.dir, 'com'))).resolves.toEqual(['example'])
+    const { recordSchema } = await set.module<{ recordSchema: unknown }>('com.example.post')
+    const { validate } = await import('../src/schema.js')
+    const bad = validate(recordSchema as never, {
+      text: 'hi',
+      subject: { uri: 'at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3jwdwj2ctlk26', cid: 'nope' },
+    })
+    expect(bad.success === false && bad.issues.map((i) => i.path)).toEqual(['subject.cid'])
+  })
+})
+
 describe('codegen CLI', () => {
   const cli = path.join(repoRoot, 'codegen/cli.ts')
   const tsx = path.join(repoRoot, 'node_modules/.bin/tsx')
+
+  it('prints its version', async () => {
+    const { version } = JSON.parse(await readFile(path.join(repoRoot, 'codegen/package.json'), 'utf8'))
+    expect((await run(tsx, [cli, '--version'])).stdout.trim()).toBe(version)
+  })
+
+  it('answers a wrong call in one line and exit code 2: unknown option, missing folder, missing --out', async () => {
+    const dir = await tempDir()
+    const calls = [
+      [['--lexicons', dir, '--out', path.join(dir, 'out'), '--formatt'], "Unknown option '--formatt'"],
+      [
+        ['--lexicons', path.join(dir, 'nope'), '--out', path.join(dir, 'out')],
+        `--lexicons ${path.join(dir, 'nope')}: no such folder`,
+      ],
+      [['--lexicons', dir], 'missing --out DIR'],
+    ] as const
+    for (const [args, message] of calls) {
+      const result = await run(tsx, [cli, ...args]).catch((e) => e)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toBe(`blueskysdk-codegen: ${message} (see --help)\n`)
+    }
+    expect(await readdir(dir)).toEqual([])
+  })
 
   it('exits non-zero naming the file and path, and writes nothing', async () => {
     const dir = await tempDir()

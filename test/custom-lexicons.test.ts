@@ -4,7 +4,10 @@
  * XRPC server for those lexicons (@atproto/xrpc-server on 127.0.0.1, ./support/example-server.ts),
  * directly and through the real PDS's proxy, on one client that also calls app.bsky and com.atproto.
  */
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { GenerateReport } from '../codegen/index.js'
 import {
   BearerAuth,
   createClient,
@@ -30,11 +33,19 @@ let example: ExampleServer
 let alice: Account
 let generated: ExampleClientModule
 let errorClasses: { NoteNotFoundError: new (...args: any[]) => XRPCError }
+let generatedDir: string
+let generatedFiles: string[]
+let report: GenerateReport
 
 beforeAll(async () => {
   ;[network, generated] = await Promise.all([
     startNetwork(),
-    generateTemp(exampleLexiconDir, { client: `${repoRoot}/src/index.ts` }).then(async (set) => {
+    generateTemp(exampleLexiconDir, { client: `${repoRoot}/src/index.ts`, bundled: true }).then(async (set) => {
+      ;({ dir: generatedDir, report } = set)
+      generatedFiles = (await readdir(set.dir, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(set.dir, path.join(entry.parentPath, entry.name)))
+        .sort()
       errorClasses = await set.module('com.example.getNote')
       return import(`${set.dir}/client.ts`) as Promise<ExampleClientModule>
     }),
@@ -44,6 +55,25 @@ beforeAll(async () => {
 afterAll(async () => {
   await example?.close()
   await network?.close()
+})
+
+describe('generated for the app’s own lexicons', () => {
+  it('imports the bundled lexicons it refers to from the runtime instead of generating them again', async () => {
+    expect(generatedFiles).toEqual([
+      'client.ts',
+      'com/example/createNote.ts',
+      'com/example/defs.ts',
+      'com/example/echo.ts',
+      'com/example/getNote.ts',
+      'com/example/note.ts',
+      'lexicons.ts',
+      'namespaces.ts',
+    ])
+    expect(report.reused).toEqual(['com.atproto.repo.strongRef'])
+    const note = await readFile(path.join(generatedDir, 'com/example/note.ts'), 'utf8')
+    const fromNote = path.relative(path.join(generatedDir, 'com/example'), path.join(repoRoot, 'generated'))
+    expect(note).toContain(`from ${JSON.stringify(`${fromNote}/com/atproto/repo/strongRef.js`)}`)
+  })
 })
 
 describe('a client for the app’s own lexicons', () => {
@@ -166,12 +196,32 @@ describe('a client for the app’s own lexicons', () => {
     const client = generated.createClient({ service: network.pdsUrl })
     await client.authenticate(alice.handle, alice.password)
     const refused = await client.com.atproto.repo
-      .createRecord({ repo: alice.did, collection: 'com.example.note', record: { title: 5 } })
+      .createRecord({
+        repo: alice.did,
+        collection: 'com.example.note',
+        record: { title: 5, subject: { uri: 'not an at-uri', cid: 'bafy' } },
+      })
       .catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(ValidationError)
-    expect((refused as ValidationError).issues.map((i) => i.path)).toEqual(['record.title', 'record.createdAt'])
+    // subject is checked by the bundled com.atproto.repo.strongRef, imported (not generated again).
+    expect((refused as ValidationError).issues.map((i) => i.path)).toEqual([
+      'record.title',
+      'record.createdAt',
+      'record.subject.uri',
+      'record.subject.cid',
+    ])
 
-    const note = { $type: 'com.example.note', title: 'kept in my repo', createdAt: new Date().toISOString() }
+    const post = await client.com.atproto.repo.createRecord({
+      repo: alice.did,
+      collection: 'app.bsky.feed.post',
+      record: { $type: 'app.bsky.feed.post', text: 'a note is about me', createdAt: new Date().toISOString() },
+    })
+    const note = {
+      $type: 'com.example.note',
+      title: 'kept in my repo',
+      createdAt: new Date().toISOString(),
+      subject: { uri: post.uri, cid: post.cid },
+    }
     const written = await client.com.atproto.repo.createRecord({
       repo: alice.did,
       collection: 'com.example.note',

@@ -18,14 +18,25 @@ export interface GeneratedSet {
   module<T = Record<string, unknown>>(nsid: string): Promise<T>
 }
 
-/** Generates `lexicons` into a fresh directory under `.tmp/` (removed after the file's tests) and loads its registry. */
+/**
+ * Generates `lexicons` into a fresh directory under `.tmp/` (removed after the file's tests) and loads
+ * its registry. With `bundled`, refs to the bundled lexicons import the repository's generated/.
+ */
 export async function generateTemp(
   lexicons: string | string[] | LexiconSource[],
-  options: { format?: boolean; client?: string } = {},
+  options: { format?: boolean; client?: string; bundled?: boolean } = {},
 ): Promise<GeneratedSet> {
   const dir = await tempDir()
   const out = path.join(dir, 'generated')
-  const report = await generate({ lexicons, out, runtime, client: options.client, format: options.format ?? false })
+  const report = await generate({
+    lexicons,
+    out,
+    runtime,
+    client: options.client,
+    // The repository's own generated/ plays the runtime package's bundled modules.
+    bundled: options.bundled ? path.join(repoRoot, 'generated') : false,
+    format: options.format ?? false,
+  })
   const registry = (await import(path.join(out, 'lexicons.ts'))) as { validate: GeneratedSet['validate'] }
   return {
     dir: out,

@@ -109,7 +109,9 @@ export async function registerPlcIdentity(
 }
 
 export async function startExampleServer(options: { plcUrl: string }): Promise<ExampleServer> {
-  const lexicons = loadExampleLexicons()
+  // The server resolves refs itself: add the bundled lexicon the example ones refer to.
+  const strongRef = JSON.parse(readFileSync(path.join(repoRoot, 'lexicons/com/atproto/repo/strongRef.json'), 'utf8'))
+  const lexicons = [...loadExampleLexicons(), strongRef] as LexiconDocs
   const idResolver = new IdResolver({ plcUrl: options.plcUrl })
   const notes = new Map<string, StoredNote>()
   let counts = new Map<string, number>()

@@ -1,12 +1,14 @@
 import type {
-  BaseIssue,
-  BaseSchema,
-  Config,
   IssuePathItem,
+  LexIssue,
   OutputDataset,
   StandardProps,
   UnknownDataset,
-} from 'valibot'
+  ValibotConfig,
+  ValibotSchema,
+} from './valibot-shape.js'
+
+export type { LexIssue } from './valibot-shape.js'
 
 /**
  * The base of every generated schema. Schemas are valibot schemas (they implement valibot's
@@ -55,12 +57,6 @@ export function prefixIssues(ctx: CheckContext, from: number, key: PathKey): voi
   for (let i = from; i < ctx.issues.length; i++) ctx.issues[i].path.unshift(key)
 }
 
-/** The valibot issue type our schemas report through `~run`. */
-export interface LexIssue extends BaseIssue<unknown> {
-  readonly kind: 'schema'
-  readonly type: 'lexicon'
-}
-
 /** A problem found by `validate`, with the JSON path of the offending value (`reply.root.uri`, `facets[0].index`). */
 export interface ValidationIssue {
   path: string
@@ -69,7 +65,7 @@ export interface ValidationIssue {
 
 export type ValidationResult<T> = { success: true; value: T } | { success: false; issues: ValidationIssue[] }
 
-export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssue> {
+export abstract class LexSchema<out T> implements ValibotSchema<T> {
   readonly kind = 'schema' as const
   readonly async = false as const
   abstract readonly type: string
@@ -91,11 +87,11 @@ export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssu
     return this.check(value, DISCARD)
   }
 
-  get reference(): (...args: any[]) => BaseSchema<unknown, unknown, BaseIssue<unknown>> {
+  get reference(): (...args: any[]) => ValibotSchema<unknown> {
     return () => this
   }
 
-  '~run'(dataset: UnknownDataset, config: Config<BaseIssue<unknown>>): OutputDataset<T, LexIssue> {
+  '~run'(dataset: UnknownDataset, config: ValibotConfig): OutputDataset<T> {
     const ctx = new CheckContext()
     const input = dataset.value
     const output = run(this, input, ctx)
@@ -107,17 +103,17 @@ export abstract class LexSchema<out T> implements BaseSchema<unknown, T, LexIssu
       result.typed = true
       result.value = output
     }
-    return result as OutputDataset<T, LexIssue>
+    return result as OutputDataset<T>
   }
 
-  get '~standard'(): StandardProps<unknown, T> {
+  get '~standard'(): StandardProps<T> {
     return {
       version: 1,
       // Standard Schema's vendor names the library that made the schema: this one. Valibot's
       // `StandardProps`, which its `BaseSchema` requires (and so `v.parse` and `v.safeParse` accept
       // only schemas with it), types the vendor as the literal 'valibot', though its runtime never
       // reads it. The cast keeps these schemas valibot schemas to the compiler; the value is ours.
-      vendor: VENDOR as StandardProps<unknown, T>['vendor'],
+      vendor: VENDOR as StandardProps<T>['vendor'],
       validate: (value: unknown) => {
         const ctx = new CheckContext()
         const output = run(this, value, ctx)
@@ -182,7 +178,7 @@ export function formatPath(path: readonly PathKey[]): string {
   return out
 }
 
-function toValibotIssue(issue: RawIssue, root: unknown, config: Config<BaseIssue<unknown>>): LexIssue {
+function toValibotIssue(issue: RawIssue, root: unknown, config: ValibotConfig): LexIssue {
   // Valibot path items carry the parent and child values; walk the input to recover them.
   const path: IssuePathItem[] = []
   let parent: any = root
