@@ -1,5 +1,7 @@
 /** Reading media for posts: from bytes, a Blob or a file path, and what the bytes say they are. */
 
+import { PostInputError } from './errors.js'
+
 export type MediaInput = Uint8Array | ArrayBuffer | Blob | string
 
 /** The bytes of a media input; a string is a file path (Node only). */
@@ -9,8 +11,11 @@ export async function readMedia(input: MediaInput): Promise<{ bytes: Uint8Array;
   if (typeof Blob !== 'undefined' && input instanceof Blob) {
     return { bytes: new Uint8Array(await input.arrayBuffer()), mimeType: input.type || undefined }
   }
-  const { readFile } = await import('node:fs/promises')
-  return { bytes: new Uint8Array(await readFile(input as string)) }
+  // Node's file system through process.getBuiltinModule (Node 20.16+), not an import: an import of
+  // node:fs, even a dynamic one, fails every browser build at default settings.
+  const fs = globalThis.process?.getBuiltinModule?.('node:fs/promises')
+  if (!fs) throw new PostInputError('a file path needs Node.js to read it: pass the bytes or a Blob instead')
+  return { bytes: new Uint8Array(await fs.readFile(input as string)) }
 }
 
 export interface MediaInfo {

@@ -1,15 +1,17 @@
+import { randomUUID } from 'node:crypto'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { SessionData, SessionStore } from './store.js'
 
 /**
  * A session in a JSON file, readable only by its owner (mode 0600). Written to a temporary file
  * and renamed over the old one, so a crash mid-write leaves the old session or the new one, never a
- * truncated file. Node only.
+ * truncated file. Node only: exported from `blueskysdk/node`, never reachable from the main entry.
  */
 export class FileSessionStore implements SessionStore {
   constructor(readonly path: string) {}
 
   async get(): Promise<SessionData | undefined> {
-    const { readFile } = await import('node:fs/promises')
     let text: string
     try {
       text = await readFile(this.path, 'utf8')
@@ -25,9 +27,6 @@ export class FileSessionStore implements SessionStore {
   }
 
   async set(session: SessionData): Promise<void> {
-    const { open, rename, mkdir, rm } = await import('node:fs/promises')
-    const { dirname } = await import('node:path')
-    const { randomUUID } = await import('node:crypto')
     await mkdir(dirname(this.path), { recursive: true })
     const text = JSON.stringify(session) // first: a session that cannot be written leaves nothing behind
     // Unique per write: two writes in the same millisecond (two clients sharing a file) must not share one.
@@ -48,7 +47,6 @@ export class FileSessionStore implements SessionStore {
   }
 
   async delete(): Promise<void> {
-    const { rm } = await import('node:fs/promises')
     await rm(this.path, { force: true })
   }
 
