@@ -8,36 +8,19 @@
  * Needs /usr/bin/chromium (test/browser/install-chromium.sh installs it): skipped with a notice
  * without it, failed under CI=true.
  */
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type OutputFile } from 'esbuild'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PageConfig, PageResult } from './browser/page.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
+import { chromiumMissing, hasChromium, launchChromium } from './support/chromium.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 const inCI = process.env.CI === 'true'
-const missingNotice = `${CHROMIUM} is missing: run test/browser/install-chromium.sh (as root) to run the browser test`
-if (!hasChromium && !inCI) console.warn(`[browser.test] SKIPPED: ${missingNotice}`)
-
-// This machine's network is closed: without the background-networking flags Chromium's own
-// connections (updates, sync, …) are refused and logged. Playwright gives `launch` a fresh
-// --user-data-dir of its own and removes it on close.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+if (!hasChromium && !inCI) console.warn(`[browser.test] SKIPPED: ${chromiumMissing}`)
 
 const ENTRY = fileURLToPath(new URL('./browser/page.ts', import.meta.url))
 const OUTDIR = path.join(path.dirname(ENTRY), 'out') // virtual: nothing is written
@@ -49,7 +32,10 @@ let browser: Browser | undefined
 let pageOrigin: string
 let bundle: { files: Map<string, OutputFile>; ms: number }
 
-/** esbuild, in memory: `/page.js` plus one chunk per dynamically imported module. */
+/**
+ * esbuild at its defaults for a browser bundle (no externals, no polyfills, no platform shims), in
+ * memory: `/page.js` plus one chunk per dynamically imported module.
+ */
 async function bundlePage(): Promise<{ files: Map<string, OutputFile>; ms: number }> {
   const started = performance.now()
   const result = await build({
@@ -60,9 +46,6 @@ async function bundlePage(): Promise<{ files: Map<string, OutputFile>; ms: numbe
     platform: 'browser',
     format: 'esm',
     splitting: true,
-    target: 'es2022',
-    // Node-only code (FileSessionStore, media files) imports these lazily, inside functions the page never calls.
-    external: ['node:*'],
     logLevel: 'silent',
   })
   expect(result.errors).toEqual([])
@@ -106,12 +89,7 @@ async function setUp(): Promise<void> {
     // dir while it starts, and a profile made in there would be removed under a closing browser.
     startNetwork().then(async (started) => {
       network = started
-      const launching = chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        timeout: 20_000,
-      })
+      const launching = launchChromium()
       account = await started.createAccount()
       browser = await launching
     }),
@@ -127,7 +105,7 @@ describe.skipIf(!hasChromium && !inCI)('in headless Chromium', () => {
   const text = `hello from a browser 🦋 ${Date.now()}` // non-ASCII: UTF-8 through fetch and the PDS
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`CI=true and ${missingNotice}`)
+    if (!hasChromium) throw new Error(`CI=true and ${chromiumMissing}`)
     await setUp()
     server = await servePage(bundle.files, () => ({
       pdsUrl: network!.pdsUrl,
@@ -222,4 +200,4 @@ describe.skipIf(!hasChromium && !inCI)('in headless Chromium', () => {
 })
 
 // Visible in the run's summary too, not only in the warning above.
-if (!hasChromium && !inCI) it.skip(`in headless Chromium: SKIPPED, ${missingNotice}`)
+if (!hasChromium && !inCI) it.skip(`in headless Chromium: SKIPPED, ${chromiumMissing}`)

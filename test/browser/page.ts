@@ -2,7 +2,7 @@
 // browser app uses it, against the local PDS on another origin (so every call is a CORS request).
 // It logs in, creates a post, reads it back, and leaves the outcome in `window.__result` (and in
 // <pre id="result">) for the test to read.
-import { Client } from '../../src/index.js'
+import { bskyFacade, Client } from '../../src/index.js'
 
 /** Injected by the test as JSON in <script type="application/json" id="config">. */
 export interface PageConfig {
@@ -35,11 +35,8 @@ declare global {
 async function run(config: PageConfig): Promise<PageResult> {
   const client = new Client({ service: config.pdsUrl })
   const session = await client.authenticate(config.handle, config.password)
-  const created = await client.com.atproto.repo.createRecord({
-    repo: session.did,
-    collection: 'app.bsky.feed.post',
-    record: { $type: 'app.bsky.feed.post', text: config.text, createdAt: new Date().toISOString() },
-  })
+  // Through the facade, as a browser app posts (rich text detected, the record checked, then createRecord).
+  const created = await bskyFacade(client).post({ text: config.text })
   const rkey = created.uri.split('/').pop()!
   const read = await client.com.atproto.repo.getRecord({ repo: session.did, collection: 'app.bsky.feed.post', rkey })
   const value = read.value as { text?: unknown; $type?: unknown }

@@ -27,7 +27,7 @@ import {
   UnknownSchema,
 } from './primitives.js'
 
-// Factories are what generated code calls. Generated calls are also marked `/*#__PURE__*/`: esbuild does not
+// Factories are what generated code calls. Generated calls also carry PURE annotations: esbuild does not
 // honour `@__NO_SIDE_EFFECTS__` across modules, and unused schemas should drop out of bundles either way.
 
 /* @__NO_SIDE_EFFECTS__ */

@@ -9,5 +9,6 @@ export async function run(client: ReturnType<typeof createClient>, repo: string)
   const note: ComExampleNote.Record = { title: 1, createdAt: 'now' } // 9: title is a string
   await client.com.example.getNote({}) // 10: id is required
   await client.com.atproto.repo.createRecord({ repo, collection: 'com.example.note', record: { title: 'x' } }) // 11
-  void [post, note]
+  const about: ComExampleNote.Record = { title: 'x', createdAt: 'now', subject: { uri: 'at://x' } } // 12: no cid
+  void [post, note, about]
 }

@@ -1,6 +1,7 @@
-// Runs inside a temporary app that installed the packed tarball: the namespaced client and a
-// per-endpoint import against the local PDS, then the app's own generated lexicons (com.example.*)
-// against their real server, directly and through the PDS on one client with the session.
+// Runs inside an app that installed both packed tarballs and generated its own lexicons
+// (com.example.*) with the codegen bin: the namespaced client and a per-endpoint import against the
+// local PDS, then the generated client against the lexicons' real server, directly and through the
+// PDS on one client with the session.
 import { CreateSessionResponse, PasswordSession, ValidationError } from 'blueskysdk'
 import { describeServer } from 'blueskysdk/lexicons/com/atproto/server/describeServer'
 import { FileSessionStore } from 'blueskysdk/node'
