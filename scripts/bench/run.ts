@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures blueskysdk beside the anchors in one run on this machine and writes
  * BENCHMARKS.md (also printed, and the tables into README.md between its bench markers).
- * Options: `--only bundle,startup,validation,codegen,typecheck,requests` (default all; a partial run
+ * Options: `--only bundle,install,startup,validation,codegen,typecheck,requests` (default all; a partial run
  * only prints, since the files promise figures from one run), `--lex-cli-runs N`.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -10,6 +10,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { bundleSection } from './bundle.js'
 import { codegenSection } from './codegen.js'
+import { installSection } from './install.js'
 import { preparePackage } from './package.js'
 import { renderSection, type Section } from './report.js'
 import { requestsSection } from './requests.js'
@@ -17,7 +18,7 @@ import { startupSection } from './startup.js'
 import { typecheckSection } from './typecheck.js'
 import { validationSection } from './validation.js'
 
-const ALL = ['bundle', 'startup', 'validation', 'codegen', 'typecheck', 'requests']
+const ALL = ['bundle', 'install', 'startup', 'validation', 'codegen', 'typecheck', 'requests']
 const { values } = parseArgs({
   options: { only: { type: 'string' }, 'lex-cli-runs': { type: 'string', default: '1' } },
 })
@@ -36,6 +37,7 @@ const packageDir = () =>
 
 const steps: [string, string, () => Promise<Section>][] = [
   ['bundle', 'bundle size…', () => bundleSection()],
+  ['install', 'install size…', () => installSection(scratch)],
   ['startup', 'cold import…', async () => startupSection(await packageDir())],
   ['validation', 'validation…', () => validationSection()],
   ['codegen', 'code generation (lex-cli takes minutes)…', () => codegenSection(3, Number(values['lex-cli-runs']))],
