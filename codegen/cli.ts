@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { ownPackage } from './bundled.js'
-import { LexiconError } from './errors.js'
+import { LexiconError, OutputDirectoryError } from './errors.js'
 import { generate } from './generate.js'
 
 const USAGE = `Usage: blueskysdk-codegen --lexicons DIR [--lexicons DIR…] --out DIR [options]
@@ -21,6 +21,7 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
                    when --runtime is not given); refs resolve to them, identical copies merge
   --no-bundled     generate every document from the --lexicons folders alone
   --no-format      skip prettier
+  --force          replace --out even if it is a folder the generator did not write (no .blueskysdk-codegen)
   --version        print the version
   -h, --help       print this help`
 
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         bundled: { type: 'string' },
         'no-bundled': { type: 'boolean' },
         'no-format': { type: 'boolean' },
+        force: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     client: values['no-client'] ? false : values.client,
     bundled: values['no-bundled'] ? false : values.bundled,
     format: !values['no-format'],
+    force: values.force,
   })
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
   console.log(
@@ -94,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2))
 } catch (error) {
-  if (error instanceof UsageProblem) {
+  if (error instanceof UsageProblem || error instanceof OutputDirectoryError) {
     console.error(`blueskysdk-codegen: ${error.message} (see --help)`)
     process.exitCode = 2
   } else if (error instanceof LexiconError) {

@@ -16,6 +16,11 @@ export class LexiconError extends Error {
   }
 }
 
+/** The output directory cannot be used: generation refused before anything was read or written. */
+export class OutputDirectoryError extends Error {
+  override name = 'OutputDirectoryError'
+}
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
 /** `['defs', 'main', 'refs', 2]` → `$.defs.main.refs[2]` */

@@ -5,6 +5,7 @@ import { CLIENT_FILE, emitClient, emitNamespaces, NAMESPACES_FILE } from './emit
 import { emitModule } from './emit-module.js'
 import { emitRegistry, REGISTRY_FILE } from './emit-registry.js'
 import { BUNDLED_LEXICONS_DIR, BUNDLED_MODULES, checkRuntimeVersion } from './bundled.js'
+import { OutputDirectoryError } from './errors.js'
 import { type LexiconSet, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
 import { type Plan, planModules } from './plan.js'
 
@@ -34,6 +35,11 @@ export interface GenerateOptions {
   bundled?: string | false
   /** Format with prettier (default true). */
   format?: boolean
+  /**
+   * Replace `out` even if it is a non-empty directory this generator did not make (one without its
+   * marker file, `.blueskysdk-codegen`). Default false: such a directory is refused, untouched.
+   */
+  force?: boolean
 }
 
 export interface GenerateReport {
@@ -63,6 +69,7 @@ const PRETTIER_OPTIONS = {
  */
 export async function generate(options: GenerateOptions): Promise<GenerateReport> {
   const out = path.resolve(options.out)
+  await checkOutput(out, options)
   const bundled = options.bundled ?? (options.runtime === undefined ? BUNDLED_MODULES : false)
   const [sources, bundledSources] = await Promise.all([
     readSources(options.lexicons),
@@ -78,6 +85,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
     client: clientFor?.(CLIENT_FILE),
     bundledImport: bundled ? bundledImporter(bundled, out) : undefined,
   })
+  files.set(MARKER_FILE, MARKER_TEXT)
   const formatted = options.format === false ? files : await formatAll(files)
   await replaceDirectory(out, formatted)
 
@@ -87,7 +95,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
     if (set.bundled.has(id)) continue
     const namespace = id.split('.').slice(0, 2).join('.')
     namespaces[namespace] = (namespaces[namespace] ?? 0) + 1
-    for (const imported of plan.modules.get(id)?.imports.keys() ?? []) if (set.bundled.has(imported)) reused.add(imported)
+    for (const imported of plan.modules.get(id)?.imports.keys() ?? [])
+      if (set.bundled.has(imported)) reused.add(imported)
   }
   return {
     documents: set.documents.size - set.bundled.size,
@@ -98,11 +107,41 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
   }
 }
 
+/** Marks an output directory as the generator's own: it replaces only directories that have it (or are empty). */
+export const MARKER_FILE = '.blueskysdk-codegen'
+const MARKER_TEXT =
+  'This directory is written by blueskysdk-codegen and replaced as a whole on each run: do not edit or keep files here.\n'
+
+/** The output directory is replaced whole: refuse one that holds anything but an earlier output, or the input. */
+async function checkOutput(out: string, options: GenerateOptions): Promise<void> {
+  const inputs = typeof options.lexicons === 'string' ? [options.lexicons] : options.lexicons
+  for (const input of inputs) {
+    if (typeof input !== 'string') continue
+    const relative = path.relative(out, path.resolve(input))
+    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative)))
+      throw new OutputDirectoryError(`--out ${options.out} holds the lexicons it would be generated from (${input})`)
+  }
+  if (options.force) return
+  const entries: string[] = await readdir(out).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return []
+    if (error.code === 'ENOTDIR') throw new OutputDirectoryError(`--out ${options.out} is a file, not a folder`)
+    throw error
+  })
+  if (entries.length > 0 && !entries.includes(MARKER_FILE))
+    throw new OutputDirectoryError(
+      `--out ${options.out} is not empty and was not written by blueskysdk-codegen (it has no ${MARKER_FILE}); it would be replaced as a whole: choose another folder, or pass --force`,
+    )
+}
+
 /** Every file through prettier, loaded only now (it takes a while to import, and `--no-format` needs none of it). */
 async function formatAll(files: ReadonlyMap<string, string>): Promise<Map<string, string>> {
   const { format } = await import('prettier')
   return new Map(
-    await Promise.all([...files].map(async ([file, text]) => [file, await format(text, PRETTIER_OPTIONS)] as const)),
+    await Promise.all(
+      [...files].map(
+        async ([file, text]) => [file, file.endsWith('.ts') ? await format(text, PRETTIER_OPTIONS) : text] as const,
+      ),
+    ),
   )
 }
 

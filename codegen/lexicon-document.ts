@@ -67,12 +67,16 @@ const blob = v.looseObject({
 const unknown = v.looseObject({ type: v.literal('unknown'), description })
 const token = v.looseObject({ type: v.literal('token'), description })
 const ref = v.looseObject({ type: v.literal('ref'), description, ref: v.pipe(v.string(), v.minLength(1)) })
-const union = v.looseObject({
-  type: v.literal('union'),
-  description,
-  refs: v.array(v.pipe(v.string(), v.minLength(1))),
-  closed: v.optional(v.boolean()),
-})
+const union = v.pipe(
+  v.looseObject({
+    type: v.literal('union'),
+    description,
+    refs: v.array(v.pipe(v.string(), v.minLength(1))),
+    closed: v.optional(v.boolean()),
+  }),
+  // Nothing could ever match it: the spec forbids it.
+  v.check((u) => !(u.closed && u.refs.length === 0), 'a closed union needs at least one ref'),
+)
 
 const primitive = [boolean, integer, string, bytes, cidLink, blob, unknown] as const
 
@@ -90,12 +94,10 @@ const object = v.looseObject({
   description,
   required: v.optional(v.array(v.string())),
   nullable: v.optional(v.array(v.string())),
-  properties: v.optional(
-    v.record(
-      v.string(),
-      v.lazy(() => field),
-    ),
-    {},
+  // Required by the spec (an empty map is fine), as by the reference parser.
+  properties: v.record(
+    v.string(),
+    v.lazy(() => field),
   ),
 })
 
@@ -146,7 +148,8 @@ const subscription = v.looseObject({
   type: v.literal('subscription'),
   description,
   parameters: v.optional(params),
-  message: v.optional(v.looseObject({ description, schema: v.variant('type', [object, ref, union]) })),
+  // The spec: a subscription's messages are a union (of the `#commit`, `#identity`, … kinds).
+  message: v.optional(v.looseObject({ description, schema: union })),
   errors,
 })
 const permissionSet = v.looseObject({
@@ -299,7 +302,7 @@ export interface LexProcedure extends Described {
 export interface LexSubscription extends Described {
   type: 'subscription'
   parameters?: LexParams
-  message?: Described & { schema: LexObject | LexRef | LexUnion }
+  message?: Described & { schema: LexUnion }
   errors?: LexError[]
 }
 export interface LexPermissionSet extends Described {

@@ -158,7 +158,8 @@ function sameJson(a: unknown, b: unknown): boolean {
   const keysA = Object.keys(a)
   if (keysA.length !== Object.keys(b).length) return false
   return keysA.every(
-    (key) => Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+    (key) =>
+      Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
   )
 }
 
@@ -229,10 +230,17 @@ function describeJsonError(error: Error, text: string): string {
   parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false })
   const first = errors[0]
   if (first === undefined) return error.message
-  const before = text.slice(0, first.offset).split('\n')
+  // A `}` or `]` right after a comma: name the comma, the mistake people make.
+  const comma = /,\s*$/.exec(text.slice(0, first.offset))
+  if (comma && /^[}\]]/.test(text.slice(first.offset))) return `trailing comma at ${lineAndColumn(text, comma.index)}`
   // `CloseBraceExpected` → `close brace expected`
   const problem = printParseErrorCode(first.error)
     .replace(/\B([A-Z])/g, ' $1')
     .toLowerCase()
-  return `${problem} at line ${before.length}, column ${before.at(-1)!.length + 1}`
+  return `${problem} at ${lineAndColumn(text, first.offset)}`
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n')
+  return `line ${before.length}, column ${before.at(-1)!.length + 1}`
 }

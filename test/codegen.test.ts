@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { generate, LexiconError } from '../codegen/index.js'
+import { generate, LexiconError, MARKER_FILE } from '../codegen/index.js'
 import { generateTemp, repoRoot, source, tempDir } from './support/codegen.js'
 
 const run = promisify(execFile)
@@ -112,6 +112,32 @@ describe('codegen: bad input is refused with file and JSON path', () => {
     ])
   })
 
+  it('what the spec forbids: an empty closed union, an object without properties, a subscription message that is no union', async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.properties.embed = { type: 'union', refs: [], closed: true }
+    doc.defs.bare = { type: 'object' }
+    const stream = {
+      lexicon: 1,
+      id: 'com.example.stream',
+      defs: { main: { type: 'subscription', message: { schema: { type: 'object', properties: {} } } } },
+    }
+    const { problems } = await refusal([source('post.json', doc), source('stream.json', stream)])
+    expect(problems.map((p) => `${p.file} ${p.path}`).sort()).toEqual([
+      'post.json $.defs.bare.properties',
+      'post.json $.defs.main.record.properties.embed',
+      'stream.json $.defs.main.message.schema.refs',
+      'stream.json $.defs.main.message.schema.type',
+    ])
+    expect(problems.find((p) => p.path.endsWith('embed'))!.message).toBe('a closed union needs at least one ref')
+  })
+
+  it('a trailing comma, by the line and column of the comma', async () => {
+    const { problems } = await refusal([source('post.json', '{\n  "lexicon": 1,\n  "id": "com.example.a",\n}')])
+    expect(problems).toEqual([
+      { file: 'post.json', path: '$', message: 'invalid JSON: trailing comma at line 3, column 24' },
+    ])
+  })
+
   it('a duplicate id names both files', async () => {
     const { problems } = await refusal([source('a/post.json', post), source('b/post.json', post)])
     expect(problems).toEqual([{ file: 'b/post.json', path: '$.id', message: expect.stringContaining('a/post.json') }])
@@ -149,6 +175,29 @@ describe('codegen with the bundled lexicons', () => {
       subject: { uri: 'at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3jwdwj2ctlk26', cid: 'nope' },
     })
     expect(bad.success === false && bad.issues.map((i) => i.path)).toEqual(['subject.cid'])
+  })
+})
+
+describe('codegen output directory', () => {
+  it('is refused when it holds files the generator did not write, unless forced', async () => {
+    const dir = await tempDir()
+    const out = path.join(dir, 'app')
+    await writeJson(path.join(out, 'package.json'), { name: 'app' })
+    const options = { lexicons: [source('post.json', post)], out, runtime: 'blueskysdk/runtime' }
+    await expect(generate(options)).rejects.toThrow(/is not empty and was not written by blueskysdk-codegen/)
+    expect(await readdir(out)).toEqual(['package.json'])
+    await generate({ ...options, force: true })
+    expect(await readdir(out)).toContain(MARKER_FILE)
+    await generate(options) // its own output: replaced without asking
+  })
+
+  it('is refused when it holds the lexicons it would be generated from', async () => {
+    const dir = await tempDir()
+    await writeJson(path.join(dir, 'lexicons/post.json'), post)
+    await expect(generate({ lexicons: [path.join(dir, 'lexicons')], out: dir, force: true })).rejects.toThrow(
+      /holds the lexicons it would be generated from/,
+    )
+    expect(await readdir(dir)).toEqual(['lexicons'])
   })
 })
 
@@ -204,7 +253,7 @@ describe('codegen CLI', () => {
       },
     })
     const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
-    expect(stdout).toContain('Generated 4 files from 2 lexicon documents') // post, registry, client, namespaces
+    expect(stdout).toContain('Generated 5 files from 2 lexicon documents') // post, registry, client, namespaces, marker
     expect(stdout).toContain('com.example 2')
     expect(stdout).toContain('no code for permission-set com.example.perms')
     expect(

@@ -60,6 +60,7 @@ afterAll(async () => {
 describe('generated for the app’s own lexicons', () => {
   it('imports the bundled lexicons it refers to from the runtime instead of generating them again', async () => {
     expect(generatedFiles).toEqual([
+      '.blueskysdk-codegen',
       'client.ts',
       'com/example/createNote.ts',
       'com/example/defs.ts',

@@ -289,13 +289,14 @@ describe('an app that generates its own lexicons with blueskysdk-codegen', () =>
         cwd: codegenApp,
       },
     )
-    expect(stdout).toContain('Generated 8 files from 5 lexicon documents')
+    expect(stdout).toContain('Generated 9 files from 5 lexicon documents')
     expect(stdout).toContain('imported from the bundled lexicons: 1 (com.atproto.repo.strongRef)')
     generatedFiles = (await filesUnder(path.join(codegenApp, 'generated'))).map((f) => f.file).sort()
   }, 60_000)
 
   it('writes its own documents only, importing the bundled ones from the runtime package', async () => {
     expect(generatedFiles).toEqual([
+      '.blueskysdk-codegen',
       'client.ts',
       'com/example/createNote.ts',
       'com/example/defs.ts',
