@@ -21,6 +21,8 @@ const responseValue = (type: string): string => type.replace(/<.*>$/, '')
 const lit = (value: unknown): string => JSON.stringify(value)
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 const propertyKey = (name: string): string => (IDENTIFIER.test(name) ? name : lit(name))
+/** A key in an object literal that makes a value: `__proto__: x` there would set the prototype instead. */
+const valueKey = (name: string): string => (name === '__proto__' ? `[${lit(name)}]` : propertyKey(name))
 
 export function typeIdOf(docId: string, defName: string): string {
   return defName === 'main' ? docId : `${docId}#${defName}`
@@ -67,7 +69,7 @@ class ModuleWriter {
 
   private imports(runtimeSpecifier: string): string {
     const lines: string[] = []
-    if (this.usesRuntime) lines.push(`import * as l from ${lit(runtimeSpecifier)}`)
+    if (this.usesRuntime) lines.push(`import * as ${this.module.runtimeAlias} from ${lit(runtimeSpecifier)}`)
     const targets = [...this.usedImports].sort()
     for (const id of targets) {
       lines.push(
@@ -79,7 +81,7 @@ class ModuleWriter {
 
   private rt(expression: string): string {
     this.usesRuntime = true
-    return `l.${expression}`
+    return `${this.module.runtimeAlias}.${expression}`
   }
 
   // --- defs -------------------------------------------------------------------------------------
@@ -158,7 +160,7 @@ class ModuleWriter {
     }
     const response = def.type === 'subscription' ? undefined : this.writeResponse(def.output, output?.type)
 
-    const errorMap = [...names.errors].map(([name, className]) => `${propertyKey(name)}: ${className}`)
+    const errorMap = [...names.errors].map(([name, className]) => `${valueKey(name)}: ${className}`)
     const errorsType = errorMap.length
       ? `{ ${[...names.errors].map(([name, c]) => `${propertyKey(name)}: typeof ${c}`).join('; ')} }`
       : '{}'
@@ -384,7 +386,7 @@ class ModuleWriter {
 
   private objectSchema(object: LexObject | LexParams, defName: string, typeId?: string): string {
     const entries = Object.entries(object.properties).map(
-      ([name, field]) => `${propertyKey(name)}: ${this.schemaOf(field as LexField, defName)}`,
+      ([name, field]) => `${valueKey(name)}: ${this.schemaOf(field as LexField, defName)}`,
     )
     const nullable = 'nullable' in object ? (object.nullable as string[] | undefined) : undefined
     const rest = options({ required: object.required, nullable }, ['required', 'nullable'])

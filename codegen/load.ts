@@ -38,7 +38,9 @@ export class LexiconSet {
   /** Resolves a ref written in document `fromId`: `#def`, `nsid` (its main) or `nsid#def`. */
   resolve(fromId: string, ref: string): DefTarget | undefined {
     const [id, defName = 'main'] = ref.startsWith('#') ? [fromId, ref.slice(1)] : ref.split('#', 2)
-    const def = this.documents.get(id)?.doc.defs[defName]
+    const defs = this.documents.get(id)?.doc.defs
+    // Own defs only: `#toString` must not find Object.prototype's.
+    const def = defs && Object.hasOwn(defs, defName) ? defs[defName] : undefined
     return def && { docId: id, defName, def }
   }
 }
@@ -85,7 +87,7 @@ export function loadLexicons(sources: readonly LexiconSource[], options: LoadOpt
       continue
     }
     const before = problems.length
-    const parsed = v.safeParse(lexiconDocument, json)
+    const parsed = v.safeParse(lexiconDocument, renameKeys(json, hideKey))
     if (!parsed.success) {
       for (const issue of parsed.issues)
         problems.push({ file, path: jsonPath(issuePath(issue)), message: issue.message })
@@ -93,7 +95,7 @@ export function loadLexicons(sources: readonly LexiconSource[], options: LoadOpt
     // Structural rules are checked even when the schema failed, so one run reports every problem.
     checkDefs(file, json, problems)
     if (!parsed.success || problems.length > before) continue
-    const doc = parsed.output as LexiconDocument
+    const doc = renameKeys(parsed.output, restoreKey) as LexiconDocument
     if (isBundled) bundledJson.set(doc.id, { file, json })
     const copyOf = isBundled ? undefined : bundledJson.get(doc.id)
     if (copyOf && sameJson(copyOf.json, json)) continue // a copy of a bundled document: one and the same
@@ -221,7 +223,31 @@ function walk(
 }
 
 function issuePath(issue: v.BaseIssue<unknown>): (string | number)[] {
-  return (issue.path ?? []).map((item) => item.key as string | number)
+  return (issue.path ?? []).map((item) => (typeof item.key === 'string' ? restoreKey(item.key) : (item.key as number)))
+}
+
+// Valibot's record schemas skip the keys `__proto__`, `constructor` and `prototype` (a guard against
+// prototype pollution), so a property or def of such a name would go unchecked and vanish from the
+// parsed document. They are checked under a stand-in name, and given back theirs after.
+const HIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+const STAND_IN = '__blueskysdkCodegenKey'
+const hideKey = (key: string) => (HIDDEN_KEYS.has(key) ? `${key}${STAND_IN}` : key)
+const restoreKey = (key: string) => (key.endsWith(STAND_IN) ? key.slice(0, -STAND_IN.length) : key)
+
+/** A copy of parsed JSON with every key renamed; own data properties throughout, `__proto__` included. */
+function renameKeys(node: unknown, rename: (key: string) => string): unknown {
+  if (Array.isArray(node)) return node.map((item) => renameKeys(item, rename))
+  if (typeof node !== 'object' || node === null) return node
+  const copy: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) {
+    Object.defineProperty(copy, rename(key), {
+      value: renameKeys(value, rename),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
+  return copy
 }
 
 /** V8's JSON errors often give no position; jsonc-parser's (in strict JSON mode) give an offset, shown as line and column. */

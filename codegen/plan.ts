@@ -50,6 +50,8 @@ export interface ModulePlan {
   endpoint: EndpointNames | undefined
   /** Alias each imported module is known by here. */
   imports: Map<string, string>
+  /** What the runtime is imported as: `l`, unless the module's own descriptor is called that. */
+  runtimeAlias: string
 }
 
 export interface Plan {
@@ -118,18 +120,21 @@ export function planModules(set: LexiconSet, options: PlanOptions = {}): Plan {
   const bundled = new Map<string, ModulePlan>()
   for (const id of ids) {
     const { doc } = set.documents.get(id)!
+    const main = doc.defs.main
+    const method = id.slice(id.lastIndexOf('.') + 1)
+    const isEndpoint = main !== undefined && ENDPOINT_TYPES.has(main.type)
+    // The descriptor is named after the method (public: `import { getProfile }`); should a method
+    // be called `l`, the runtime's import alias steps aside instead.
+    const descriptor = isEndpoint ? safeIdentifier(camelCase(method)) : undefined
     const table = new NameTable()
-    table.reserve('l')
+    const runtimeAlias = table.claim(descriptor === 'l' ? 'lex' : 'l')
     table.reserve('NSID')
+    if (descriptor) table.reserve(descriptor)
     const imports = new Map<string, string>()
     for (const imported of [...importsOf.get(id)!].sort()) imports.set(imported, table.claim(moduleAlias(imported)))
 
-    const main = doc.defs.main
     let endpoint: EndpointNames | undefined
-    if (main && ENDPOINT_TYPES.has(main.type)) {
-      const method = id.slice(id.lastIndexOf('.') + 1)
-      const descriptor = safeIdentifier(camelCase(method))
-      table.reserve(descriptor)
+    if (descriptor) {
       endpoint = {
         descriptor,
         params: namesFor(table.claim('Params')),
@@ -164,7 +169,15 @@ export function planModules(set: LexiconSet, options: PlanOptions = {}): Plan {
     )
     // A document of only code-less defs (a permission set) gets no module.
     if (order.length > 0)
-      (set.bundled.has(id) ? bundled : modules).set(id, { id, file: modulePath(id), order, names, endpoint, imports })
+      (set.bundled.has(id) ? bundled : modules).set(id, {
+        id,
+        file: modulePath(id),
+        order,
+        names,
+        endpoint,
+        imports,
+        runtimeAlias,
+      })
   }
   const { bundledImport } = options
   if (bundled.size > 0 && !bundledImport) throw new Error('planModules: bundled documents need options.bundledImport')

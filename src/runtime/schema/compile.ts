@@ -54,6 +54,8 @@ export interface ObjectShape {
   keys: readonly string[]
   schemas: readonly LexSchema<unknown>[]
   required: readonly boolean[]
+  /** Keys every plain object inherits (`constructor`, `toString`…), read only when the object's own. */
+  inherited: readonly boolean[]
   nullable: readonly boolean[]
   defaults: readonly unknown[]
   /** The `$type` values accepted on the object (its own type, with or without `#main`), if it has a type. */
@@ -71,7 +73,7 @@ export function compileObject<T>(shape: ObjectShape): FastFunction<T> | undefine
   }
   shape.keys.forEach((name, i) => {
     const k = key(name)
-    lines.push(`child = value[${k}]`)
+    lines.push(shape.inherited[i] ? `child = hasOwn(value, ${k}) ? value[${k}] : undefined` : `child = value[${k}]`)
     if (shape.defaults[i] !== undefined) {
       lines.push(`if (child === undefined) { if (output === value) output = { ...value }; output[${k}] = d${i} }`)
     } else if (shape.required[i]) {
@@ -85,7 +87,7 @@ export function compileObject<T>(shape: ObjectShape): FastFunction<T> | undefine
     )
   })
   lines.push('return output')
-  const bindings: Record<string, unknown> = {}
+  const bindings: Record<string, unknown> = { hasOwn: Object.hasOwn }
   shape.schemas.forEach((schema, i) => (bindings[`s${i}`] = schema))
   shape.defaults.forEach((value, i) => (bindings[`d${i}`] = value))
   return compile<T>('fastObject', lines.join('\n'), bindings)

@@ -55,6 +55,7 @@ export class ObjectSchema<out T> extends LexSchema<T> {
       keys,
       schemas,
       required: keys.map((key) => this.options.required?.includes(key) ?? false),
+      inherited: keys.map((key) => key in Object.prototype),
       nullable: keys.map((key) => this.options.nullable?.includes(key) ?? false),
       defaults: schemas.map((schema) => (schema as { default?: unknown }).default),
       typeIds: typeId === undefined ? undefined : typeId.includes('#') ? [typeId] : [typeId, `${typeId}#main`],
@@ -76,11 +77,12 @@ function checkObject<T>(shape: ObjectShape, value: unknown, ctx: CheckContext): 
   let output = value
   for (let i = 0; i < shape.keys.length; i++) {
     const key = shape.keys[i]
-    const child = value[key]
+    // `constructor`, `toString`, `__proto__`…: a plain object has them all, inherited. Only its own count.
+    const child = shape.inherited[i] && !Object.hasOwn(value, key) ? undefined : value[key]
     if (child === undefined) {
       if (shape.defaults[i] !== undefined) {
         if (output === value) output = { ...value }
-        output[key] = shape.defaults[i]
+        setOwn(output, key, shape.defaults[i])
       } else if (shape.required[i]) {
         const from = ctx.issues.length
         fail(ctx, undefined, shape.schemas[i].expects, 'is required')
@@ -97,10 +99,17 @@ function checkObject<T>(shape: ObjectShape, value: unknown, ctx: CheckContext): 
       failed = true
     } else if (checked !== child) {
       if (output === value) output = { ...value }
-      output[key] = checked
+      setOwn(output, key, checked)
     }
   }
   return failed ? FAIL : (output as T)
+}
+
+/** `object[key] = value`, but as an own property even for `__proto__` (whose assignment sets the prototype). */
+function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true })
+  else object[key] = value
 }
 
 export interface ArrayOptions {
