@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures blueskysdk beside the anchors in one run on this machine and writes
  * BENCHMARKS.md (also printed, and the tables into README.md between its bench markers).
- * Options: `--only bundle,install,startup,validation,codegen,typecheck,requests` (default all; a partial run
+ * Options: `--only bundle,install,startup,validation,text,codegen,typecheck,requests` (default all; a partial run
  * only prints, since the files promise figures from one run), `--lex-cli-runs N`.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -15,10 +15,11 @@ import { preparePackage } from './package.js'
 import { renderSection, type Section } from './report.js'
 import { requestsSection } from './requests.js'
 import { startupSection } from './startup.js'
+import { textSection } from './text.js'
 import { typecheckSection } from './typecheck.js'
 import { validationSection } from './validation.js'
 
-const ALL = ['bundle', 'install', 'startup', 'validation', 'codegen', 'typecheck', 'requests']
+const ALL = ['bundle', 'install', 'startup', 'validation', 'text', 'codegen', 'typecheck', 'requests']
 const { values } = parseArgs({
   options: { only: { type: 'string' }, 'lex-cli-runs': { type: 'string', default: '1' } },
 })
@@ -40,6 +41,7 @@ const steps: [string, string, () => Promise<Section>][] = [
   ['install', 'install size…', () => installSection(scratch)],
   ['startup', 'cold import…', async () => startupSection(await packageDir())],
   ['validation', 'validation…', () => validationSection()],
+  ['text', 'string limits…', async () => textSection()],
   ['codegen', 'code generation (lex-cli takes minutes)…', () => codegenSection(3, Number(values['lex-cli-runs']))],
   ['typecheck', 'type-check cost…', async () => typecheckSection(scratch, await packageDir())],
   ['requests', 'request overhead (local PDS)…', async () => requestsSection(await packageDir())],

@@ -26,7 +26,7 @@
  */
 import type * as AppBskyRichtextFacet from '../../generated/app/bsky/richtext/facet.js'
 import { isDid, isHandle, isUri } from '../runtime/schema/formats.js'
-import { graphemeLength, utf8Length } from '../runtime/schema/text.js'
+import { countGraphemes, graphemeLength, utf8Length } from '../runtime/schema/text.js'
 import type { $Typed } from '../runtime/schema/types.js'
 import { PostInputError, PostTextTooLongError } from './errors.js'
 
@@ -78,16 +78,17 @@ function isLowSurrogate(code: number): boolean {
 
 /** Throws `PostTextTooLongError` when `text` is over 300 graphemes or 3000 UTF-8 bytes. */
 export function checkPostText(text: string): void {
+  // Bytes first: a plain count, and it bounds what there is to segment (300 graphemes can still be
+  // far over 3000 bytes: a ZWJ family emoji is 25).
+  const bytes = utf8Length(text)
+  if (bytes > POST_TEXT_MAX_BYTES) throw new PostTextTooLongError('bytes', bytes, POST_TEXT_MAX_BYTES)
   // Graphemes never outnumber UTF-16 units, so short text skips segmentation.
   if (text.length > POST_TEXT_MAX_GRAPHEMES) {
-    const graphemes = graphemeLength(text)
+    const graphemes = graphemeLength(text) // within 3000 bytes: exact, for the error's figure
     if (graphemes > POST_TEXT_MAX_GRAPHEMES) {
       throw new PostTextTooLongError('graphemes', graphemes, POST_TEXT_MAX_GRAPHEMES)
     }
   }
-  // 300 graphemes can still be far over 3000 bytes (a ZWJ family emoji is 25 bytes).
-  const bytes = utf8Length(text)
-  if (bytes > POST_TEXT_MAX_BYTES) throw new PostTextTooLongError('bytes', bytes, POST_TEXT_MAX_BYTES)
 }
 
 // ---------------------------------------------------------------------------
@@ -256,7 +257,7 @@ function findTags(text: string): Found[] {
 /** Bluesky's tag rules: something besides digits (`#2024` is a number), within the lexicon limits. */
 function isTagValue(tag: string): boolean {
   if (!/[^\p{N}\p{Pc}\p{M}]/u.test(tag)) return false
-  if (tag.length > TAG_MAX_GRAPHEMES && graphemeLength(tag) > TAG_MAX_GRAPHEMES) return false
+  if (tag.length > TAG_MAX_GRAPHEMES && countGraphemes(tag, TAG_MAX_GRAPHEMES) > TAG_MAX_GRAPHEMES) return false
   return tag.length * 3 <= TAG_MAX_BYTES || utf8Length(tag) <= TAG_MAX_BYTES
 }
 
@@ -344,7 +345,7 @@ export class RichText {
 
   /** `shown` (usually `#tag`) as a hashtag; the tag defaults to the shown text without its `#`/`＃`. */
   tag(shown: string, tag: string = shown.replace(/^[#＃]/u, '')): this {
-    const tooLong = graphemeLength(tag) > TAG_MAX_GRAPHEMES || utf8Length(tag) > TAG_MAX_BYTES
+    const tooLong = utf8Length(tag) > TAG_MAX_BYTES || countGraphemes(tag, TAG_MAX_GRAPHEMES) > TAG_MAX_GRAPHEMES
     if (tag === '' || tooLong) {
       throw new PostInputError(
         `Tag ${JSON.stringify(tag)} must be 1-${TAG_MAX_GRAPHEMES} graphemes and ${TAG_MAX_BYTES} bytes`,

@@ -1,6 +1,6 @@
 import { type CheckContext, type Fail, fail, LexSchema } from './core.js'
 import { isCid, type StringFormat } from './formats.js'
-import { graphemeLength, utf8Length } from './text.js'
+import { countGraphemes, utf8Length } from './text.js'
 import type { BlobRef, Bytes, CidLink, UnknownObject } from './types.js'
 
 /** Schemas for the lexicon's primitive types. Messages never quote the value: it may be a secret. */
@@ -66,10 +66,17 @@ export class StringSchema<T extends string = string> extends LexSchema<T> {
       }
     }
     // A string has at most as many graphemes as UTF-16 units, so segmenting is rarely needed.
-    if (maxGraphemes !== undefined && value.length > maxGraphemes && graphemeLength(value) > maxGraphemes) {
+    if (
+      maxGraphemes !== undefined &&
+      value.length > maxGraphemes &&
+      countGraphemes(value, maxGraphemes) > maxGraphemes
+    ) {
       return fail(ctx, value, this.expects, `must not be longer than ${maxGraphemes} graphemes`)
     }
-    if (minGraphemes !== undefined && (value.length < minGraphemes || graphemeLength(value) < minGraphemes)) {
+    if (
+      minGraphemes !== undefined &&
+      (value.length < minGraphemes || countGraphemes(value, minGraphemes - 1) < minGraphemes)
+    ) {
       return fail(ctx, value, this.expects, `must not be shorter than ${minGraphemes} graphemes`)
     }
     if (this.format !== undefined && !this.format.test(value)) {

@@ -20,8 +20,116 @@ let segmenter: Intl.Segmenter | undefined
 
 /** Number of extended grapheme clusters (user-perceived characters), as the lexicon's min/maxGraphemes count them. */
 export function graphemeLength(text: string): number {
-  segmenter ??= new Intl.Segmenter()
+  return countGraphemes(text, Infinity)
+}
+
+/**
+ * Graphemes of `text`, counted until there are more than `limit`: exact when at most `limit`, and
+ * otherwise some number over it. A limit check never counts further than it has to. Linear in the
+ * length of what it reads.
+ *
+ * Two characters that are both "simple" (see isSimple) always have a grapheme break between them:
+ * those are counted in a plain loop, which covers ASCII and most text in BMP scripts. The rest
+ * (combining marks, emoji, Hangul, astral characters) goes through Intl.Segmenter, but never over
+ * the whole string: on Node 20 each of its steps costs time proportional to the string it segments,
+ * which made one call on a long string quadratic (80k characters: 6 s). It segments windows of
+ * WINDOW units instead, from a known boundary, keeping every segment but the last (which the
+ * window's end may have cut) and starting the next window where that one starts. A cluster longer
+ * than a window doubles it.
+ */
+export function countGraphemes(text: string, limit: number): number {
+  const length = text.length
   let count = 0
-  for (const _ of segmenter.segment(text)) count++
+  let i = 0 // always a grapheme boundary
+  let here = length > 0 ? simpleWidth(text, 0) : 0 // units of a simple character at i, or 0
+  while (i < length && count <= limit) {
+    // Runs of ASCII: a character followed by ASCII is a grapheme of its own, but for CR LF.
+    let unit = text.charCodeAt(i)
+    while (unit < 0x80 && unit !== 13 && count <= limit) {
+      const next = i + 1 < length ? text.charCodeAt(i + 1) : 0x80
+      if (next >= 0x80) break
+      count++
+      i++
+      unit = next
+    }
+    if (i + 1 >= length || count > limit) {
+      if (i < length && count <= limit) count++ // the last character
+      break
+    }
+    here = simpleWidth(text, i)
+    if (here !== 0) {
+      const next = i + here < length ? simpleWidth(text, i + here) : 0
+      if (next !== 0 || i + here === length) {
+        count++
+        i += here
+        here = next
+        continue
+      }
+    }
+    const [segments, end] = segmentFrom(text, i)
+    count += segments
+    i = end
+    here = i < length ? simpleWidth(text, i) : 0
+  }
   return count
+}
+
+/** From boundary `start`: the segments of the next window that are certainly whole, and where the next window starts. */
+function segmentFrom(text: string, start: number): [segments: number, next: number] {
+  segmenter ??= new Intl.Segmenter()
+  for (let size = WINDOW; ; size *= 2) {
+    const end = Math.min(text.length, start + size)
+    let segments = 0
+    let lastStart = 0
+    for (const { index } of segmenter.segment(text.slice(start, end))) {
+      segments++
+      lastStart = index
+    }
+    if (end === text.length) return [segments, end]
+    if (lastStart > 0) return [segments - 1, start + lastStart]
+    // one cluster fills the window: look further
+  }
+}
+
+const WINDOW = 64
+
+/**
+ * The UTF-16 length (1 or 2) of the character at `i` if it is simple, else 0. A simple character
+ * has a grapheme break before and after it whatever its simple neighbours: none of the rules of
+ * UAX #29 that join characters can apply to a pair of them. It is one the platform's own segmenter
+ * breaks in both `a` + it and it + `a` (so no Extend, ZWJ, SpacingMark or Prepend), and neither CR
+ * (which joins LF), a Hangul jamo or syllable (which join each other), a regional indicator (which
+ * pair up) nor a lone surrogate. Probed once per character met, from the segmenter itself, so the
+ * two cannot disagree; characters past the first three planes are left to the segmenter.
+ */
+function simpleWidth(text: string, i: number): number {
+  const unit = text.charCodeAt(i)
+  if (unit < 0x80) return unit === 13 ? 0 : 1
+  const code = text.codePointAt(i)!
+  const width = code > 0xffff ? 2 : 1
+  const plane = code >>> 16
+  if (plane > 2 || (code >= 0xd800 && code <= 0xdfff) || isHangul(code) || (code >= 0x1f1e6 && code <= 0x1f1ff))
+    return 0
+  const table = (simple[plane] ??= new Uint8Array(0x10000))
+  let known = table[code & 0xffff]
+  if (known === 0) {
+    segmenter ??= new Intl.Segmenter()
+    const char = String.fromCodePoint(code)
+    const breaks = (pair: string) => [...segmenter!.segment(pair)].length === 2
+    known = table[code & 0xffff] = breaks(`a${char}`) && breaks(`${char}a`) ? SIMPLE : NOT_SIMPLE
+  }
+  return known === SIMPLE ? width : 0
+}
+
+const SIMPLE = 1
+const NOT_SIMPLE = 2
+/** Per plane (BMP, SMP, SIP), by code point: 0 not probed yet, else SIMPLE or NOT_SIMPLE. Made on first use, 64 KB each. */
+const simple: (Uint8Array | undefined)[] = []
+
+function isHangul(code: number): boolean {
+  return (
+    (code >= 0x1100 && code <= 0x11ff) || // jamo
+    (code >= 0xa960 && code <= 0xa97f) || // jamo extended-A
+    (code >= 0xac00 && code <= 0xd7ff) // syllables, jamo extended-B
+  )
 }
