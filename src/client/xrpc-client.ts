@@ -1,4 +1,3 @@
-import ky, { type KyInstance, type Options as KyOptions } from 'ky'
 import type { Call, CallOptions } from '../runtime/calls.js'
 import type { HttpEndpoint, LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
@@ -7,6 +6,7 @@ import { LexiconRegistry } from './lexicon-registry.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
 import { type CallState, createRequest } from './request-builder.js'
+import type { Http } from './http.js'
 import {
   checked,
   isBinary,
@@ -14,8 +14,6 @@ import {
   parseResponse,
   requestBody,
   type RetryOptions,
-  retryPolicy,
-  translateError,
   validationOf,
   xrpcUrl,
 } from './transport.js'
@@ -63,18 +61,15 @@ export class XRPCClient {
   /** What authenticates this client's calls (shared with any other client given the same object). */
   readonly auth: Auth
   readonly #options: Readonly<XRPCClientOptions>
-  readonly #http: KyInstance
+  /** The HTTP side (ky), loaded and made with the first request (see http.ts for why not sooner). */
+  #http: Promise<Http> | undefined
   readonly #fetch: typeof globalThis.fetch
-  /** Retry policies, built once: retryable (queries, idempotent procedures) and not. */
-  readonly #retry: { retryable: KyOptions['retry']; once: KyOptions['retry'] }
   readonly #lexicons: LexiconRegistry
 
   constructor(options: XRPCClientOptions) {
     this.#options = { ...options }
     this.auth = options.auth ?? noAuth
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
-    this.#http = ky.create({ throwHttpErrors: true })
-    this.#retry = { retryable: retryPolicy(options.retry), once: { limit: 0 } }
     const { lexicons } = options
     this.#lexicons = new LexiconRegistry(
       lexicons === undefined ? [] : Array.isArray(lexicons) ? lexicons : [lexicons as LexiconSet],
@@ -160,22 +155,27 @@ export class XRPCClient {
     const retryable = (endpoint.type === 'query' || state.options.idempotent === true) && !streamed
     const context = { nsid: endpoint.nsid, fetch: this.#fetch, replayable: !streamed }
     const url = xrpcUrl(await this.#baseUrl(endpoint.nsid), endpoint.nsid, params)
-    let response: Response
-    try {
-      response = await this.#http(url, {
-        method: endpoint.type === 'query' ? 'get' : 'post',
-        headers,
-        body,
-        signal: state.options.signal,
-        timeout: timeoutMs,
-        retry: retryable ? this.#retry.retryable : this.#retry.once,
-        fetch: (request: Request) => this.auth.fetch(request, context),
-        ...(streamed ? { duplex: 'half' } : {}),
-      } as KyOptions)
-    } catch (error) {
-      throw await translateError(error, endpoint, timeoutMs)
-    }
+    const http = await this.#loadHttp()
+    const response = await http.send(endpoint, url, {
+      method: endpoint.type === 'query' ? 'get' : 'post',
+      headers,
+      body,
+      signal: state.options.signal,
+      timeoutMs,
+      retryable,
+      streamed,
+      fetch: (request: Request) => this.auth.fetch(request, context),
+    })
     return parseResponse(endpoint, response, validation.response)
+  }
+
+  #loadHttp(): Promise<Http> {
+    if (!this.#http) {
+      const loading = import('./http.js').then((module) => module.createHttp(this.#options.retry))
+      loading.catch(() => (this.#http = undefined)) // a chunk that failed to load (offline) may be retried
+      this.#http = loading
+    }
+    return this.#http
   }
 
   #routingHeaders(nsid: string, options: CallOptions): Record<string, string> {
