@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { generate, LexiconError } from '../codegen/index.js'
 import { generateTemp, repoRoot, source, tempDir } from './support/codegen.js'
+import { entriesOf } from './support/lexicon-set.js'
 
 const run = promisify(execFile)
 
@@ -132,7 +133,7 @@ describe('codegen CLI', () => {
       },
     })
     const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
-    expect(stdout).toContain('Generated 4 files from 2 lexicon documents') // post, registry, client, namespaces
+    expect(stdout).toContain('Generated 5 files from 2 lexicon documents') // post, its namespace, registry, client, namespaces
     expect(stdout).toContain('com.example 2')
     expect(stdout).toContain('no code for permission-set com.example.perms')
     expect(
@@ -179,7 +180,7 @@ describe('generated response classes', () => {
   it('have a getter per output field, under its lexicon name, and keep HTTP metadata under $ names', async () => {
     const { lexicons } = await import('../generated/client.js')
     const checked: string[] = []
-    for (const [nsid, [kind, load]] of Object.entries(lexicons.entries)) {
+    for (const [nsid, kind, load] of await entriesOf(lexicons)) {
       if (kind !== 'query' && kind !== 'procedure') continue
       const module = (await load()) as Record<string, unknown>
       const endpoint = Object.values(module).find((v) => (v as { nsid?: string } | null)?.nsid === nsid) as {

@@ -101,7 +101,7 @@ describe('the packed package, installed in an app', () => {
       ['--no-install', 'blueskysdk-codegen', '--lexicons', 'lexicons', '--out', 'generated'],
       { cwd: app },
     )
-    expect(stdout).toContain('Generated 8 files from 5 lexicon documents')
+    expect(stdout).toContain('Generated 9 files from 5 lexicon documents') // 5 modules, com.example's namespace, registry, client, namespaces
     expect(stdout).toContain('com.example 5')
     // Bound to the package: the set's createClient comes from blueskysdk.
     const client = await readFile(path.join(app, 'generated/client.ts'), 'utf8')

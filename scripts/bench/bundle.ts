@@ -14,10 +14,14 @@ const SCENARIOS = {
 
 /**
  * The lazily imported modules a run of the scenario loads, so their chunks count: the endpoints it
- * calls, the post lexicon (the namespaced client checks the record by its collection), and the
- * HTTP side (ky), which a client imports with its first request.
+ * calls, the post lexicon (the namespaced client checks the record by its collection), the
+ * namespace modules the namespaced client looks those up in (the session's own calls are imported
+ * by the session itself), and the HTTP side (ky), which a client imports with its first request.
  */
 const LOADED_MODULES = [
+  'generated/com/atproto/repo/_namespace.ts',
+  'generated/app/bsky/actor/_namespace.ts',
+  'generated/app/bsky/feed/_namespace.ts',
   'generated/com/atproto/server/createSession.ts',
   'generated/com/atproto/repo/createRecord.ts',
   'generated/app/bsky/actor/getProfile.ts',
@@ -143,7 +147,7 @@ export async function bundleSection(): Promise<Section> {
     title: 'Bundle size',
     method:
       'Log in, create a post, get a profile, bundled by esbuild (minified, ESM, platform browser, code splitting, `node:*` external); each entry is in `scripts/bench/bundle/`. ' +
-      'Counted: the entry chunk, the chunks it imports statically, and of its lazily imported chunks those the scenario loads (createSession, createRecord, getProfile and what they import), each gzipped at level 9 on its own, summed. ' +
+      'Counted: the entry chunk, the chunks it imports statically, and of its lazily imported chunks those the scenario loads (createSession, createRecord, getProfile, the post lexicon the namespaced client checks the record with, the namespace modules it finds them in, the HTTP side with ky that a client loads with its first request, and what they import), each gzipped at level 9 on its own, summed. ' +
       'Ours first through the namespaced `Client`, then through per-endpoint imports on `XRPCClient` with the post validated (`validate(recordSchema, post)`); the anchors are `AtpAgent` of `@atproto/api` (validated: `AppBskyFeedPost.validateRecord`) and `@atcute/client` with `@atcute/password-session` (validated: `safeParse(AppBskyFeedPost.mainSchema, post)`). 1 KB = 1,024 bytes; sizes are deterministic, so one build each.',
     unit: 'KB',
     columns: ['blueskysdk', '@atproto/api', '@atcute/client'],

@@ -2,10 +2,10 @@ import type { Call, CallOptions } from '../runtime/calls.js'
 import type { HttpEndpoint, LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
 import { type Auth, noAuth } from './auth.js'
-import { LexiconRegistry } from './lexicon-registry.js'
+import { LexiconRegistry, unknownMethod } from './lexicon-registry.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
-import { type CallState, createRequest } from './request-builder.js'
+import { type CallState, createRequest, fieldsOf } from './request-builder.js'
 import type { Http } from './http.js'
 import {
   checked,
@@ -89,13 +89,10 @@ export class XRPCClient {
   call<E extends HttpEndpoint>(endpoint: E, ...args: Parameters<Call<E>>): ReturnType<Call<E>>
   call(nsid: string, ...args: unknown[]): unknown
   call(endpoint: HttpEndpoint | string, ...args: unknown[]): unknown {
-    if (typeof endpoint !== 'string') return this.#request(endpoint.nsid, endpoint.type, endpoint, args)
-    const found = this.#lexicons.endpoint(endpoint)
-    if (!found)
-      throw new UsageError(
-        `Unknown XRPC method ${JSON.stringify(endpoint)}: no query or procedure of that NSID in this client's lexicons`,
-      )
-    return this.#request(endpoint, found.kind, found.load, args)
+    if (typeof endpoint !== 'string') return this.#request(endpoint.nsid, endpoint, args)
+    const load = this.#lexicons.endpoint(endpoint)
+    if (!load) throw unknownMethod(endpoint)
+    return this.#request(endpoint, load, args)
   }
 
   /** What `JSON.stringify(client)` shows: never a token or a header. */
@@ -110,19 +107,15 @@ export class XRPCClient {
     return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
   }
 
-  #request(nsid: string, kind: 'query' | 'procedure', endpoint: CallState['endpoint'], args: unknown[]): unknown {
-    const [first, options] = args as [unknown, (CallOptions & { params?: Record<string, unknown> }) | undefined]
-    const { params, ...rest } = options ?? {}
-    const binary = kind === 'procedure' && isBinary(first) ? first : undefined
+  #request(nsid: string, endpoint: CallState['endpoint'], args: unknown[]): unknown {
+    const [first, options] = args as [unknown, CallState['options'] | undefined]
+    // Copied now, so that changing the object passed later changes no request (bytes are sent as they are).
     const state: CallState = {
       nsid,
-      kind,
       endpoint,
-      params: { ...(kind === 'query' ? (first as Record<string, unknown> | undefined) : params) },
-      input:
-        kind === 'procedure' && !binary && first !== undefined ? { ...(first as Record<string, unknown>) } : undefined,
-      binary,
-      options: rest,
+      first: first === undefined || isBinary(first) ? first : { ...first },
+      edits: [],
+      options: { ...options },
     }
     return createRequest(state, (s) => this.#send(s))
   }
@@ -136,14 +129,15 @@ export class XRPCClient {
 
   async #send(state: CallState): Promise<unknown> {
     const endpoint = typeof state.endpoint === 'function' ? await state.endpoint() : state.endpoint
+    const fields = fieldsOf(endpoint.type, state)
     const validation = validationOf(state.options.validate ?? this.#options.validate)
-    const params = validation.request ? checked(endpoint, 'params', state.params) : state.params
-    let input = state.input
+    const params = validation.request ? checked(endpoint, 'params', fields.params) : fields.params
+    let input = fields.input
     if (validation.request && endpoint.type === 'procedure' && endpoint.input?.schema) {
       input = checked(endpoint, 'input', input)
       if (writesRecords(endpoint.nsid)) await checkRecords(endpoint.nsid, input, (c) => this.#lexicons.record(c))
     }
-    const { body, contentType } = requestBody(endpoint, input, state.binary, state.options.encoding)
+    const { body, contentType } = requestBody(endpoint, input, fields.binary, state.options.encoding)
     const headers: Record<string, string> = {
       ...this.#routingHeaders(endpoint.nsid, state.options),
       ...this.#options.headers,
