@@ -26,7 +26,7 @@ const LOADED_MODULES = [
   'generated/com/atproto/repo/createRecord.ts',
   'generated/app/bsky/actor/getProfile.ts',
   'generated/app/bsky/feed/post.ts',
-  'src/client/http.ts',
+  'src/client/ky.ts',
 ]
 
 export interface BundleSize {

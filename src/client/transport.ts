@@ -1,13 +1,24 @@
+import type { Options as KyOptions } from 'ky'
 import type { BinaryInput, HttpEndpoint } from '../runtime/descriptors.js'
-import { RateLimitError, STANDARD_ERRORS, ValidationError, XRPCError } from '../runtime/errors.js'
+import {
+  BlueskySDKError,
+  parseRateLimit,
+  RateLimitError,
+  STANDARD_ERRORS,
+  ValidationError,
+  XRPCError,
+} from '../runtime/errors.js'
 import { BinaryResponse } from '../runtime/response.js'
 import { validate } from '../runtime/schema/core.js'
-import { ResponseValidationError } from './errors.js'
+import { NetworkError, ResponseValidationError, TimeoutError } from './errors.js'
+import type * as Ky from './ky.js'
 
 /**
- * The HTTP side of a call that needs no HTTP library: bodies, URLs, and answers turned into responses
- * or typed errors. What touches ky is in http.ts, loaded with the first request.
+ * The HTTP side of a call: bodies, retry policy, and answers turned into responses or typed errors.
+ * ky itself is loaded with a client's first request (see ky.ts), and handed in where it is needed.
  */
+
+export type KyModule = typeof Ky
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 2). */
@@ -18,7 +29,28 @@ export interface RetryOptions {
   maxRetryAfterMs?: number
 }
 
+const RETRY_STATUS = [429, 502, 503, 504]
 export const JSON_ENCODING = 'application/json'
+
+export function retryPolicy(retry: RetryOptions | false | undefined, { HTTPError }: KyModule): KyOptions['retry'] {
+  if (retry === false) return { limit: 0 }
+  const maxRetryAfter = retry?.maxRetryAfterMs ?? 60_000
+  return {
+    limit: retry?.limit ?? 2,
+    methods: ['get', 'post'],
+    statusCodes: RETRY_STATUS,
+    afterStatusCodes: [429, 503],
+    backoffLimit: retry?.backoffLimitMs ?? 10_000,
+    jitter: true,
+    // A limit that resets minutes from now is better reported than slept through.
+    shouldRetry: ({ error }) => {
+      if (error instanceof BlueskySDKError) return false // raised by the auth (a refused refresh): final
+      if (!(error instanceof HTTPError) || error.response.status !== 429) return undefined
+      const reset = parseRateLimit(error.response.headers)?.reset
+      return reset && reset.getTime() - Date.now() > maxRetryAfter ? false : undefined
+    },
+  }
+}
 
 export interface Validation {
   request: boolean
@@ -90,8 +122,23 @@ export function xrpcUrl(base: string, nsid: string, params: Record<string, unkno
   return url.toString()
 }
 
-/** An error answer as the endpoint's declared error class, a standard one, or `XRPCError`. */
-export async function errorFromResponse(endpoint: HttpEndpoint, response: Response): Promise<XRPCError> {
+/** What a failed attempt becomes: the server's error as a typed class, a timeout, or a network error. */
+export async function translateError(
+  error: unknown,
+  { HTTPError, KyTimeoutError }: KyModule,
+  endpoint: HttpEndpoint,
+  timeoutMs: number,
+): Promise<unknown> {
+  if (error instanceof HTTPError) return errorFromResponse(endpoint, error.response)
+  if (error instanceof KyTimeoutError) return new TimeoutError(timeoutMs, endpoint.nsid)
+  if (error instanceof Error && error.name === 'AbortError') return error // the caller's own signal
+  if (error instanceof BlueskySDKError) return error // raised by the auth (a refused refresh, a login)
+  const reason =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
+  return new NetworkError(`${endpoint.nsid} failed: ${reason}`, endpoint.nsid, { cause: error })
+}
+
+async function errorFromResponse(endpoint: HttpEndpoint, response: Response): Promise<XRPCError> {
   const body = await readErrorBody(response)
   const name = body.error ?? `HTTP${response.status}`
   const init = {

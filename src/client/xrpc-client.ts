@@ -6,14 +6,17 @@ import { LexiconRegistry, unknownMethod } from './lexicon-registry.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
 import { type CallState, createRequest, fieldsOf } from './request-builder.js'
-import type { Http } from './http.js'
+import type { KyInstance, Options as KyOptions } from 'ky'
 import {
   checked,
   isBinary,
   isStream,
   parseResponse,
   requestBody,
+  type KyModule,
   type RetryOptions,
+  retryPolicy,
+  translateError,
   validationOf,
   xrpcUrl,
 } from './transport.js'
@@ -51,6 +54,14 @@ export interface XRPCClientOptions {
 
 const DEFAULT_CHAT_PROXY = 'did:web:api.bsky.chat#bsky_chat'
 
+/** A client's HTTP side: ky, its instance, and the retry policies (retryable calls: queries, idempotent procedures). */
+interface Http {
+  ky: KyModule
+  instance: KyInstance
+  retryable: KyOptions['retry']
+  once: KyOptions['retry']
+}
+
 /**
  * The XRPC client: `client.call(endpoint, …)` with an imported descriptor
  * (`import { getProfile } from 'blueskysdk/lexicons/app/bsky/actor/getProfile'`) pulls in only that
@@ -61,7 +72,7 @@ export class XRPCClient {
   /** What authenticates this client's calls (shared with any other client given the same object). */
   readonly auth: Auth
   readonly #options: Readonly<XRPCClientOptions>
-  /** The HTTP side (ky), loaded and made with the first request (see http.ts for why not sooner). */
+  /** ky, loaded with the first request (see ky.ts for why not sooner), and this client's instance and retry policies. */
   #http: Promise<Http> | undefined
   readonly #fetch: typeof globalThis.fetch
   readonly #lexicons: LexiconRegistry
@@ -150,22 +161,32 @@ export class XRPCClient {
     const context = { nsid: endpoint.nsid, fetch: this.#fetch, replayable: !streamed }
     const url = xrpcUrl(await this.#baseUrl(endpoint.nsid), endpoint.nsid, params)
     const http = await this.#loadHttp()
-    const response = await http.send(endpoint, url, {
-      method: endpoint.type === 'query' ? 'get' : 'post',
-      headers,
-      body,
-      signal: state.options.signal,
-      timeoutMs,
-      retryable,
-      streamed,
-      fetch: (request: Request) => this.auth.fetch(request, context),
-    })
+    let response: Response
+    try {
+      response = await http.instance(url, {
+        method: endpoint.type === 'query' ? 'get' : 'post',
+        headers,
+        body,
+        signal: state.options.signal,
+        timeout: timeoutMs,
+        retry: retryable ? http.retryable : http.once,
+        fetch: (request: Request) => this.auth.fetch(request, context),
+        ...(streamed ? { duplex: 'half' } : {}),
+      } as KyOptions)
+    } catch (error) {
+      throw await translateError(error, http.ky, endpoint, timeoutMs)
+    }
     return parseResponse(endpoint, response, validation.response)
   }
 
   #loadHttp(): Promise<Http> {
     if (!this.#http) {
-      const loading = import('./http.js').then((module) => module.createHttp(this.#options.retry))
+      const loading = import('./ky.js').then((ky): Http => ({
+        ky,
+        instance: ky.ky.create({ throwHttpErrors: true }),
+        retryable: retryPolicy(this.#options.retry, ky),
+        once: { limit: 0 },
+      }))
       loading.catch(() => (this.#http = undefined)) // a chunk that failed to load (offline) may be retried
       this.#http = loading
     }
