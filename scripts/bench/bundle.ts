@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
 import type { Section } from './report.js'
@@ -83,6 +88,91 @@ function loadedChunks(metafile: Metafile, entry: string): string[] {
   }
   visit(start)
   return [...loaded]
+}
+
+/** The chunks the bench counts for a scenario, by file name (what `measureBundle` sums). */
+export async function countedChunks(name: string): Promise<string[]> {
+  const split = await bundle(name, true)
+  return loadedChunks(split.metafile, `scripts/bench/bundle/${name}.ts`)
+    .map((chunk) => path.basename(chunk))
+    .sort()
+}
+
+/**
+ * The chunks a run of the scenario really loads, by file name: its code-split build written to a
+ * temporary directory and run in a fresh `node` against a stub server (a `fetch` answering the
+ * three calls with minimal valid bodies), with a module hook noting every file imported. For
+ * checking that the counted chunks are the loaded ones (test/bundle.test.ts).
+ */
+export async function runChunks(name: string): Promise<string[]> {
+  const split = await bundle(name, true)
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-chunks-'))
+  try {
+    const out = path.join(dir, 'out')
+    await mkdir(out)
+    for (const file of split.outputFiles) await writeFile(path.join(out, path.basename(file.path)), file.contents)
+    await writeFile(path.join(dir, 'hooks.mjs'), TRACE_HOOKS)
+    await writeFile(
+      path.join(dir, 'register.mjs'),
+      `import { register } from 'node:module'\nregister('./hooks.mjs', import.meta.url)\n`,
+    )
+    const entry = pathToFileURL(path.join(out, `${name}.js`)).href
+    const loaded = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, '--input-type=module', '-e', stubRun(entry)],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      )
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+      child.on('error', reject)
+      // 'close', not 'exit': the last of stderr may still be on its way when the process exits.
+      child.on('close', (status) => (status === 0 ? resolve(stderr) : reject(new Error(`${name}: ${stderr}${stdout}`))))
+    })
+    const prefix = pathToFileURL(out).href + '/'
+    const files = loaded
+      .split('\n')
+      .filter((line) => line.startsWith(`loaded ${prefix}`))
+      .map((line) => line.slice(`loaded ${prefix}`.length))
+    return [...new Set(files)].sort()
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** A module hook that reports each file it loads on stderr. */
+const TRACE_HOOKS = `export async function load(url, context, next) {
+  if (url.startsWith('file:')) process.stderr.write('loaded ' + url + '\\n')
+  return next(url, context)
+}
+`
+
+/** Runs a scenario's entry against a stub `fetch` answering createSession, createRecord and getProfile. */
+function stubRun(entry: string): string {
+  const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
+  const answers = {
+    'com.atproto.server.createSession': { handle: 'alice.test', did },
+    'com.atproto.repo.createRecord': {
+      uri: `at://${did}/app.bsky.feed.post/3kznmn7xqxl22`,
+      cid: 'bafyreiclp443lavogvhj3d2ob2cxbfuscni2k5jk7bebjzg7khl3esabwq',
+    },
+    'app.bsky.actor.getProfile': { handle: 'alice.test', did },
+  }
+  return `
+    const token = 'e30.' + Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 3600 })).toString('base64url') + '.sig'
+    const answers = ${JSON.stringify(answers)}
+    answers['com.atproto.server.createSession'].accessJwt = token
+    answers['com.atproto.server.createSession'].refreshJwt = token
+    globalThis.fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input))
+      const answer = answers[url.pathname.replace('/xrpc/', '')]
+      return answer ? Response.json(answer) : new Response(null, { status: 404 })
+    }
+    const { scenario } = await import(${JSON.stringify(entry)})
+    await scenario('https://pds.invalid', 'alice.test', 'password', 'hello')
+  `
 }
 
 export async function measureBundle(name: string): Promise<BundleSize> {
