@@ -213,6 +213,26 @@ describe('generated response classes', () => {
     expect(checked).toContain('com.atproto.lexicon.resolveLexicon.schema')
   })
 
+  it('declare for the compiler exactly the getters XRPCResponse defines at run time', async () => {
+    const { lexicons } = await import('../generated/client.js')
+    let compared = 0
+    for (const [nsid, kind, load] of await entriesOf(lexicons)) {
+      if (kind !== 'query' && kind !== 'procedure') continue
+      const module = (await load()) as Record<string, unknown>
+      const { response } = Object.values(module).find((v) => (v as { nsid?: string } | null)?.nsid === nsid) as {
+        response: (new (data: unknown) => unknown) & { schema?: unknown }
+      }
+      if (!Object.values(module).includes(response)) continue // the runtime's own XRPCResponse or BinaryResponse
+      const text = await readFile(path.join(repoRoot, 'generated', `${nsid.replaceAll('.', '/')}.ts`), 'utf8')
+      const declared = [...text.matchAll(/declare readonly (?:'([^']+)'|(\w+)):/g)].map((m) => m[1] ?? m[2]).sort()
+      new response({})
+      const defined = Object.getOwnPropertyNames(response.prototype).filter((name) => name !== 'constructor')
+      expect(defined.sort(), nsid).toEqual(declared)
+      compared++
+    }
+    expect(compared).toBeGreaterThan(200)
+  })
+
   it('restore from JSON validated, and say a bad one is a bad output', async () => {
     const { CreateSessionResponse } = await import('../generated/com/atproto/server/createSession.js')
     const { ValidationError } = await import('../src/index.js')

@@ -1,3 +1,4 @@
+import type { KyInstance, Options as KyOptions } from 'ky'
 import type { Call, CallOptions } from '../runtime/calls.js'
 import type { HttpEndpoint, LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
@@ -6,7 +7,6 @@ import { LexiconRegistry, unknownMethod } from './lexicon-registry.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
 import { type CallState, createRequest, fieldsOf } from './request-builder.js'
-import type { KyInstance, Options as KyOptions } from 'ky'
 import {
   checked,
   isBinary,
