@@ -12,7 +12,7 @@ import type { Plan } from './plan.js'
  * `<namespace path>/_namespace.ts`, every query, procedure, subscription and record of it by name,
  * with a loader that imports its module only when first used; and `namespaces.ts`, the namespace
  * tree as types only (`client.app.bsky.actor.getProfile`). Two levels, so that an app's bundle loads
- * the maps of the namespaces it calls, not one map of every NSID of the set (some 700 bundled).
+ * the maps of the namespaces it calls, not one map of every NSID of the set (some 350 in the bundled one).
  */
 
 export const CLIENT_FILE = 'client.ts'
