@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -111,43 +111,48 @@ export async function runChunks(name: string): Promise<string[]> {
     const out = path.join(dir, 'out')
     await mkdir(out)
     for (const file of split.outputFiles) await writeFile(path.join(out, path.basename(file.path)), file.contents)
-    await writeFile(path.join(dir, 'hooks.mjs'), TRACE_HOOKS)
+    // The hooks run on their own thread, whose stderr writes may be lost when the process exits:
+    // they append to a file, synchronously, instead.
+    const log = path.join(dir, 'loaded.txt')
+    await writeFile(log, '')
+    await writeFile(path.join(dir, 'hooks.mjs'), traceHooks(log))
     await writeFile(
       path.join(dir, 'register.mjs'),
       `import { register } from 'node:module'\nregister('./hooks.mjs', import.meta.url)\n`,
     )
     const entry = pathToFileURL(path.join(out, `${name}.js`)).href
-    const loaded = await new Promise<string>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const child = spawn(
         process.execPath,
         ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, '--input-type=module', '-e', stubRun(entry)],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       )
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+      let output = ''
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk))
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk))
       child.on('error', reject)
-      // 'close', not 'exit': the last of stderr may still be on its way when the process exits.
-      child.on('close', (status) => (status === 0 ? resolve(stderr) : reject(new Error(`${name}: ${stderr}${stdout}`))))
+      child.on('close', (status) => (status === 0 ? resolve() : reject(new Error(`${name}: ${output}`))))
     })
     const prefix = pathToFileURL(out).href + '/'
-    const files = loaded
+    const files = (await readFile(log, 'utf8'))
       .split('\n')
-      .filter((line) => line.startsWith(`loaded ${prefix}`))
-      .map((line) => line.slice(`loaded ${prefix}`.length))
+      .filter((line) => line.startsWith(prefix))
+      .map((line) => line.slice(prefix.length))
     return [...new Set(files)].sort()
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-/** A module hook that reports each file it loads on stderr. */
-const TRACE_HOOKS = `export async function load(url, context, next) {
-  if (url.startsWith('file:')) process.stderr.write('loaded ' + url + '\\n')
+/** A module hook that appends the URL of each module it loads to `log`. */
+function traceHooks(log: string): string {
+  return `import { appendFileSync } from 'node:fs'
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url + '\\n')
   return next(url, context)
 }
 `
+}
 
 /** Runs a scenario's entry against a stub `fetch` answering createSession, createRecord and getProfile. */
 function stubRun(entry: string): string {
