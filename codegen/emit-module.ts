@@ -9,11 +9,12 @@ import type { DefNames, ModulePlan, Plan } from './plan.js'
 const JSON_ENCODING = 'application/json'
 
 /**
- * Output fields that get no getter: `toJSON` is what `JSON.stringify` calls (such a field is read
- * through `$data`). Everything the runtime's XRPCResponse adds is `$`-prefixed, which lexicon field
- * names never are, so no other field is shadowed.
+ * Output fields that get no getter (the runtime's XRPCResponse skips the same): `toJSON` is what
+ * `JSON.stringify` calls, `constructor` is the class; such a field is read through `$data`.
+ * Everything XRPCResponse adds is `$`-prefixed, which lexicon field names never are, so no other
+ * field is shadowed.
  */
-const NO_GETTER = new Set(['toJSON'])
+const NO_GETTER = new Set(['toJSON', 'constructor'])
 
 /** The value for a response type name: `l.XRPCResponse<undefined>` → `l.XRPCResponse`. */
 const responseValue = (type: string): string => type.replace(/<.*>$/, '')
@@ -206,17 +207,20 @@ class ModuleWriter {
     w.writeLine(
       `/** The response of ${this.module.id}: a getter per output field; \`$data\`, \`$status\`, \`$headers\`, \`$rateLimit\`. */`,
     )
+    // The getters are defined by XRPCResponse from the output schema, once per class: the class
+    // declares them for the compiler only, so a bundle carries no getter code per field.
     w.write(`export class ${names.response} extends ${this.rt('XRPCResponse')}<${outputType}> `).inlineBlock(() => {
       w.writeLine(`static override readonly schema = ${names.output.schema}`)
-      for (const [name, field] of fields) {
-        if (NO_GETTER.has(name)) continue
-        w.blankLine()
-        if (field.description) w.write(docComment(field.description)).newLine()
-        // `constructor` as a plain name would declare the constructor; quoted, it is a property.
-        const key = IDENTIFIER.test(name) && name !== 'constructor' ? name : `[${lit(name)}]`
-        const read = IDENTIFIER.test(name) ? `.${name}` : `[${lit(name)}]`
-        w.write(`get ${key}(): ${outputType}[${lit(name)}] `).inlineBlock(() => w.writeLine(`return this.$data${read}`))
-      }
+      w.blankLine()
+      fields
+        .filter(([name]) => !NO_GETTER.has(name))
+        .forEach(([name, field], i) => {
+          if (field.description) {
+            if (i > 0) w.blankLine()
+            w.write(docComment(field.description)).newLine()
+          }
+          w.writeLine(`declare readonly ${propertyKey(name)}: ${outputType}[${lit(name)}]`)
+        })
     })
     w.newLine()
     return names.response

@@ -170,7 +170,7 @@ export function generateFiles(set: LexiconSet, options: FileOptions): { files: M
   for (const module of plan.modules.values())
     files.set(module.file, emitModule(set, plan, module, runtimeFor(module.file)))
   files.set(REGISTRY_FILE, emitRegistry(set, plan, runtimeFor(REGISTRY_FILE)))
-  files.set(CLIENT_FILE, emitClient(set, plan, { runtime: runtimeFor(CLIENT_FILE), client }))
+  for (const [file, text] of emitClient(set, plan, { runtimeFor, client })) files.set(file, text)
   files.set(NAMESPACES_FILE, emitNamespaces(set, plan, runtimeFor(NAMESPACES_FILE)))
   return { files, plan }
 }

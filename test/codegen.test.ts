@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { generate, LexiconError, MARKER_FILE } from '../codegen/index.js'
 import { generateTemp, repoRoot, source, tempDir } from './support/codegen.js'
+import { entriesOf } from './support/lexicon-set.js'
 
 const run = promisify(execFile)
 
@@ -253,7 +254,7 @@ describe('codegen CLI', () => {
       },
     })
     const { stdout } = await run(tsx, [cli, '--lexicons', lexicons, '--out', path.join(dir, 'out')])
-    expect(stdout).toContain('Generated 5 files from 2 lexicon documents') // post, registry, client, namespaces, marker
+    expect(stdout).toContain('Generated 6 files from 2 lexicon documents') // post, its namespace, registry, client, namespaces, marker
     expect(stdout).toContain('com.example 2')
     expect(stdout).toContain('no code for permission-set com.example.perms')
     expect(
@@ -300,7 +301,7 @@ describe('generated response classes', () => {
   it('have a getter per output field, under its lexicon name, and keep HTTP metadata under $ names', async () => {
     const { lexicons } = await import('../generated/client.js')
     const checked: string[] = []
-    for (const [nsid, [kind, load]] of Object.entries(lexicons.entries)) {
+    for (const [nsid, kind, load] of await entriesOf(lexicons)) {
       if (kind !== 'query' && kind !== 'procedure') continue
       const module = (await load()) as Record<string, unknown>
       const endpoint = Object.values(module).find((v) => (v as { nsid?: string } | null)?.nsid === nsid) as {
@@ -331,6 +332,26 @@ describe('generated response classes', () => {
     ])
       expect(checked).toContain(`${nsid}.status`)
     expect(checked).toContain('com.atproto.lexicon.resolveLexicon.schema')
+  })
+
+  it('declare for the compiler exactly the getters XRPCResponse defines at run time', async () => {
+    const { lexicons } = await import('../generated/client.js')
+    let compared = 0
+    for (const [nsid, kind, load] of await entriesOf(lexicons)) {
+      if (kind !== 'query' && kind !== 'procedure') continue
+      const module = (await load()) as Record<string, unknown>
+      const { response } = Object.values(module).find((v) => (v as { nsid?: string } | null)?.nsid === nsid) as {
+        response: (new (data: unknown) => unknown) & { schema?: unknown }
+      }
+      if (!Object.values(module).includes(response)) continue // the runtime's own XRPCResponse or BinaryResponse
+      const text = await readFile(path.join(repoRoot, 'generated', `${nsid.replaceAll('.', '/')}.ts`), 'utf8')
+      const declared = [...text.matchAll(/declare readonly (?:'([^']+)'|(\w+)):/g)].map((m) => m[1] ?? m[2]).sort()
+      new response({})
+      const defined = Object.getOwnPropertyNames(response.prototype).filter((name) => name !== 'constructor')
+      expect(defined.sort(), nsid).toEqual(declared)
+      compared++
+    }
+    expect(compared).toBeGreaterThan(200)
   })
 
   it('restore from JSON validated, and say a bad one is a bad output', async () => {

@@ -62,6 +62,7 @@ describe('generated for the app’s own lexicons', () => {
     expect(generatedFiles).toEqual([
       '.blueskysdk-codegen',
       'client.ts',
+      'com/example/_namespace.ts',
       'com/example/createNote.ts',
       'com/example/defs.ts',
       'com/example/echo.ts',

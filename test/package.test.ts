@@ -289,7 +289,7 @@ describe('an app that generates its own lexicons with blueskysdk-codegen', () =>
         cwd: codegenApp,
       },
     )
-    expect(stdout).toContain('Generated 9 files from 5 lexicon documents')
+    expect(stdout).toContain('Generated 10 files from 5 lexicon documents')
     expect(stdout).toContain('imported from the bundled lexicons: 1 (com.atproto.repo.strongRef)')
     generatedFiles = (await filesUnder(path.join(codegenApp, 'generated'))).map((f) => f.file).sort()
   }, 60_000)
@@ -298,6 +298,7 @@ describe('an app that generates its own lexicons with blueskysdk-codegen', () =>
     expect(generatedFiles).toEqual([
       '.blueskysdk-codegen',
       'client.ts',
+      'com/example/_namespace.ts',
       'com/example/createNote.ts',
       'com/example/defs.ts',
       'com/example/echo.ts',

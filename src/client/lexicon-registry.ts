@@ -1,4 +1,4 @@
-import type { HttpEndpoint, LexiconKind, LexiconSet } from '../runtime/descriptors.js'
+import type { HttpEndpoint, LexiconKind, LexiconNamespace, LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
 import type { LexSchema } from '../runtime/schema/core.js'
 import { ObjectSchema } from '../runtime/schema/composites.js'
@@ -7,8 +7,9 @@ type Entry = readonly [kind: LexiconKind, load: () => Promise<object>]
 
 /**
  * The lexicon sets a client knows: endpoints by NSID for `client.call('nsid')` and the namespaces,
- * record schemas by collection for checking writes. Modules are loaded on first use. Later sets win
- * over earlier ones for the same NSID. The sets are read in place (a client is cheap to make).
+ * record schemas by collection for checking writes. A set names only its namespaces; each
+ * namespace's entries, and each entry's module, are loaded on first use. Later sets win over
+ * earlier ones for the same NSID. The sets are read in place (a client is cheap to make).
  */
 export class LexiconRegistry {
   readonly #sets: readonly LexiconSet[]
@@ -17,64 +18,94 @@ export class LexiconRegistry {
     this.#sets = sets
   }
 
-  /** The first NSID segments (`app`, `com`, …) of the endpoints: the namespaced client's roots. */
+  /** The first NSID segments (`app`, `com`, …) of the namespaces: the namespaced client's roots. */
   authorities(): Set<string> {
     return new Set(this.#sets.flatMap((set) => [...authoritiesOf(set)]))
   }
 
-  #entry(nsid: string): Entry | undefined {
-    for (let i = this.#sets.length - 1; i >= 0; i--) {
-      const { entries } = this.#sets[i]
-      if (Object.hasOwn(entries, nsid)) return entries[nsid]
+  /**
+   * A loader of the HTTP endpoint `nsid`, or undefined if no set has its namespace. Whether the
+   * namespace has such an endpoint is known once its entries are loaded: if not, the loader rejects
+   * with the same UsageError.
+   */
+  endpoint(nsid: string): (() => Promise<HttpEndpoint>) | undefined {
+    if (!this.#knows(nsid)) return undefined
+    return async () => {
+      const entry = await this.#entry(nsid)
+      if (!entry || (entry[0] !== 'query' && entry[0] !== 'procedure')) throw unknownMethod(nsid)
+      return loadExport(nsid, entry[1], isDescriptorOf(nsid)) as Promise<HttpEndpoint>
     }
-    return undefined
-  }
-
-  /** The kind and loader of an HTTP endpoint, or undefined if no set defines one of that NSID. */
-  endpoint(nsid: string): { kind: 'query' | 'procedure'; load: () => Promise<HttpEndpoint> } | undefined {
-    const entry = this.#entry(nsid)
-    if (!entry || (entry[0] !== 'query' && entry[0] !== 'procedure')) return undefined
-    const load = entry[1]
-    return { kind: entry[0], load: () => loadExport(nsid, load, isDescriptorOf(nsid)) as Promise<HttpEndpoint> }
   }
 
   /** The schema of a record collection this client knows, loaded on first use; undefined if it knows none. */
   async record(collection: string): Promise<LexSchema<unknown> | undefined> {
-    const entry = this.#entry(collection)
+    const entry = this.#knows(collection) ? await this.#entry(collection) : undefined
     if (!entry || entry[0] !== 'record') return undefined
     return loadExport(collection, entry[1], isRecordSchemaOf(collection)) as Promise<LexSchema<unknown>>
   }
+
+  #knows(nsid: string): boolean {
+    const namespace = namespaceOf(nsid)
+    return this.#sets.some((set) => Object.hasOwn(set.namespaces, namespace))
+  }
+
+  /** The entry of `nsid` in the last set whose namespace has one, its entries loaded as needed. */
+  async #entry(nsid: string): Promise<Entry | undefined> {
+    const namespace = namespaceOf(nsid)
+    const name = nsid.slice(namespace.length + 1)
+    for (let i = this.#sets.length - 1; i >= 0; i--) {
+      const { namespaces } = this.#sets[i]
+      if (!Object.hasOwn(namespaces, namespace)) continue
+      const { entries } = await loadOnce(namespaces[namespace], (module) => module as LexiconNamespace)
+      if (Object.hasOwn(entries, name)) return entries[name]
+    }
+    return undefined
+  }
 }
 
-// The roots of a set, once per set (the bundled one has some 700 entries).
+/** `app.bsky.actor.getProfile` → `app.bsky.actor`: what a set's namespace map is keyed by. */
+const namespaceOf = (nsid: string): string => nsid.slice(0, Math.max(nsid.lastIndexOf('.'), 0))
+
+export function unknownMethod(nsid: string): UsageError {
+  return new UsageError(
+    `Unknown XRPC method ${JSON.stringify(nsid)}: no query or procedure of that NSID in this client's lexicons`,
+  )
+}
+
+// The roots of a set, once per set.
 const roots = new WeakMap<LexiconSet, ReadonlySet<string>>()
 
 function authoritiesOf(set: LexiconSet): ReadonlySet<string> {
-  const known = roots.get(set)
-  if (known) return known
-  const found = new Set<string>()
-  for (const [nsid, [kind]] of Object.entries(set.entries))
-    if (kind !== 'record') found.add(nsid.slice(0, nsid.indexOf('.')))
-  roots.set(set, found)
+  let found = roots.get(set)
+  if (!found) {
+    found = new Set(Object.keys(set.namespaces).map((namespace) => namespace.slice(0, namespace.indexOf('.'))))
+    roots.set(set, found)
+  }
   return found
 }
 
-// Loaded exports by their loader (one per entry of a set, so two sets defining the same NSID stay
-// apart): immutable generated values, shared by every client and loaded once.
+// Loaded namespace modules, and exports found in endpoint and record modules, by their loader (one
+// per namespace and entry of a set, so two sets defining the same NSID stay apart): immutable
+// generated values, shared by every client and loaded once. A failed import (an offline chunk) is
+// forgotten, to be retried.
 const loaded = new WeakMap<() => Promise<object>, Promise<unknown>>()
 
-function loadExport(nsid: string, load: () => Promise<object>, matches: (value: unknown) => boolean) {
-  let value = loaded.get(load)
+function loadOnce<T>(load: () => Promise<object>, pick: (module: object) => T): Promise<T> {
+  let value = loaded.get(load) as Promise<T> | undefined
   if (!value) {
-    value = load().then((module) => {
-      const found = Object.values(module).find(matches)
-      if (found === undefined) throw new UsageError(`The module of ${nsid} does not export it: regenerate the set`)
-      return found
-    })
-    value.catch(() => loaded.delete(load)) // a failed import (offline chunk) may be retried
+    value = load().then(pick)
+    value.catch(() => loaded.delete(load))
     loaded.set(load, value)
   }
   return value
+}
+
+function loadExport(nsid: string, load: () => Promise<object>, matches: (value: unknown) => boolean) {
+  return loadOnce(load, (module) => {
+    const found = Object.values(module).find(matches)
+    if (found === undefined) throw new UsageError(`The module of ${nsid} does not export it: regenerate the set`)
+    return found
+  })
 }
 
 const isDescriptorOf = (nsid: string) => (value: unknown) =>

@@ -1,17 +1,41 @@
 import type { CallOptions } from '../runtime/calls.js'
 import type { BinaryInput, HttpEndpoint } from '../runtime/descriptors.js'
+import { isBinary } from './transport.js'
 
 /** Everything a call needs, gathered by the builder and read by the client when it sends. */
 export interface CallState {
   nsid: string
-  kind: 'query' | 'procedure'
   /** The descriptor, or its loader when the namespaced client has not imported it yet. */
   endpoint: HttpEndpoint | (() => Promise<HttpEndpoint>)
-  params: Record<string, unknown>
-  /** A JSON input (object), or undefined. */
-  input: Record<string, unknown> | undefined
-  binary: BinaryInput | undefined
-  options: CallOptions & { encoding?: string }
+  /** The first argument: params of a query, input (an object or bytes) of a procedure. */
+  first: unknown
+  /**
+   * The setters called since, in order. Which of them set params and which input depends on the
+   * endpoint's kind, which a namespaced call knows only once its module is loaded: `fieldsOf`
+   * applies them then.
+   */
+  edits: Edit[]
+  options: CallOptions & { encoding?: string; params?: Record<string, unknown> }
+}
+
+/** `$params`, `$input`, or a field setter (`.actor(…)`, `$set`): a param of a query, an input field of a procedure. */
+export type Edit = [target: 'params' | 'input' | 'field', values: Record<string, unknown>]
+
+/** A call's params and input, once its kind is known. */
+export function fieldsOf(
+  kind: 'query' | 'procedure',
+  state: CallState,
+): { params: Record<string, unknown>; input: Record<string, unknown> | undefined; binary: BinaryInput | undefined } {
+  const { first } = state
+  const binary = kind === 'procedure' && isBinary(first) ? first : undefined
+  const params = { ...(kind === 'query' ? (first as Record<string, unknown> | undefined) : state.options.params) }
+  let input =
+    kind === 'procedure' && !binary && first !== undefined ? { ...(first as Record<string, unknown>) } : undefined
+  for (const [target, values] of state.edits) {
+    if (target === 'params' || (target === 'field' && kind === 'query')) Object.assign(params, values)
+    else input = { ...input, ...values }
+  }
+  return { params, input, binary }
 }
 
 export type Send = (state: CallState) => Promise<unknown>
@@ -67,8 +91,7 @@ class Builder {
     const state = this.#state
     return this.#send({
       ...state,
-      params: { ...state.params },
-      input: state.input && { ...state.input },
+      edits: [...state.edits],
       options: { ...state.options, headers: state.options.headers && { ...state.options.headers } },
     })
   }
@@ -97,13 +120,14 @@ class Builder {
     this.#taken = true
   }
 
+  // Values are copied when set, so that changing the object passed later changes no request.
   $params(values: Record<string, unknown>): Builder {
-    Object.assign(this.#state.params, values)
+    this.#state.edits.push(['params', { ...values }])
     return this.self
   }
 
   $input(values: Record<string, unknown>): Builder {
-    this.#state.input = { ...this.#state.input, ...values }
+    this.#state.edits.push(['input', { ...values }])
     return this.self
   }
 
@@ -123,18 +147,17 @@ class Builder {
   }
 
   $set(field: string, value: unknown): Builder {
-    if (this.#state.kind === 'query') this.#state.params[field] = value
-    else this.#state.input = { ...this.#state.input, [field]: value }
+    this.#state.edits.push(['field', { [field]: value }])
     return this.self
   }
 
   // A builder may hold a password (createSession input): show only what it calls.
   toJSON(): Record<string, unknown> {
-    return { nsid: this.#state.nsid, kind: this.#state.kind }
+    return { nsid: this.#state.nsid }
   }
 
   // An arrow: util.inspect reads it from the Proxy's target but calls it on the Proxy, which has no #state.
-  readonly [INSPECT] = (): string => `RequestBuilder(${this.#state.kind} ${this.#state.nsid})`
+  readonly [INSPECT] = (): string => `RequestBuilder(${this.#state.nsid})`
 }
 
 const handler: ProxyHandler<Builder> = {

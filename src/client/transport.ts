@@ -1,4 +1,4 @@
-import { HTTPError, TimeoutError as KyTimeoutError, type Options as KyOptions } from 'ky'
+import type { Options as KyOptions } from 'ky'
 import type { BinaryInput, HttpEndpoint } from '../runtime/descriptors.js'
 import {
   BlueskySDKError,
@@ -11,8 +11,14 @@ import {
 import { BinaryResponse } from '../runtime/response.js'
 import { validate } from '../runtime/schema/core.js'
 import { NetworkError, ResponseValidationError, TimeoutError } from './errors.js'
+import type * as Ky from './ky.js'
 
-/** The HTTP side of a call: bodies, retry policy, and answers turned into responses or typed errors. */
+/**
+ * The HTTP side of a call: bodies, retry policy, and answers turned into responses or typed errors.
+ * ky itself is loaded with a client's first request (see ky.ts), and handed in where it is needed.
+ */
+
+export type KyModule = typeof Ky
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 2). */
@@ -26,7 +32,7 @@ export interface RetryOptions {
 const RETRY_STATUS = [429, 502, 503, 504]
 export const JSON_ENCODING = 'application/json'
 
-export function retryPolicy(retry: RetryOptions | false | undefined): KyOptions['retry'] {
+export function retryPolicy(retry: RetryOptions | false | undefined, { HTTPError }: KyModule): KyOptions['retry'] {
   if (retry === false) return { limit: 0 }
   const maxRetryAfter = retry?.maxRetryAfterMs ?? 60_000
   return {
@@ -117,7 +123,12 @@ export function xrpcUrl(base: string, nsid: string, params: Record<string, unkno
 }
 
 /** What a failed attempt becomes: the server's error as a typed class, a timeout, or a network error. */
-export async function translateError(error: unknown, endpoint: HttpEndpoint, timeoutMs: number): Promise<unknown> {
+export async function translateError(
+  error: unknown,
+  { HTTPError, KyTimeoutError }: KyModule,
+  endpoint: HttpEndpoint,
+  timeoutMs: number,
+): Promise<unknown> {
   if (error instanceof HTTPError) return errorFromResponse(endpoint, error.response)
   if (error instanceof KyTimeoutError) return new TimeoutError(timeoutMs, endpoint.nsid)
   if (error instanceof Error && error.name === 'AbortError') return error // the caller's own signal

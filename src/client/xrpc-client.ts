@@ -1,18 +1,19 @@
-import ky, { type KyInstance, type Options as KyOptions } from 'ky'
+import type { KyInstance, Options as KyOptions } from 'ky'
 import type { Call, CallOptions } from '../runtime/calls.js'
 import type { HttpEndpoint, LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
 import { type Auth, noAuth } from './auth.js'
-import { LexiconRegistry } from './lexicon-registry.js'
+import { LexiconRegistry, unknownMethod } from './lexicon-registry.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
-import { type CallState, createRequest } from './request-builder.js'
+import { type CallState, createRequest, fieldsOf } from './request-builder.js'
 import {
   checked,
   isBinary,
   isStream,
   parseResponse,
   requestBody,
+  type KyModule,
   type RetryOptions,
   retryPolicy,
   translateError,
@@ -53,6 +54,14 @@ export interface XRPCClientOptions {
 
 const DEFAULT_CHAT_PROXY = 'did:web:api.bsky.chat#bsky_chat'
 
+/** A client's HTTP side: ky, its instance, and the retry policies (retryable calls: queries, idempotent procedures). */
+interface Http {
+  ky: KyModule
+  instance: KyInstance
+  retryable: KyOptions['retry']
+  once: KyOptions['retry']
+}
+
 /**
  * The XRPC client: `client.call(endpoint, …)` with an imported descriptor
  * (`import { getProfile } from 'blueskysdk/lexicons/app/bsky/actor/getProfile'`) pulls in only that
@@ -63,18 +72,15 @@ export class XRPCClient {
   /** What authenticates this client's calls (shared with any other client given the same object). */
   readonly auth: Auth
   readonly #options: Readonly<XRPCClientOptions>
-  readonly #http: KyInstance
+  /** ky, loaded with the first request (see ky.ts for why not sooner), and this client's instance and retry policies. */
+  #http: Promise<Http> | undefined
   readonly #fetch: typeof globalThis.fetch
-  /** Retry policies, built once: retryable (queries, idempotent procedures) and not. */
-  readonly #retry: { retryable: KyOptions['retry']; once: KyOptions['retry'] }
   readonly #lexicons: LexiconRegistry
 
   constructor(options: XRPCClientOptions) {
     this.#options = { ...options }
     this.auth = options.auth ?? noAuth
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
-    this.#http = ky.create({ throwHttpErrors: true })
-    this.#retry = { retryable: retryPolicy(options.retry), once: { limit: 0 } }
     const { lexicons } = options
     this.#lexicons = new LexiconRegistry(
       lexicons === undefined ? [] : Array.isArray(lexicons) ? lexicons : [lexicons as LexiconSet],
@@ -94,13 +100,10 @@ export class XRPCClient {
   call<E extends HttpEndpoint>(endpoint: E, ...args: Parameters<Call<E>>): ReturnType<Call<E>>
   call(nsid: string, ...args: unknown[]): unknown
   call(endpoint: HttpEndpoint | string, ...args: unknown[]): unknown {
-    if (typeof endpoint !== 'string') return this.#request(endpoint.nsid, endpoint.type, endpoint, args)
-    const found = this.#lexicons.endpoint(endpoint)
-    if (!found)
-      throw new UsageError(
-        `Unknown XRPC method ${JSON.stringify(endpoint)}: no query or procedure of that NSID in this client's lexicons`,
-      )
-    return this.#request(endpoint, found.kind, found.load, args)
+    if (typeof endpoint !== 'string') return this.#request(endpoint.nsid, endpoint, args)
+    const load = this.#lexicons.endpoint(endpoint)
+    if (!load) throw unknownMethod(endpoint)
+    return this.#request(endpoint, load, args)
   }
 
   /** What `JSON.stringify(client)` shows: never a token or a header. */
@@ -115,19 +118,15 @@ export class XRPCClient {
     return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
   }
 
-  #request(nsid: string, kind: 'query' | 'procedure', endpoint: CallState['endpoint'], args: unknown[]): unknown {
-    const [first, options] = args as [unknown, (CallOptions & { params?: Record<string, unknown> }) | undefined]
-    const { params, ...rest } = options ?? {}
-    const binary = kind === 'procedure' && isBinary(first) ? first : undefined
+  #request(nsid: string, endpoint: CallState['endpoint'], args: unknown[]): unknown {
+    const [first, options] = args as [unknown, CallState['options'] | undefined]
+    // Copied now, so that changing the object passed later changes no request (bytes are sent as they are).
     const state: CallState = {
       nsid,
-      kind,
       endpoint,
-      params: { ...(kind === 'query' ? (first as Record<string, unknown> | undefined) : params) },
-      input:
-        kind === 'procedure' && !binary && first !== undefined ? { ...(first as Record<string, unknown>) } : undefined,
-      binary,
-      options: rest,
+      first: first === undefined || isBinary(first) ? first : { ...first },
+      edits: [],
+      options: { ...options },
     }
     return createRequest(state, (s) => this.#send(s))
   }
@@ -141,14 +140,15 @@ export class XRPCClient {
 
   async #send(state: CallState): Promise<unknown> {
     const endpoint = typeof state.endpoint === 'function' ? await state.endpoint() : state.endpoint
+    const fields = fieldsOf(endpoint.type, state)
     const validation = validationOf(state.options.validate ?? this.#options.validate)
-    const params = validation.request ? checked(endpoint, 'params', state.params) : state.params
-    let input = state.input
+    const params = validation.request ? checked(endpoint, 'params', fields.params) : fields.params
+    let input = fields.input
     if (validation.request && endpoint.type === 'procedure' && endpoint.input?.schema) {
       input = checked(endpoint, 'input', input)
       if (writesRecords(endpoint.nsid)) await checkRecords(endpoint.nsid, input, (c) => this.#lexicons.record(c))
     }
-    const { body, contentType } = requestBody(endpoint, input, state.binary, state.options.encoding)
+    const { body, contentType } = requestBody(endpoint, input, fields.binary, state.options.encoding)
     const headers: Record<string, string> = {
       ...this.#routingHeaders(endpoint.nsid, state.options),
       ...this.#options.headers,
@@ -160,22 +160,37 @@ export class XRPCClient {
     const retryable = (endpoint.type === 'query' || state.options.idempotent === true) && !streamed
     const context = { nsid: endpoint.nsid, fetch: this.#fetch, replayable: !streamed }
     const url = xrpcUrl(await this.#baseUrl(endpoint.nsid), endpoint.nsid, params)
+    const http = await this.#loadHttp()
     let response: Response
     try {
-      response = await this.#http(url, {
+      response = await http.instance(url, {
         method: endpoint.type === 'query' ? 'get' : 'post',
         headers,
         body,
         signal: state.options.signal,
         timeout: timeoutMs,
-        retry: retryable ? this.#retry.retryable : this.#retry.once,
+        retry: retryable ? http.retryable : http.once,
         fetch: (request: Request) => this.auth.fetch(request, context),
         ...(streamed ? { duplex: 'half' } : {}),
       } as KyOptions)
     } catch (error) {
-      throw await translateError(error, endpoint, timeoutMs)
+      throw await translateError(error, http.ky, endpoint, timeoutMs)
     }
     return parseResponse(endpoint, response, validation.response)
+  }
+
+  #loadHttp(): Promise<Http> {
+    if (!this.#http) {
+      const loading = import('./ky.js').then((ky): Http => ({
+        ky,
+        instance: ky.ky.create({ throwHttpErrors: true }),
+        retryable: retryPolicy(this.#options.retry, ky),
+        once: { limit: 0 },
+      }))
+      loading.catch(() => (this.#http = undefined)) // a chunk that failed to load (offline) may be retried
+      this.#http = loading
+    }
+    return this.#http
   }
 
   #routingHeaders(nsid: string, options: CallOptions): Record<string, string> {

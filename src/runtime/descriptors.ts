@@ -89,15 +89,22 @@ export type BinaryInput = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8
 export type LexiconKind = 'query' | 'procedure' | 'subscription' | 'record'
 
 /**
- * A generated lexicon set, as a client uses it: by NSID, each endpoint's or record's kind and a
- * loader of its module (imported only when first called or written, so a bundle holds what an app
- * uses). The descriptor or record schema is the module's export of that NSID; it is not named here
- * because every namespaced bundle carries this map whole. `N` is the set's namespace tree (types only).
+ * A generated lexicon set, as a client uses it: by namespace (an NSID without its name:
+ * `app.bsky.actor`), a loader of that namespace's entries, and in those, by name, each endpoint's or
+ * record's kind and a loader of its module. Both are imported only when first called or written,
+ * so a bundle loads the namespaces and modules an app uses, not a map of every NSID of the set.
+ * The descriptor or record schema is the module's export of that NSID. `N` is the set's namespace
+ * tree (types only).
  */
 export interface LexiconSet<out N = unknown> {
-  readonly entries: { readonly [nsid: string]: readonly [kind: LexiconKind, load: () => Promise<object>] }
+  readonly namespaces: { readonly [namespace: string]: () => Promise<LexiconNamespace> }
   /** Types only (never set): the namespaced API of the set. */
   readonly '~namespaces'?: N
+}
+
+/** What a namespace module of a set exports: by name (`getProfile`), the kind and the module loader. */
+export interface LexiconNamespace {
+  readonly entries: { readonly [name: string]: readonly [kind: LexiconKind, load: () => Promise<object>] }
 }
 
 /** A type guard on `$type` only (cheap, no validation): `isReplyRef(value)`. Main types also match `nsid#main`. */

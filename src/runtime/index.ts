@@ -64,6 +64,7 @@ export {
   type ErrorClasses,
   type HttpEndpoint,
   type LexiconKind,
+  type LexiconNamespace,
   type LexiconSet,
   type ProcedureEndpoint,
   type QueryEndpoint,

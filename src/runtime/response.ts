@@ -7,9 +7,21 @@ export interface ResponseInit {
 }
 
 /**
- * A successful response. Generated subclasses add a getter per output field, under its lexicon
- * name; what the SDK adds is `$`-prefixed (`$data`, `$status`, `$headers`, `$rateLimit`), a prefix
- * lexicons reserve for the protocol, so no field can shadow it. `JSON.stringify` gives the data.
+ * Output fields that get no getter: `toJSON` is what `JSON.stringify` calls, `constructor` is the
+ * class; such a field is read through `$data`.
+ */
+const NO_GETTER = new Set(['toJSON', 'constructor'])
+
+/** Response classes whose prototype has its field getters. */
+const withGetters = new WeakSet<object>()
+
+/**
+ * A successful response, with a getter per output field under its lexicon name. The getters are
+ * defined here, from the output schema, on a generated subclass's first response (the subclass
+ * declares them for the compiler only): one small function for every endpoint instead of getter
+ * code per field in every bundle. What the SDK adds is `$`-prefixed (`$data`, `$status`,
+ * `$headers`, `$rateLimit`), a prefix lexicons reserve for the protocol, so no field can shadow it.
+ * `JSON.stringify` gives the data.
  */
 export class XRPCResponse<T> {
   /** The output schema, set by generated subclasses; `fromJSON` validates with it. */
@@ -24,6 +36,7 @@ export class XRPCResponse<T> {
     this.$data = data
     this.$headers = new Headers(init.headers)
     this.$status = init.status ?? 200
+    if (!withGetters.has(new.target)) defineGetters(new.target)
   }
 
   /** From `ratelimit-limit`, `-remaining`, `-reset` (a Date) and `-policy`, when the server sends them. */
@@ -48,6 +61,21 @@ export class XRPCResponse<T> {
     const result = validate(this.schema, data)
     if (!result.success) throw new ValidationError(this.name, 'output', result.issues)
     return new this(result.value)
+  }
+}
+
+/** A getter per property of the class's output schema (an object schema; other outputs have no fields). */
+function defineGetters(responseClass: typeof XRPCResponse<unknown>): void {
+  withGetters.add(responseClass)
+  const entries = (responseClass.schema as { entries?: object } | undefined)?.entries
+  for (const name of entries ? Object.keys(entries) : []) {
+    if (NO_GETTER.has(name) || Object.hasOwn(responseClass.prototype, name)) continue
+    Object.defineProperty(responseClass.prototype, name, {
+      configurable: true,
+      get(this: XRPCResponse<Record<string, unknown>>) {
+        return this.$data[name]
+      },
+    })
   }
 }
 

@@ -1,6 +1,4 @@
 import { createSession, CreateSessionResponse } from '../../generated/com/atproto/server/createSession.js'
-import { deleteSession } from '../../generated/com/atproto/server/deleteSession.js'
-import { refreshSession } from '../../generated/com/atproto/server/refreshSession.js'
 import type { Auth, AuthContext } from '../client/auth.js'
 import { NetworkError, TimeoutError } from '../client/errors.js'
 import { readErrorBody, type RetryOptions } from '../client/transport.js'
@@ -101,6 +99,7 @@ export class PasswordSession implements Auth {
     const current = this.#session
     if (current) {
       try {
+        const { deleteSession } = await import('../../generated/com/atproto/server/deleteSession.js')
         await this.#xrpc.call(deleteSession, undefined, { headers: bearer(current.refreshJwt) })
       } catch (error) {
         if (!isDeadSession(error)) throw error
@@ -260,9 +259,15 @@ export class PasswordSession implements Auth {
       : new AuthenticationError('The session has expired', failure as XRPCError)
   }
 
-  /** `refreshSession` at the configured service, authenticated by the current session's refresh token. */
+  /**
+   * `refreshSession` at the configured service, authenticated by the current session's refresh token.
+   * Its module is imported here, not with the session: a login that is never refreshed (a short-lived
+   * script, a page closed within the token's two hours) does not load it, nor `deleteSession`'s.
+   */
   private async refresh(): Promise<void> {
-    const current = this.#session!
+    const { refreshSession } = await import('../../generated/com/atproto/server/refreshSession.js')
+    const current = this.#session
+    if (!current) throw new AuthenticationError('Not logged in') // logged out while the module loaded
     const response = await this.#xrpc.call(refreshSession, undefined, { headers: bearer(current.refreshJwt) })
     await this.adopt('refresh', { ...current, ...response.$data })
   }

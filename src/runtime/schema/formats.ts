@@ -25,19 +25,36 @@ export type LexStringFormat =
   | 'uri'
 
 // Regex sources are shared between the standalone validators and the at-uri
-// regex so the two can never drift apart.
+// regex so the two can never drift apart. Regexes built from them are made by a
+// call marked pure whose arguments are plain names and literals: bundlers cannot
+// know that `new RegExp(\`^${src}$\`)` has no side effect (a template may call
+// toString), and would otherwise keep every format's regex in a bundle that
+// uses one format.
 const DID_SRC = 'did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]'
 const HANDLE_SRC = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?'
 const NSID_SRC =
   '[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+\\.[a-zA-Z][a-zA-Z0-9]{0,62}'
 const RKEY_CHARS_SRC = '[a-zA-Z0-9_~.:-]'
 
-const DID_RE = new RegExp(`^${DID_SRC}$`)
-const HANDLE_RE = new RegExp(`^${HANDLE_SRC}$`)
-const NSID_RE = new RegExp(`^${NSID_SRC}$`)
+/** A regex matching the whole of a string, from `parts` of its source. */
+const whole = (...parts: string[]): RegExp => new RegExp(`^${parts.join('')}$`)
+
+const DID_RE = /*#__PURE__*/ whole(DID_SRC)
+const HANDLE_RE = /*#__PURE__*/ whole(HANDLE_SRC)
+const NSID_RE = /*#__PURE__*/ whole(NSID_SRC)
 // The rkey length cap (512) is left to the long-URI path: it can only be
 // exceeded by URIs far longer than the common case.
-const AT_URI_RE = new RegExp(`^at://(?:${DID_SRC}|${HANDLE_SRC})(?:/${NSID_SRC}(?:/(?!\\.\\.?$)${RKEY_CHARS_SRC}+)?)?$`)
+const AT_URI_RE = /*#__PURE__*/ whole(
+  'at://(?:',
+  DID_SRC,
+  '|',
+  HANDLE_SRC,
+  ')(?:/',
+  NSID_SRC,
+  '(?:/(?!\\.\\.?$)',
+  RKEY_CHARS_SRC,
+  '+)?)?',
+)
 // The shape of nearly every record reference: DID authority, all-letter NSID
 // segments, rkey not starting with '.'. Every match is a valid at-uri when the
 // URI is short (see AT_URI_SHORT_LENGTH), and unlike AT_URI_RE it needs no
@@ -45,7 +62,7 @@ const AT_URI_RE = new RegExp(`^at://(?:${DID_SRC}|${HANDLE_SRC})(?:/${NSID_SRC}(
 // makes it markedly cheaper.
 const AT_URI_COMMON_RE =
   /^at:\/\/did:[a-z]+:[a-zA-Z0-9._-]+(?:\/[a-zA-Z]{1,63}\.[a-zA-Z]{1,63}(?:\.[a-zA-Z]{1,63})+(?:\/[a-zA-Z0-9_~:-][a-zA-Z0-9_~.:-]*)?)?$/
-const RKEY_RE = new RegExp(`^${RKEY_CHARS_SRC}+$`)
+const RKEY_RE = /*#__PURE__*/ whole(RKEY_CHARS_SRC, '+')
 const TID_RE = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/
 const URI_RE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/
 const CID_SYNTAX_RE = /^[a-zA-Z0-9+=]{8,256}$/
@@ -56,7 +73,7 @@ const CID_SYNTAX_RE = /^[a-zA-Z0-9+=]{8,256}$/
 // singleton may be `x` or `X`. 4-letter primary subtags are reserved and
 // rejected (`jaja`). Irregular grandfathered tags are listed verbatim; the
 // regular ones (zh-hakka, no-bok, ...) already parse as langtags.
-const LANGUAGE_RE = new RegExp(
+const LANGUAGE_RE = /*#__PURE__*/ new RegExp(
   '^(?:' +
     '(?:[a-z]{2,3}(?:-[a-zA-Z]{3}){0,3}|[a-z]{5,8})' + // language (+ extlang)
     '(?:-[a-zA-Z]{4})?' + // script
@@ -252,7 +269,7 @@ const DATETIME_RE =
   /^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$/
 
 // Index 0 unused; February holds 28 and leap years are handled separately.
-const DAYS_IN_MONTH = new Uint8Array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+const DAYS_IN_MONTH = /*#__PURE__*/ new Uint8Array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 /** Two ASCII digits at `i`, already validated by the regex. */
 function twoDigits(value: string, i: number): number {

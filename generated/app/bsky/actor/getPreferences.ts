@@ -24,9 +24,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetPreferencesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get preferences(): Output['preferences'] {
-    return this.$data.preferences
-  }
+  declare readonly preferences: Output['preferences']
 }
 
 /** The app.bsky.actor.getPreferences query, for `client.call` and per-endpoint imports. */

@@ -26,90 +26,29 @@ export const outputSchema: l.LexSchema<Output> = AppBskyActorDefs.profileViewDet
 export class GetProfileResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
-
-  get displayName(): Output['displayName'] {
-    return this.$data.displayName
-  }
-
-  get description(): Output['description'] {
-    return this.$data.description
-  }
-
-  get pronouns(): Output['pronouns'] {
-    return this.$data.pronouns
-  }
-
-  get website(): Output['website'] {
-    return this.$data.website
-  }
-
-  get avatar(): Output['avatar'] {
-    return this.$data.avatar
-  }
-
-  get banner(): Output['banner'] {
-    return this.$data.banner
-  }
-
-  get followersCount(): Output['followersCount'] {
-    return this.$data.followersCount
-  }
-
-  get followsCount(): Output['followsCount'] {
-    return this.$data.followsCount
-  }
-
-  get postsCount(): Output['postsCount'] {
-    return this.$data.postsCount
-  }
-
-  get associated(): Output['associated'] {
-    return this.$data.associated
-  }
-
-  get joinedViaStarterPack(): Output['joinedViaStarterPack'] {
-    return this.$data.joinedViaStarterPack
-  }
-
-  get indexedAt(): Output['indexedAt'] {
-    return this.$data.indexedAt
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get viewer(): Output['viewer'] {
-    return this.$data.viewer
-  }
-
-  get labels(): Output['labels'] {
-    return this.$data.labels
-  }
-
-  get pinnedPost(): Output['pinnedPost'] {
-    return this.$data.pinnedPost
-  }
-
-  get verification(): Output['verification'] {
-    return this.$data.verification
-  }
-
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly did: Output['did']
+  declare readonly handle: Output['handle']
+  declare readonly displayName: Output['displayName']
+  declare readonly description: Output['description']
+  declare readonly pronouns: Output['pronouns']
+  declare readonly website: Output['website']
+  declare readonly avatar: Output['avatar']
+  declare readonly banner: Output['banner']
+  declare readonly followersCount: Output['followersCount']
+  declare readonly followsCount: Output['followsCount']
+  declare readonly postsCount: Output['postsCount']
+  declare readonly associated: Output['associated']
+  declare readonly joinedViaStarterPack: Output['joinedViaStarterPack']
+  declare readonly indexedAt: Output['indexedAt']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly viewer: Output['viewer']
+  declare readonly labels: Output['labels']
+  declare readonly pinnedPost: Output['pinnedPost']
+  declare readonly verification: Output['verification']
+  declare readonly status: Output['status']
 
   /** Debug information for internal development */
-  get debug(): Output['debug'] {
-    return this.$data.debug
-  }
+  declare readonly debug: Output['debug']
 }
 
 /** The app.bsky.actor.getProfile query, for `client.call` and per-endpoint imports. */

@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetProfilesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get profiles(): Output['profiles'] {
-    return this.$data.profiles
-  }
+  declare readonly profiles: Output['profiles']
 }
 
 /** The app.bsky.actor.getProfiles query, for `client.call` and per-endpoint imports. */

@@ -41,23 +41,14 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestionsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly actors: Output['actors']
 
   /** DEPRECATED: use recIdStr instead. */
-  get recId(): Output['recId'] {
-    return this.$data.recId
-  }
+  declare readonly recId: Output['recId']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.actor.getSuggestions query, for `client.call` and per-endpoint imports. */

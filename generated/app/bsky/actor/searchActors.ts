@@ -38,13 +38,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class SearchActorsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly actors: Output['actors']
 }
 
 /** The app.bsky.actor.searchActors query, for `client.call` and per-endpoint imports. */

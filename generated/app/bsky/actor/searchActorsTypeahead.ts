@@ -35,9 +35,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class SearchActorsTypeaheadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly actors: Output['actors']
 }
 
 /** The app.bsky.actor.searchActorsTypeahead query, for `client.call` and per-endpoint imports. */

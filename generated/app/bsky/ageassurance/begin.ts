@@ -57,17 +57,9 @@ export class BeginResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The timestamp when this state was last updated. */
-  get lastInitiatedAt(): Output['lastInitiatedAt'] {
-    return this.$data.lastInitiatedAt
-  }
-
-  get status(): Output['status'] {
-    return this.$data.status
-  }
-
-  get access(): Output['access'] {
-    return this.$data.access
-  }
+  declare readonly lastInitiatedAt: Output['lastInitiatedAt']
+  declare readonly status: Output['status']
+  declare readonly access: Output['access']
 }
 
 /** The app.bsky.ageassurance.begin procedure, for `client.call` and per-endpoint imports. */

@@ -19,9 +19,7 @@ export class GetConfigResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The per-region Age Assurance configuration. */
-  get regions(): Output['regions'] {
-    return this.$data.regions
-  }
+  declare readonly regions: Output['regions']
 }
 
 /** The app.bsky.ageassurance.getConfig query, for `client.call` and per-endpoint imports. */

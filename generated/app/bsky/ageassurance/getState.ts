@@ -33,13 +33,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetStateResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get state(): Output['state'] {
-    return this.$data.state
-  }
-
-  get metadata(): Output['metadata'] {
-    return this.$data.metadata
-  }
+  declare readonly state: Output['state']
+  declare readonly metadata: Output['metadata']
 }
 
 /** The app.bsky.ageassurance.getState query, for `client.call` and per-endpoint imports. */

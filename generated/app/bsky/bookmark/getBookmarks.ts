@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetBookmarksResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get bookmarks(): Output['bookmarks'] {
-    return this.$data.bookmarks
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly bookmarks: Output['bookmarks']
 }
 
 /** The app.bsky.bookmark.getBookmarks query, for `client.call` and per-endpoint imports. */

@@ -49,13 +49,8 @@ export class InternalErrorError extends l.XRPCError {
 export class GetMatchesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get matches(): Output['matches'] {
-    return this.$data.matches
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly matches: Output['matches']
 }
 
 /** The app.bsky.contact.getMatches query, for `client.call` and per-endpoint imports. */

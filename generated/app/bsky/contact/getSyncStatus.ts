@@ -33,9 +33,7 @@ export class GetSyncStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** If present, indicates the user has imported their contacts. If not present, indicates the user never used the feature or called `app.bsky.contact.removeData` and didn't import again since. */
-  get syncStatus(): Output['syncStatus'] {
-    return this.$data.syncStatus
-  }
+  declare readonly syncStatus: Output['syncStatus']
 }
 
 /** The app.bsky.contact.getSyncStatus query, for `client.call` and per-endpoint imports. */

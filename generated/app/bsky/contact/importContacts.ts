@@ -62,9 +62,7 @@ export class ImportContactsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The users that matched during import and their indexes on the input contacts, so the client can correlate with its local list. */
-  get matchesAndContactIndexes(): Output['matchesAndContactIndexes'] {
-    return this.$data.matchesAndContactIndexes
-  }
+  declare readonly matchesAndContactIndexes: Output['matchesAndContactIndexes']
 }
 
 /** The app.bsky.contact.importContacts procedure, for `client.call` and per-endpoint imports. */

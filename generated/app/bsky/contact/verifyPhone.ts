@@ -58,9 +58,7 @@ export class VerifyPhoneResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** JWT to be used in a call to `app.bsky.contact.importContacts`. It is only valid for a single call. */
-  get token(): Output['token'] {
-    return this.$data.token
-  }
+  declare readonly token: Output['token']
 }
 
 /** The app.bsky.contact.verifyPhone procedure, for `client.call` and per-endpoint imports. */

@@ -40,9 +40,7 @@ export class CreateDraftResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The ID of the created draft. */
-  get id(): Output['id'] {
-    return this.$data.id
-  }
+  declare readonly id: Output['id']
 }
 
 /** The app.bsky.draft.createDraft procedure, for `client.call` and per-endpoint imports. */

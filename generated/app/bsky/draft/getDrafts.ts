@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetDraftsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get drafts(): Output['drafts'] {
-    return this.$data.drafts
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly drafts: Output['drafts']
 }
 
 /** The app.bsky.draft.getDrafts query, for `client.call` and per-endpoint imports. */

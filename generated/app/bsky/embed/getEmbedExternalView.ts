@@ -43,18 +43,11 @@ export class GetEmbedExternalViewResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Hydrated view of the embed. Present only when the resolved records back the requested URL and supply enough information to populate the required `viewExternal` fields. Omitted alongside the rest of the response when no records resolved or validation failed. */
-  get view(): Output['view'] {
-    return this.$data.view
-  }
+  declare readonly view: Output['view']
 
   /** StrongRefs (URI+CID) of the Atmosphere records that backed this view, suitable for embedding into a post's external.associatedRefs. */
-  get associatedRefs(): Output['associatedRefs'] {
-    return this.$data.associatedRefs
-  }
-
-  get associatedRecords(): Output['associatedRecords'] {
-    return this.$data.associatedRecords
-  }
+  declare readonly associatedRefs: Output['associatedRefs']
+  declare readonly associatedRecords: Output['associatedRecords']
 }
 
 /** The app.bsky.embed.getEmbedExternalView query, for `client.call` and per-endpoint imports. */

@@ -51,17 +51,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class DescribeFeedGeneratorResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get feeds(): Output['feeds'] {
-    return this.$data.feeds
-  }
-
-  get links(): Output['links'] {
-    return this.$data.links
-  }
+  declare readonly did: Output['did']
+  declare readonly feeds: Output['feeds']
+  declare readonly links: Output['links']
 }
 
 /** The app.bsky.feed.describeFeedGenerator query, for `client.call` and per-endpoint imports. */

@@ -47,13 +47,8 @@ export class BlockedByActorError extends l.XRPCError {
 export class GetActorLikesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get feed(): Output['feed'] {
-    return this.$data.feed
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly feed: Output['feed']
 }
 
 /** The app.bsky.feed.getActorLikes query, for `client.call` and per-endpoint imports. */

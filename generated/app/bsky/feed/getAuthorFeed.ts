@@ -58,13 +58,8 @@ export class BlockedByActorError extends l.XRPCError {
 export class GetAuthorFeedResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get feed(): Output['feed'] {
-    return this.$data.feed
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly feed: Output['feed']
 }
 
 /** The app.bsky.feed.getAuthorFeed query, for `client.call` and per-endpoint imports. */

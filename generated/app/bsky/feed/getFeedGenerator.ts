@@ -40,19 +40,13 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetFeedGeneratorResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get view(): Output['view'] {
-    return this.$data.view
-  }
+  declare readonly view: Output['view']
 
   /** Indicates whether the feed generator service has been online recently, or else seems to be inactive. */
-  get isOnline(): Output['isOnline'] {
-    return this.$data.isOnline
-  }
+  declare readonly isOnline: Output['isOnline']
 
   /** Indicates whether the feed generator service is compatible with the record declaration. */
-  get isValid(): Output['isValid'] {
-    return this.$data.isValid
-  }
+  declare readonly isValid: Output['isValid']
 }
 
 /** The app.bsky.feed.getFeedGenerator query, for `client.call` and per-endpoint imports. */

@@ -50,18 +50,11 @@ export class UnknownFeedError extends l.XRPCError {
 export class GetFeedSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get feed(): Output['feed'] {
-    return this.$data.feed
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly feed: Output['feed']
 
   /** Unique identifier per request that may be passed back alongside interactions. */
-  get reqId(): Output['reqId'] {
-    return this.$data.reqId
-  }
+  declare readonly reqId: Output['reqId']
 }
 
 /** The app.bsky.feed.getFeedSkeleton query, for `client.call` and per-endpoint imports. */

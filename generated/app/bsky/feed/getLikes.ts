@@ -66,21 +66,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetLikesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get uri(): Output['uri'] {
-    return this.$data.uri
-  }
-
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get likes(): Output['likes'] {
-    return this.$data.likes
-  }
+  declare readonly uri: Output['uri']
+  declare readonly cid: Output['cid']
+  declare readonly cursor: Output['cursor']
+  declare readonly likes: Output['likes']
 }
 
 /** The app.bsky.feed.getLikes query, for `client.call` and per-endpoint imports. */

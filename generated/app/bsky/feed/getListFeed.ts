@@ -44,13 +44,8 @@ export class UnknownListError extends l.XRPCError {
 export class GetListFeedResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get feed(): Output['feed'] {
-    return this.$data.feed
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly feed: Output['feed']
 }
 
 /** The app.bsky.feed.getListFeed query, for `client.call` and per-endpoint imports. */

@@ -57,13 +57,8 @@ export class NotFoundError extends l.XRPCError {
 export class GetPostThreadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get thread(): Output['thread'] {
-    return this.$data.thread
-  }
-
-  get threadgate(): Output['threadgate'] {
-    return this.$data.threadgate
-  }
+  declare readonly thread: Output['thread']
+  declare readonly threadgate: Output['threadgate']
 }
 
 /** The app.bsky.feed.getPostThread query, for `client.call` and per-endpoint imports. */

@@ -32,9 +32,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetPostsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get posts(): Output['posts'] {
-    return this.$data.posts
-  }
+  declare readonly posts: Output['posts']
 }
 
 /** The app.bsky.feed.getPosts query, for `client.call` and per-endpoint imports. */

@@ -49,21 +49,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetRepostedByResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get uri(): Output['uri'] {
-    return this.$data.uri
-  }
-
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get repostedBy(): Output['repostedBy'] {
-    return this.$data.repostedBy
-  }
+  declare readonly uri: Output['uri']
+  declare readonly cid: Output['cid']
+  declare readonly cursor: Output['cursor']
+  declare readonly repostedBy: Output['repostedBy']
 }
 
 /** The app.bsky.feed.getRepostedBy query, for `client.call` and per-endpoint imports. */

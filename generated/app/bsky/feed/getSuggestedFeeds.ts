@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedFeedsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get feeds(): Output['feeds'] {
-    return this.$data.feeds
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly feeds: Output['feeds']
 }
 
 /** The app.bsky.feed.getSuggestedFeeds query, for `client.call` and per-endpoint imports. */

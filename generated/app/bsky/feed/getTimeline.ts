@@ -35,13 +35,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetTimelineResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get feed(): Output['feed'] {
-    return this.$data.feed
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly feed: Output['feed']
 }
 
 /** The app.bsky.feed.getTimeline query, for `client.call` and per-endpoint imports. */

@@ -132,24 +132,16 @@ export class SearchPostsV2Response extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Cursor for the next page of results. */
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 
   /** Estimated total number of matching hits. May be rounded or truncated. */
-  get hitsTotal(): Output['hitsTotal'] {
-    return this.$data.hitsTotal
-  }
+  declare readonly hitsTotal: Output['hitsTotal']
 
   /** Hydrated views of matching posts. */
-  get posts(): Output['posts'] {
-    return this.$data.posts
-  }
+  declare readonly posts: Output['posts']
 
   /** Query languages detected for CJK, Thai, or Arabic text. Empty or omitted for other scripts. */
-  get detectedQueryLanguages(): Output['detectedQueryLanguages'] {
-    return this.$data.detectedQueryLanguages
-  }
+  declare readonly detectedQueryLanguages: Output['detectedQueryLanguages']
 }
 
 /** The app.bsky.feed.searchPostsV2 query, for `client.call` and per-endpoint imports. */

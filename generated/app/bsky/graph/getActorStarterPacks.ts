@@ -41,13 +41,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetActorStarterPacksResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get starterPacks(): Output['starterPacks'] {
-    return this.$data.starterPacks
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly starterPacks: Output['starterPacks']
 }
 
 /** The app.bsky.graph.getActorStarterPacks query, for `client.call` and per-endpoint imports. */

@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetBlocksResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get blocks(): Output['blocks'] {
-    return this.$data.blocks
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly blocks: Output['blocks']
 }
 
 /** The app.bsky.graph.getBlocks query, for `client.call` and per-endpoint imports. */

@@ -45,17 +45,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetFollowersResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get followers(): Output['followers'] {
-    return this.$data.followers
-  }
+  declare readonly subject: Output['subject']
+  declare readonly cursor: Output['cursor']
+  declare readonly followers: Output['followers']
 }
 
 /** The app.bsky.graph.getFollowers query, for `client.call` and per-endpoint imports. */

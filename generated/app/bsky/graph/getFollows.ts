@@ -45,17 +45,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetFollowsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get follows(): Output['follows'] {
-    return this.$data.follows
-  }
+  declare readonly subject: Output['subject']
+  declare readonly cursor: Output['cursor']
+  declare readonly follows: Output['follows']
 }
 
 /** The app.bsky.graph.getFollows query, for `client.call` and per-endpoint imports. */

@@ -44,17 +44,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetListResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get list(): Output['list'] {
-    return this.$data.list
-  }
-
-  get items(): Output['items'] {
-    return this.$data.items
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly list: Output['list']
+  declare readonly items: Output['items']
 }
 
 /** The app.bsky.graph.getList query, for `client.call` and per-endpoint imports. */

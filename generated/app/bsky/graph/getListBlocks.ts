@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetListBlocksResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get lists(): Output['lists'] {
-    return this.$data.lists
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly lists: Output['lists']
 }
 
 /** The app.bsky.graph.getListBlocks query, for `client.call` and per-endpoint imports. */

@@ -42,13 +42,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetListsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get lists(): Output['lists'] {
-    return this.$data.lists
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly lists: Output['lists']
 }
 
 /** The app.bsky.graph.getLists query, for `client.call` and per-endpoint imports. */

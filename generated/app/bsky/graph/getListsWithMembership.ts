@@ -57,13 +57,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetListsWithMembershipResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get listsWithMembership(): Output['listsWithMembership'] {
-    return this.$data.listsWithMembership
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly listsWithMembership: Output['listsWithMembership']
 }
 
 /** The app.bsky.graph.getListsWithMembership query, for `client.call` and per-endpoint imports. */

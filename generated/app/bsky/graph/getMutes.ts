@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetMutesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get mutes(): Output['mutes'] {
-    return this.$data.mutes
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly mutes: Output['mutes']
 }
 
 /** The app.bsky.graph.getMutes query, for `client.call` and per-endpoint imports. */

@@ -48,13 +48,8 @@ export class ActorNotFoundError extends l.XRPCError {
 export class GetRelationshipsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get actor(): Output['actor'] {
-    return this.$data.actor
-  }
-
-  get relationships(): Output['relationships'] {
-    return this.$data.relationships
-  }
+  declare readonly actor: Output['actor']
+  declare readonly relationships: Output['relationships']
 }
 
 /** The app.bsky.graph.getRelationships query, for `client.call` and per-endpoint imports. */

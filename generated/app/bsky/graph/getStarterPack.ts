@@ -32,9 +32,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetStarterPackResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get starterPack(): Output['starterPack'] {
-    return this.$data.starterPack
-  }
+  declare readonly starterPack: Output['starterPack']
 }
 
 /** The app.bsky.graph.getStarterPack query, for `client.call` and per-endpoint imports. */

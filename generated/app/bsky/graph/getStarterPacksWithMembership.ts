@@ -57,13 +57,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetStarterPacksWithMembershipResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get starterPacksWithMembership(): Output['starterPacksWithMembership'] {
-    return this.$data.starterPacksWithMembership
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly starterPacksWithMembership: Output['starterPacksWithMembership']
 }
 
 /** The app.bsky.graph.getStarterPacksWithMembership query, for `client.call` and per-endpoint imports. */

@@ -42,24 +42,16 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedFollowsByActorResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get suggestions(): Output['suggestions'] {
-    return this.$data.suggestions
-  }
+  declare readonly suggestions: Output['suggestions']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 
   /** DEPRECATED, unused. Previously: if true, response has fallen-back to generic results, and is not scoped using relativeToDid */
-  get isFallback(): Output['isFallback'] {
-    return this.$data.isFallback
-  }
+  declare readonly isFallback: Output['isFallback']
 
   /** DEPRECATED: use recIdStr instead. */
-  get recId(): Output['recId'] {
-    return this.$data.recId
-  }
+  declare readonly recId: Output['recId']
 }
 
 /** The app.bsky.graph.getSuggestedFollowsByActor query, for `client.call` and per-endpoint imports. */

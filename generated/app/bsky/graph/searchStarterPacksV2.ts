@@ -45,18 +45,11 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class SearchStarterPacksV2Response extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 
   /** Estimated total number of matching hits. May be rounded or truncated. */
-  get hitsTotal(): Output['hitsTotal'] {
-    return this.$data.hitsTotal
-  }
-
-  get starterPacks(): Output['starterPacks'] {
-    return this.$data.starterPacks
-  }
+  declare readonly hitsTotal: Output['hitsTotal']
+  declare readonly starterPacks: Output['starterPacks']
 }
 
 /** The app.bsky.graph.searchStarterPacksV2 query, for `client.call` and per-endpoint imports. */

@@ -41,9 +41,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetServicesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get views(): Output['views'] {
-    return this.$data.views
-  }
+  declare readonly views: Output['views']
 }
 
 /** The app.bsky.labeler.getServices query, for `client.call` and per-endpoint imports. */

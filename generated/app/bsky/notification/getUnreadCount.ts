@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetUnreadCountResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get count(): Output['count'] {
-    return this.$data.count
-  }
+  declare readonly count: Output['count']
 }
 
 /** The app.bsky.notification.getUnreadCount query, for `client.call` and per-endpoint imports. */

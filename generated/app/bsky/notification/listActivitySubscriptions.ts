@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListActivitySubscriptionsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get subscriptions(): Output['subscriptions'] {
-    return this.$data.subscriptions
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly subscriptions: Output['subscriptions']
 }
 
 /** The app.bsky.notification.listActivitySubscriptions query, for `client.call` and per-endpoint imports. */

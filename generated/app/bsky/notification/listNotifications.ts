@@ -100,22 +100,12 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListNotificationsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get notifications(): Output['notifications'] {
-    return this.$data.notifications
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly notifications: Output['notifications']
 
   /** Deprecated: this field is no longer populated. */
-  get priority(): Output['priority'] {
-    return this.$data.priority
-  }
-
-  get seenAt(): Output['seenAt'] {
-    return this.$data.seenAt
-  }
+  declare readonly priority: Output['priority']
+  declare readonly seenAt: Output['seenAt']
 }
 
 /** The app.bsky.notification.listNotifications query, for `client.call` and per-endpoint imports. */

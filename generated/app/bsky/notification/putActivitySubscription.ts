@@ -41,13 +41,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class PutActivitySubscriptionResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get activitySubscription(): Output['activitySubscription'] {
-    return this.$data.activitySubscription
-  }
+  declare readonly subject: Output['subject']
+  declare readonly activitySubscription: Output['activitySubscription']
 }
 
 /** The app.bsky.notification.putActivitySubscription procedure, for `client.call` and per-endpoint imports. */

@@ -56,9 +56,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class PutPreferencesV2Response extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get preferences(): Output['preferences'] {
-    return this.$data.preferences
-  }
+  declare readonly preferences: Output['preferences']
 }
 
 /** The app.bsky.notification.putPreferencesV2 procedure, for `client.call` and per-endpoint imports. */

@@ -19,14 +19,10 @@ export class GetAgeAssuranceStateResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The timestamp when this state was last updated. */
-  get lastInitiatedAt(): Output['lastInitiatedAt'] {
-    return this.$data.lastInitiatedAt
-  }
+  declare readonly lastInitiatedAt: Output['lastInitiatedAt']
 
   /** The status of the age assurance process. */
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly status: Output['status']
 }
 
 /** The app.bsky.unspecced.getAgeAssuranceState query, for `client.call` and per-endpoint imports. */

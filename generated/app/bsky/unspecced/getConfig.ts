@@ -35,13 +35,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undef
 export class GetConfigResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get checkEmailConfirmed(): Output['checkEmailConfirmed'] {
-    return this.$data.checkEmailConfirmed
-  }
-
-  get liveNow(): Output['liveNow'] {
-    return this.$data.liveNow
-  }
+  declare readonly checkEmailConfirmed: Output['checkEmailConfirmed']
+  declare readonly liveNow: Output['liveNow']
 }
 
 /** The app.bsky.unspecced.getConfig query, for `client.call` and per-endpoint imports. */

@@ -29,9 +29,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetOnboardingSuggestedStarterPacksResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get starterPacks(): Output['starterPacks'] {
-    return this.$data.starterPacks
-  }
+  declare readonly starterPacks: Output['starterPacks']
 }
 
 /** The app.bsky.unspecced.getOnboardingSuggestedStarterPacks query, for `client.call` and per-endpoint imports. */

@@ -52,9 +52,7 @@ export class GetPostThreadOtherV2Response extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** A flat list of other thread items. The depth of each item is indicated by the depth property inside the item. */
-  get thread(): Output['thread'] {
-    return this.$data.thread
-  }
+  declare readonly thread: Output['thread']
 }
 
 /** The app.bsky.unspecced.getPostThreadOtherV2 query, for `client.call` and per-endpoint imports. */

@@ -84,18 +84,11 @@ export class GetPostThreadV2Response extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** A flat list of thread items. The depth of each item is indicated by the depth property inside the item. */
-  get thread(): Output['thread'] {
-    return this.$data.thread
-  }
-
-  get threadgate(): Output['threadgate'] {
-    return this.$data.threadgate
-  }
+  declare readonly thread: Output['thread']
+  declare readonly threadgate: Output['threadgate']
 
   /** Whether this thread has additional replies. If true, a call can be made to the `getPostThreadOtherV2` endpoint to retrieve them. */
-  get hasOtherReplies(): Output['hasOtherReplies'] {
-    return this.$data.hasOtherReplies
-  }
+  declare readonly hasOtherReplies: Output['hasOtherReplies']
 }
 
 /** The app.bsky.unspecced.getPostThreadV2 query, for `client.call` and per-endpoint imports. */

@@ -29,9 +29,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedFeedsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get feeds(): Output['feeds'] {
-    return this.$data.feeds
-  }
+  declare readonly feeds: Output['feeds']
 }
 
 /** The app.bsky.unspecced.getSuggestedFeeds query, for `client.call` and per-endpoint imports. */

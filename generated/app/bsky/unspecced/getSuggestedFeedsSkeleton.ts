@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedFeedsSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get feeds(): Output['feeds'] {
-    return this.$data.feeds
-  }
+  declare readonly feeds: Output['feeds']
 }
 
 /** The app.bsky.unspecced.getSuggestedFeedsSkeleton query, for `client.call` and per-endpoint imports. */

@@ -40,19 +40,13 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedOnboardingUsersResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly actors: Output['actors']
 
   /** DEPRECATED: use recIdStr instead. */
-  get recId(): Output['recId'] {
-    return this.$data.recId
-  }
+  declare readonly recId: Output['recId']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.unspecced.getSuggestedOnboardingUsers query, for `client.call` and per-endpoint imports. */

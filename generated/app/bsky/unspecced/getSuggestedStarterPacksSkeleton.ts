@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedStarterPacksSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get starterPacks(): Output['starterPacks'] {
-    return this.$data.starterPacks
-  }
+  declare readonly starterPacks: Output['starterPacks']
 }
 
 /** The app.bsky.unspecced.getSuggestedStarterPacksSkeleton query, for `client.call` and per-endpoint imports. */

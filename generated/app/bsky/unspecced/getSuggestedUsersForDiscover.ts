@@ -31,14 +31,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedUsersForDiscoverResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly actors: Output['actors']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.unspecced.getSuggestedUsersForDiscover query, for `client.call` and per-endpoint imports. */

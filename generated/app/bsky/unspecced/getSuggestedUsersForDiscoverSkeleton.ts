@@ -33,14 +33,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedUsersForDiscoverSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get dids(): Output['dids'] {
-    return this.$data.dids
-  }
+  declare readonly dids: Output['dids']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton query, for `client.call` and per-endpoint imports. */

@@ -42,19 +42,13 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestedUsersSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get dids(): Output['dids'] {
-    return this.$data.dids
-  }
+  declare readonly dids: Output['dids']
 
   /** DEPRECATED: use recIdStr instead. */
-  get recId(): Output['recId'] {
-    return this.$data.recId
-  }
+  declare readonly recId: Output['recId']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.unspecced.getSuggestedUsersSkeleton query, for `client.call` and per-endpoint imports. */

@@ -50,28 +50,17 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSuggestionsSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly actors: Output['actors']
 
   /** DID of the account these suggestions are relative to. If this is returned undefined, suggestions are based on the viewer. */
-  get relativeToDid(): Output['relativeToDid'] {
-    return this.$data.relativeToDid
-  }
+  declare readonly relativeToDid: Output['relativeToDid']
 
   /** DEPRECATED: use recIdStr instead. */
-  get recId(): Output['recId'] {
-    return this.$data.recId
-  }
+  declare readonly recId: Output['recId']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.unspecced.getSuggestionsSkeleton query, for `client.call` and per-endpoint imports. */

@@ -40,9 +40,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetTaggedSuggestionsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get suggestions(): Output['suggestions'] {
-    return this.$data.suggestions
-  }
+  declare readonly suggestions: Output['suggestions']
 }
 
 /** The app.bsky.unspecced.getTaggedSuggestions query, for `client.call` and per-endpoint imports. */

@@ -36,13 +36,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetTrendingTopicsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get topics(): Output['topics'] {
-    return this.$data.topics
-  }
-
-  get suggested(): Output['suggested'] {
-    return this.$data.suggested
-  }
+  declare readonly topics: Output['topics']
+  declare readonly suggested: Output['suggested']
 }
 
 /** The app.bsky.unspecced.getTrendingTopics query, for `client.call` and per-endpoint imports. */

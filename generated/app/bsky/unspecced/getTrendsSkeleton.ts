@@ -34,14 +34,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetTrendsSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get trends(): Output['trends'] {
-    return this.$data.trends
-  }
+  declare readonly trends: Output['trends']
 
   /** Snowflake for this recommendation, use when submitting recommendation events. */
-  get recIdStr(): Output['recIdStr'] {
-    return this.$data.recIdStr
-  }
+  declare readonly recIdStr: Output['recIdStr']
 }
 
 /** The app.bsky.unspecced.getTrendsSkeleton query, for `client.call` and per-endpoint imports. */

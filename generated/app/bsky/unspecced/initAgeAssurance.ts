@@ -46,14 +46,10 @@ export class InitAgeAssuranceResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The timestamp when this state was last updated. */
-  get lastInitiatedAt(): Output['lastInitiatedAt'] {
-    return this.$data.lastInitiatedAt
-  }
+  declare readonly lastInitiatedAt: Output['lastInitiatedAt']
 
   /** The status of the age assurance process. */
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly status: Output['status']
 }
 
 /** The app.bsky.unspecced.initAgeAssurance procedure, for `client.call` and per-endpoint imports. */

@@ -57,18 +57,11 @@ export class BadQueryStringError extends l.XRPCError {
 export class SearchActorsSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 
   /** Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits. */
-  get hitsTotal(): Output['hitsTotal'] {
-    return this.$data.hitsTotal
-  }
-
-  get actors(): Output['actors'] {
-    return this.$data.actors
-  }
+  declare readonly hitsTotal: Output['hitsTotal']
+  declare readonly actors: Output['actors']
 }
 
 /** The app.bsky.unspecced.searchActorsSkeleton query, for `client.call` and per-endpoint imports. */

@@ -81,18 +81,11 @@ export class BadQueryStringError extends l.XRPCError {
 export class SearchPostsSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 
   /** Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits. */
-  get hitsTotal(): Output['hitsTotal'] {
-    return this.$data.hitsTotal
-  }
-
-  get posts(): Output['posts'] {
-    return this.$data.posts
-  }
+  declare readonly hitsTotal: Output['hitsTotal']
+  declare readonly posts: Output['posts']
 }
 
 /** The app.bsky.unspecced.searchPostsSkeleton query, for `client.call` and per-endpoint imports. */

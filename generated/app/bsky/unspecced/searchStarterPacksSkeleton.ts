@@ -54,18 +54,11 @@ export class BadQueryStringError extends l.XRPCError {
 export class SearchStarterPacksSkeletonResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 
   /** Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits. */
-  get hitsTotal(): Output['hitsTotal'] {
-    return this.$data.hitsTotal
-  }
-
-  get starterPacks(): Output['starterPacks'] {
-    return this.$data.starterPacks
-  }
+  declare readonly hitsTotal: Output['hitsTotal']
+  declare readonly starterPacks: Output['starterPacks']
 }
 
 /** The app.bsky.unspecced.searchStarterPacksSkeleton query, for `client.call` and per-endpoint imports. */

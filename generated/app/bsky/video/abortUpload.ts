@@ -49,19 +49,13 @@ export class UploadNotReadyError extends l.XRPCError {
 export class AbortUploadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get state(): Output['state'] {
-    return this.$data.state
-  }
+  declare readonly state: Output['state']
 
   /** Present only when state is completed. */
-  get completedJobId(): Output['completedJobId'] {
-    return this.$data.completedJobId
-  }
+  declare readonly completedJobId: Output['completedJobId']
 
   /** Present only when state is failed. */
-  get failureReason(): Output['failureReason'] {
-    return this.$data.failureReason
-  }
+  declare readonly failureReason: Output['failureReason']
 }
 
 /** The app.bsky.video.abortUpload procedure, for `client.call` and per-endpoint imports. */

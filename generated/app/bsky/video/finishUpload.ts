@@ -72,13 +72,8 @@ export class FinishUploadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The processing job to poll with getJobStatus; on deduplication this may differ from the input jobId. */
-  get completedJobId(): Output['completedJobId'] {
-    return this.$data.completedJobId
-  }
-
-  get jobStatus(): Output['jobStatus'] {
-    return this.$data.jobStatus
-  }
+  declare readonly completedJobId: Output['completedJobId']
+  declare readonly jobStatus: Output['jobStatus']
 }
 
 /** The app.bsky.video.finishUpload procedure, for `client.call` and per-endpoint imports. */

@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetJobStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get jobStatus(): Output['jobStatus'] {
-    return this.$data.jobStatus
-  }
+  declare readonly jobStatus: Output['jobStatus']
 }
 
 /** The app.bsky.video.getJobStatus query, for `client.call` and per-endpoint imports. */

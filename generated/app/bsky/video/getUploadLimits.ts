@@ -33,25 +33,11 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetUploadLimitsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get canUpload(): Output['canUpload'] {
-    return this.$data.canUpload
-  }
-
-  get remainingDailyVideos(): Output['remainingDailyVideos'] {
-    return this.$data.remainingDailyVideos
-  }
-
-  get remainingDailyBytes(): Output['remainingDailyBytes'] {
-    return this.$data.remainingDailyBytes
-  }
-
-  get message(): Output['message'] {
-    return this.$data.message
-  }
-
-  get error(): Output['error'] {
-    return this.$data.error
-  }
+  declare readonly canUpload: Output['canUpload']
+  declare readonly remainingDailyVideos: Output['remainingDailyVideos']
+  declare readonly remainingDailyBytes: Output['remainingDailyBytes']
+  declare readonly message: Output['message']
+  declare readonly error: Output['error']
 }
 
 /** The app.bsky.video.getUploadLimits query, for `client.call` and per-endpoint imports. */

@@ -57,44 +57,21 @@ export class UploadNotFoundError extends l.XRPCError {
 export class GetUploadStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get jobId(): Output['jobId'] {
-    return this.$data.jobId
-  }
-
-  get partSizeBytes(): Output['partSizeBytes'] {
-    return this.$data.partSizeBytes
-  }
-
-  get partCount(): Output['partCount'] {
-    return this.$data.partCount
-  }
-
-  get receivedParts(): Output['receivedParts'] {
-    return this.$data.receivedParts
-  }
-
-  get expiresAt(): Output['expiresAt'] {
-    return this.$data.expiresAt
-  }
-
-  get state(): Output['state'] {
-    return this.$data.state
-  }
+  declare readonly jobId: Output['jobId']
+  declare readonly partSizeBytes: Output['partSizeBytes']
+  declare readonly partCount: Output['partCount']
+  declare readonly receivedParts: Output['receivedParts']
+  declare readonly expiresAt: Output['expiresAt']
+  declare readonly state: Output['state']
 
   /** Present only when state is completed; may differ from jobId on deduplication. */
-  get completedJobId(): Output['completedJobId'] {
-    return this.$data.completedJobId
-  }
+  declare readonly completedJobId: Output['completedJobId']
 
   /** Present only when state is completed. */
-  get jobStatus(): Output['jobStatus'] {
-    return this.$data.jobStatus
-  }
+  declare readonly jobStatus: Output['jobStatus']
 
   /** Present only when state is failed. */
-  get failureReason(): Output['failureReason'] {
-    return this.$data.failureReason
-  }
+  declare readonly failureReason: Output['failureReason']
 }
 
 /** The app.bsky.video.getUploadStatus query, for `client.call` and per-endpoint imports. */

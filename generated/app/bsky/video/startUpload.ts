@@ -91,21 +91,10 @@ export class ServiceOverloadedError extends l.XRPCError {
 export class StartUploadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get jobId(): Output['jobId'] {
-    return this.$data.jobId
-  }
-
-  get partSizeBytes(): Output['partSizeBytes'] {
-    return this.$data.partSizeBytes
-  }
-
-  get partCount(): Output['partCount'] {
-    return this.$data.partCount
-  }
-
-  get expiresAt(): Output['expiresAt'] {
-    return this.$data.expiresAt
-  }
+  declare readonly jobId: Output['jobId']
+  declare readonly partSizeBytes: Output['partSizeBytes']
+  declare readonly partCount: Output['partCount']
+  declare readonly expiresAt: Output['expiresAt']
 }
 
 /** The app.bsky.video.startUpload procedure, for `client.call` and per-endpoint imports. */

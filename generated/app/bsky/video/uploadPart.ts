@@ -74,13 +74,8 @@ export class ServiceOverloadedError extends l.XRPCError {
 export class UploadPartResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get partNumber(): Output['partNumber'] {
-    return this.$data.partNumber
-  }
-
-  get sizeBytes(): Output['sizeBytes'] {
-    return this.$data.sizeBytes
-  }
+  declare readonly partNumber: Output['partNumber']
+  declare readonly sizeBytes: Output['sizeBytes']
 }
 
 /** The app.bsky.video.uploadPart procedure, for `client.call` and per-endpoint imports. */

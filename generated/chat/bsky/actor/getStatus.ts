@@ -33,19 +33,13 @@ export class GetStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** True when the viewer's account is disabled and cannot actively participate in chat. */
-  get chatDisabled(): Output['chatDisabled'] {
-    return this.$data.chatDisabled
-  }
+  declare readonly chatDisabled: Output['chatDisabled']
 
   /** Whether the viewer's account is allowed to create group chats. New accounts are restricted from creating groups. */
-  get canCreateGroups(): Output['canCreateGroups'] {
-    return this.$data.canCreateGroups
-  }
+  declare readonly canCreateGroups: Output['canCreateGroups']
 
   /** The maximum number of members allowed in a group conversation. */
-  get groupMemberLimit(): Output['groupMemberLimit'] {
-    return this.$data.groupMemberLimit
-  }
+  declare readonly groupMemberLimit: Output['groupMemberLimit']
 }
 
 /** The chat.bsky.actor.getStatus query, for `client.call` and per-endpoint imports. */

@@ -35,9 +35,7 @@ export class AcceptConvoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Rev when the convo was accepted. If not present, the convo was already accepted. */
-  get rev(): Output['rev'] {
-    return this.$data.rev
-  }
+  declare readonly rev: Output['rev']
 }
 
 /** The chat.bsky.convo.acceptConvo procedure, for `client.call` and per-endpoint imports. */

@@ -60,9 +60,7 @@ export class ReactionInvalidValueError extends l.XRPCError {
 export class AddReactionResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get message(): Output['message'] {
-    return this.$data.message
-  }
+  declare readonly message: Output['message']
 }
 
 /** The chat.bsky.convo.addReaction procedure, for `client.call` and per-endpoint imports. */

@@ -37,21 +37,10 @@ export class MessageDeleteNotAllowedError extends l.XRPCError {
 export class DeleteMessageForSelfResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get rev(): Output['rev'] {
-    return this.$data.rev
-  }
-
-  get sender(): Output['sender'] {
-    return this.$data.sender
-  }
-
-  get sentAt(): Output['sentAt'] {
-    return this.$data.sentAt
-  }
+  declare readonly id: Output['id']
+  declare readonly rev: Output['rev']
+  declare readonly sender: Output['sender']
+  declare readonly sentAt: Output['sentAt']
 }
 
 /** The chat.bsky.convo.deleteMessageForSelf procedure, for `client.call` and per-endpoint imports. */

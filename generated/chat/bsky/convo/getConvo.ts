@@ -36,9 +36,7 @@ export class InvalidConvoError extends l.XRPCError {
 export class GetConvoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.convo.getConvo query, for `client.call` and per-endpoint imports. */

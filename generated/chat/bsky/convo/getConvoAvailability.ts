@@ -32,13 +32,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetConvoAvailabilityResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get canChat(): Output['canChat'] {
-    return this.$data.canChat
-  }
-
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly canChat: Output['canChat']
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.convo.getConvoAvailability query, for `client.call` and per-endpoint imports. */

@@ -56,9 +56,7 @@ export class RecipientNotFoundError extends l.XRPCError {
 export class GetConvoForMembersResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.convo.getConvoForMembers query, for `client.call` and per-endpoint imports. */

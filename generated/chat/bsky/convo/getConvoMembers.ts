@@ -43,13 +43,8 @@ export class InvalidConvoError extends l.XRPCError {
 export class GetConvoMembersResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get members(): Output['members'] {
-    return this.$data.members
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly members: Output['members']
 }
 
 /** The chat.bsky.convo.getConvoMembers query, for `client.call` and per-endpoint imports. */

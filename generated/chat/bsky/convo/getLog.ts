@@ -97,13 +97,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetLogResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get logs(): Output['logs'] {
-    return this.$data.logs
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly logs: Output['logs']
 }
 
 /** The chat.bsky.convo.getLog query, for `client.call` and per-endpoint imports. */

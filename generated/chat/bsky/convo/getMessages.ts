@@ -61,18 +61,11 @@ export class InvalidConvoError extends l.XRPCError {
 export class GetMessagesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get messages(): Output['messages'] {
-    return this.$data.messages
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly messages: Output['messages']
 
   /** Set of all members who authored or reacted to the returned messages. Members referred to by system messages are also included. */
-  get relatedProfiles(): Output['relatedProfiles'] {
-    return this.$data.relatedProfiles
-  }
+  declare readonly relatedProfiles: Output['relatedProfiles']
 }
 
 /** The chat.bsky.convo.getMessages query, for `client.call` and per-endpoint imports. */

@@ -33,14 +33,10 @@ export class GetUnreadCountsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Number of unread, unlocked accepted convos. Counts convos with unread messages and unread join requests. Capped at 100, where 100 means more than 99. */
-  get unreadAcceptedConvos(): Output['unreadAcceptedConvos'] {
-    return this.$data.unreadAcceptedConvos
-  }
+  declare readonly unreadAcceptedConvos: Output['unreadAcceptedConvos']
 
   /** Number of unread, unlocked request convos. Includes convos with unread messages, but not with unread join request, since only the owner of a group has join requests to read, and the group would necessarily be accepted. Capped at 100, where 100 means more than 99. */
-  get unreadRequestConvos(): Output['unreadRequestConvos'] {
-    return this.$data.unreadRequestConvos
-  }
+  declare readonly unreadRequestConvos: Output['unreadRequestConvos']
 }
 
 /** The chat.bsky.convo.getUnreadCounts query, for `client.call` and per-endpoint imports. */

@@ -42,13 +42,8 @@ export class OwnerCannotLeaveError extends l.XRPCError {
 export class LeaveConvoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convoId(): Output['convoId'] {
-    return this.$data.convoId
-  }
-
-  get rev(): Output['rev'] {
-    return this.$data.rev
-  }
+  declare readonly convoId: Output['convoId']
+  declare readonly rev: Output['rev']
 }
 
 /** The chat.bsky.convo.leaveConvo procedure, for `client.call` and per-endpoint imports. */

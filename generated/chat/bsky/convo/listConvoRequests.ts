@@ -40,13 +40,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListConvoRequestsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get requests(): Output['requests'] {
-    return this.$data.requests
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly requests: Output['requests']
 }
 
 /** The chat.bsky.convo.listConvoRequests query, for `client.call` and per-endpoint imports. */

@@ -43,13 +43,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListConvosResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get convos(): Output['convos'] {
-    return this.$data.convos
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly convos: Output['convos']
 }
 
 /** The chat.bsky.convo.listConvos query, for `client.call` and per-endpoint imports. */

@@ -41,44 +41,21 @@ export class ReplyTargetNotFoundError extends l.XRPCError {
 export class SendMessageResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get rev(): Output['rev'] {
-    return this.$data.rev
-  }
-
-  get text(): Output['text'] {
-    return this.$data.text
-  }
+  declare readonly id: Output['id']
+  declare readonly rev: Output['rev']
+  declare readonly text: Output['text']
 
   /** Annotations of text (mentions, URLs, hashtags, etc) */
-  get facets(): Output['facets'] {
-    return this.$data.facets
-  }
-
-  get embed(): Output['embed'] {
-    return this.$data.embed
-  }
+  declare readonly facets: Output['facets']
+  declare readonly embed: Output['embed']
 
   /** Reactions to this message, in ascending order of creation time. */
-  get reactions(): Output['reactions'] {
-    return this.$data.reactions
-  }
+  declare readonly reactions: Output['reactions']
 
   /** If set, the message this message is replying to. The full view of the referenced message is embedded so the client can render it inline. Only a single level is embedded: the embedded message will not itself have a populated 'replyTo' field even if it was also a reply. */
-  get replyTo(): Output['replyTo'] {
-    return this.$data.replyTo
-  }
-
-  get sender(): Output['sender'] {
-    return this.$data.sender
-  }
-
-  get sentAt(): Output['sentAt'] {
-    return this.$data.sentAt
-  }
+  declare readonly replyTo: Output['replyTo']
+  declare readonly sender: Output['sender']
+  declare readonly sentAt: Output['sentAt']
 }
 
 /** The chat.bsky.convo.sendMessage procedure, for `client.call` and per-endpoint imports. */

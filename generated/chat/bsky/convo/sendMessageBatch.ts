@@ -58,9 +58,7 @@ export class ReplyTargetNotFoundError extends l.XRPCError {
 export class SendMessageBatchResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get items(): Output['items'] {
-    return this.$data.items
-  }
+  declare readonly items: Output['items']
 }
 
 /** The chat.bsky.convo.sendMessageBatch procedure, for `client.call` and per-endpoint imports. */

@@ -46,9 +46,7 @@ export class ConvoLockedByModerationError extends l.XRPCError {
 export class UnlockConvoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.convo.unlockConvo procedure, for `client.call` and per-endpoint imports. */

@@ -32,9 +32,7 @@ export class UpdateAllReadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The count of updated convos. */
-  get updatedCount(): Output['updatedCount'] {
-    return this.$data.updatedCount
-  }
+  declare readonly updatedCount: Output['updatedCount']
 }
 
 /** The chat.bsky.convo.updateAllRead procedure, for `client.call` and per-endpoint imports. */

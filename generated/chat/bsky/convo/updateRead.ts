@@ -39,9 +39,7 @@ export class InvalidConvoError extends l.XRPCError {
 export class UpdateReadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.convo.updateRead procedure, for `client.call` and per-endpoint imports. */

@@ -83,13 +83,8 @@ export class UserForbidsGroupsError extends l.XRPCError {
 export class AddMembersResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
-
-  get addedMembers(): Output['addedMembers'] {
-    return this.$data.addedMembers
-  }
+  declare readonly convo: Output['convo']
+  declare readonly addedMembers: Output['addedMembers']
 }
 
 /** The chat.bsky.group.addMembers procedure, for `client.call` and per-endpoint imports. */

@@ -47,9 +47,7 @@ export class MemberLimitReachedError extends l.XRPCError {
 export class ApproveJoinRequestResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.group.approveJoinRequest procedure, for `client.call` and per-endpoint imports. */

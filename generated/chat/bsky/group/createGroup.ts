@@ -67,9 +67,7 @@ export class UserForbidsGroupsError extends l.XRPCError {
 export class CreateGroupResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.group.createGroup procedure, for `client.call` and per-endpoint imports. */

@@ -52,9 +52,7 @@ export class InsufficientRoleError extends l.XRPCError {
 export class CreateJoinLinkResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get joinLink(): Output['joinLink'] {
-    return this.$data.joinLink
-  }
+  declare readonly joinLink: Output['joinLink']
 }
 
 /** The chat.bsky.group.createJoinLink procedure, for `client.call` and per-endpoint imports. */

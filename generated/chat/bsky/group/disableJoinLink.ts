@@ -46,9 +46,7 @@ export class NoJoinLinkError extends l.XRPCError {
 export class DisableJoinLinkResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get joinLink(): Output['joinLink'] {
-    return this.$data.joinLink
-  }
+  declare readonly joinLink: Output['joinLink']
 }
 
 /** The chat.bsky.group.disableJoinLink procedure, for `client.call` and per-endpoint imports. */

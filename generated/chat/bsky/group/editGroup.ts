@@ -50,9 +50,7 @@ export class InsufficientRoleError extends l.XRPCError {
 export class EditGroupResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.group.editGroup procedure, for `client.call` and per-endpoint imports. */

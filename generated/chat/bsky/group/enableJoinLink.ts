@@ -50,9 +50,7 @@ export class LinkAlreadyEnabledError extends l.XRPCError {
 export class EnableJoinLinkResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get joinLink(): Output['joinLink'] {
-    return this.$data.joinLink
-  }
+  declare readonly joinLink: Output['joinLink']
 }
 
 /** The chat.bsky.group.enableJoinLink procedure, for `client.call` and per-endpoint imports. */

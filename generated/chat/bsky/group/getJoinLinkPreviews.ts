@@ -44,9 +44,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetJoinLinkPreviewsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get joinLinkPreviews(): Output['joinLinkPreviews'] {
-    return this.$data.joinLinkPreviews
-  }
+  declare readonly joinLinkPreviews: Output['joinLinkPreviews']
 }
 
 /** The chat.bsky.group.getJoinLinkPreviews query, for `client.call` and per-endpoint imports. */

@@ -47,13 +47,8 @@ export class InsufficientRoleError extends l.XRPCError {
 export class ListJoinRequestsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get requests(): Output['requests'] {
-    return this.$data.requests
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly requests: Output['requests']
 }
 
 /** The chat.bsky.group.listJoinRequests query, for `client.call` and per-endpoint imports. */

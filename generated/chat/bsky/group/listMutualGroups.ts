@@ -38,13 +38,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListMutualGroupsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get convos(): Output['convos'] {
-    return this.$data.convos
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly convos: Output['convos']
 }
 
 /** The chat.bsky.group.listMutualGroups query, for `client.call` and per-endpoint imports. */

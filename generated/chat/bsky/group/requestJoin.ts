@@ -60,14 +60,10 @@ export class UserKickedError extends l.XRPCError {
 export class RequestJoinResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly status: Output['status']
 
   /** The group convo joined. This is only present in the case of status=joined */
-  get convo(): Output['convo'] {
-    return this.$data.convo
-  }
+  declare readonly convo: Output['convo']
 }
 
 /** The chat.bsky.group.requestJoin procedure, for `client.call` and per-endpoint imports. */

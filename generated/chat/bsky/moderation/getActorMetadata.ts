@@ -50,17 +50,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetActorMetadataResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get day(): Output['day'] {
-    return this.$data.day
-  }
-
-  get month(): Output['month'] {
-    return this.$data.month
-  }
-
-  get all(): Output['all'] {
-    return this.$data.all
-  }
+  declare readonly day: Output['day']
+  declare readonly month: Output['month']
+  declare readonly all: Output['all']
 }
 
 /** The chat.bsky.moderation.getActorMetadata query, for `client.call` and per-endpoint imports. */

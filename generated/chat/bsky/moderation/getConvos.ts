@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetConvosResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get convos(): Output['convos'] {
-    return this.$data.convos
-  }
+  declare readonly convos: Output['convos']
 }
 
 /** The chat.bsky.moderation.getConvos query, for `client.call` and per-endpoint imports. */

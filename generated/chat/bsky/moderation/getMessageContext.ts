@@ -48,9 +48,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetMessageContextResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get messages(): Output['messages'] {
-    return this.$data.messages
-  }
+  declare readonly messages: Output['messages']
 }
 
 /** The chat.bsky.moderation.getMessageContext query, for `client.call` and per-endpoint imports. */

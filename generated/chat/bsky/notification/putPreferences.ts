@@ -33,9 +33,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class PutPreferencesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get preferences(): Output['preferences'] {
-    return this.$data.preferences
-  }
+  declare readonly preferences: Output['preferences']
 }
 
 /** The chat.bsky.notification.putPreferences procedure, for `client.call` and per-endpoint imports. */

@@ -25,53 +25,18 @@ export const outputSchema: l.LexSchema<Output> = ComAtprotoAdminDefs.accountView
 export class GetAccountInfoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
-
-  get email(): Output['email'] {
-    return this.$data.email
-  }
-
-  get relatedRecords(): Output['relatedRecords'] {
-    return this.$data.relatedRecords
-  }
-
-  get indexedAt(): Output['indexedAt'] {
-    return this.$data.indexedAt
-  }
-
-  get invitedBy(): Output['invitedBy'] {
-    return this.$data.invitedBy
-  }
-
-  get invites(): Output['invites'] {
-    return this.$data.invites
-  }
-
-  get invitesDisabled(): Output['invitesDisabled'] {
-    return this.$data.invitesDisabled
-  }
-
-  get emailConfirmedAt(): Output['emailConfirmedAt'] {
-    return this.$data.emailConfirmedAt
-  }
-
-  get inviteNote(): Output['inviteNote'] {
-    return this.$data.inviteNote
-  }
-
-  get deactivatedAt(): Output['deactivatedAt'] {
-    return this.$data.deactivatedAt
-  }
-
-  get threatSignatures(): Output['threatSignatures'] {
-    return this.$data.threatSignatures
-  }
+  declare readonly did: Output['did']
+  declare readonly handle: Output['handle']
+  declare readonly email: Output['email']
+  declare readonly relatedRecords: Output['relatedRecords']
+  declare readonly indexedAt: Output['indexedAt']
+  declare readonly invitedBy: Output['invitedBy']
+  declare readonly invites: Output['invites']
+  declare readonly invitesDisabled: Output['invitesDisabled']
+  declare readonly emailConfirmedAt: Output['emailConfirmedAt']
+  declare readonly inviteNote: Output['inviteNote']
+  declare readonly deactivatedAt: Output['deactivatedAt']
+  declare readonly threatSignatures: Output['threatSignatures']
 }
 
 /** The com.atproto.admin.getAccountInfo query, for `client.call` and per-endpoint imports. */

@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetAccountInfosResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get infos(): Output['infos'] {
-    return this.$data.infos
-  }
+  declare readonly infos: Output['infos']
 }
 
 /** The com.atproto.admin.getAccountInfos query, for `client.call` and per-endpoint imports. */

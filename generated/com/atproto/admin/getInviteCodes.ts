@@ -34,13 +34,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetInviteCodesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get codes(): Output['codes'] {
-    return this.$data.codes
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly codes: Output['codes']
 }
 
 /** The com.atproto.admin.getInviteCodes query, for `client.call` and per-endpoint imports. */

@@ -48,17 +48,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSubjectStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get takedown(): Output['takedown'] {
-    return this.$data.takedown
-  }
-
-  get deactivated(): Output['deactivated'] {
-    return this.$data.deactivated
-  }
+  declare readonly subject: Output['subject']
+  declare readonly takedown: Output['takedown']
+  declare readonly deactivated: Output['deactivated']
 }
 
 /** The com.atproto.admin.getSubjectStatus query, for `client.call` and per-endpoint imports. */

@@ -43,9 +43,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class SendEmailResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get sent(): Output['sent'] {
-    return this.$data.sent
-  }
+  declare readonly sent: Output['sent']
 }
 
 /** The com.atproto.admin.sendEmail procedure, for `client.call` and per-endpoint imports. */

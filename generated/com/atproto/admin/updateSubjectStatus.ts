@@ -60,13 +60,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class UpdateSubjectStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get takedown(): Output['takedown'] {
-    return this.$data.takedown
-  }
+  declare readonly subject: Output['subject']
+  declare readonly takedown: Output['takedown']
 }
 
 /** The com.atproto.admin.updateSubjectStatus procedure, for `client.call` and per-endpoint imports. */

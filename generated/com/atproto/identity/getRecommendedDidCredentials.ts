@@ -29,21 +29,10 @@ export class GetRecommendedDidCredentialsResponse extends l.XRPCResponse<Output>
   static override readonly schema = outputSchema
 
   /** Recommended rotation keys for PLC dids. Should be undefined (or ignored) for did:webs. */
-  get rotationKeys(): Output['rotationKeys'] {
-    return this.$data.rotationKeys
-  }
-
-  get alsoKnownAs(): Output['alsoKnownAs'] {
-    return this.$data.alsoKnownAs
-  }
-
-  get verificationMethods(): Output['verificationMethods'] {
-    return this.$data.verificationMethods
-  }
-
-  get services(): Output['services'] {
-    return this.$data.services
-  }
+  declare readonly rotationKeys: Output['rotationKeys']
+  declare readonly alsoKnownAs: Output['alsoKnownAs']
+  declare readonly verificationMethods: Output['verificationMethods']
+  declare readonly services: Output['services']
 }
 
 /** The com.atproto.identity.getRecommendedDidCredentials query, for `client.call` and per-endpoint imports. */

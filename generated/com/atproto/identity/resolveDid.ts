@@ -42,9 +42,7 @@ export class ResolveDidResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The complete DID document for the identity. */
-  get didDoc(): Output['didDoc'] {
-    return this.$data.didDoc
-  }
+  declare readonly didDoc: Output['didDoc']
 }
 
 /** The com.atproto.identity.resolveDid query, for `client.call` and per-endpoint imports. */

@@ -36,9 +36,7 @@ export class HandleNotFoundError extends l.XRPCError {
 export class ResolveHandleResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
+  declare readonly did: Output['did']
 }
 
 /** The com.atproto.identity.resolveHandle query, for `client.call` and per-endpoint imports. */

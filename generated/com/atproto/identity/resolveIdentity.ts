@@ -39,19 +39,13 @@ export class DidDeactivatedError extends l.XRPCError {
 export class ResolveIdentityResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
+  declare readonly did: Output['did']
 
   /** The validated handle of the account; or 'handle.invalid' if the handle did not bi-directionally match the DID document. */
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
+  declare readonly handle: Output['handle']
 
   /** The complete DID document for the identity. */
-  get didDoc(): Output['didDoc'] {
-    return this.$data.didDoc
-  }
+  declare readonly didDoc: Output['didDoc']
 }
 
 /** The com.atproto.identity.resolveIdentity query, for `client.call` and per-endpoint imports. */

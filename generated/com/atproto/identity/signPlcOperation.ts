@@ -41,9 +41,7 @@ export class SignPlcOperationResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** A signed DID PLC operation. */
-  get operation(): Output['operation'] {
-    return this.$data.operation
-  }
+  declare readonly operation: Output['operation']
 }
 
 /** The com.atproto.identity.signPlcOperation procedure, for `client.call` and per-endpoint imports. */

@@ -42,13 +42,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class QueryLabelsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get labels(): Output['labels'] {
-    return this.$data.labels
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly labels: Output['labels']
 }
 
 /** The com.atproto.label.queryLabels query, for `client.call` and per-endpoint imports. */

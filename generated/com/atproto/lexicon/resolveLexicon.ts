@@ -47,19 +47,13 @@ export class ResolveLexiconResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The CID of the lexicon schema record. */
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
+  declare readonly cid: Output['cid']
 
   /** The resolved lexicon schema record. */
-  get schema(): Output['schema'] {
-    return this.$data.schema
-  }
+  declare readonly schema: Output['schema']
 
   /** The AT-URI of the lexicon schema record. */
-  get uri(): Output['uri'] {
-    return this.$data.uri
-  }
+  declare readonly uri: Output['uri']
 }
 
 /** The com.atproto.lexicon.resolveLexicon query, for `client.call` and per-endpoint imports. */

@@ -72,29 +72,12 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class CreateReportResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get reasonType(): Output['reasonType'] {
-    return this.$data.reasonType
-  }
-
-  get reason(): Output['reason'] {
-    return this.$data.reason
-  }
-
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get reportedBy(): Output['reportedBy'] {
-    return this.$data.reportedBy
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
+  declare readonly id: Output['id']
+  declare readonly reasonType: Output['reasonType']
+  declare readonly reason: Output['reason']
+  declare readonly subject: Output['subject']
+  declare readonly reportedBy: Output['reportedBy']
+  declare readonly createdAt: Output['createdAt']
 }
 
 /** The com.atproto.moderation.createReport procedure, for `client.call` and per-endpoint imports. */

@@ -53,13 +53,8 @@ export class InvalidSwapError extends l.XRPCError {
 export class ApplyWritesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get commit(): Output['commit'] {
-    return this.$data.commit
-  }
-
-  get results(): Output['results'] {
-    return this.$data.results
-  }
+  declare readonly commit: Output['commit']
+  declare readonly results: Output['results']
 }
 
 /** The com.atproto.repo.applyWrites procedure, for `client.call` and per-endpoint imports. */

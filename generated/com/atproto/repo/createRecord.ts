@@ -64,21 +64,10 @@ export class InvalidSwapError extends l.XRPCError {
 export class CreateRecordResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get uri(): Output['uri'] {
-    return this.$data.uri
-  }
-
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
-
-  get commit(): Output['commit'] {
-    return this.$data.commit
-  }
-
-  get validationStatus(): Output['validationStatus'] {
-    return this.$data.validationStatus
-  }
+  declare readonly uri: Output['uri']
+  declare readonly cid: Output['cid']
+  declare readonly commit: Output['commit']
+  declare readonly validationStatus: Output['validationStatus']
 }
 
 /** The com.atproto.repo.createRecord procedure, for `client.call` and per-endpoint imports. */

@@ -51,9 +51,7 @@ export class InvalidSwapError extends l.XRPCError {
 export class DeleteRecordResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get commit(): Output['commit'] {
-    return this.$data.commit
-  }
+  declare readonly commit: Output['commit']
 }
 
 /** The com.atproto.repo.deleteRecord procedure, for `client.call` and per-endpoint imports. */

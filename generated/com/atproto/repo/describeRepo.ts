@@ -44,28 +44,17 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class DescribeRepoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
-
-  get did(): Output['did'] {
-    return this.$data.did
-  }
+  declare readonly handle: Output['handle']
+  declare readonly did: Output['did']
 
   /** The complete DID document for this account. */
-  get didDoc(): Output['didDoc'] {
-    return this.$data.didDoc
-  }
+  declare readonly didDoc: Output['didDoc']
 
   /** List of all the collections (NSIDs) for which this repo contains at least one record. */
-  get collections(): Output['collections'] {
-    return this.$data.collections
-  }
+  declare readonly collections: Output['collections']
 
   /** Indicates if handle is currently valid (resolves bi-directionally) */
-  get handleIsCorrect(): Output['handleIsCorrect'] {
-    return this.$data.handleIsCorrect
-  }
+  declare readonly handleIsCorrect: Output['handleIsCorrect']
 }
 
 /** The com.atproto.repo.describeRepo query, for `client.call` and per-endpoint imports. */

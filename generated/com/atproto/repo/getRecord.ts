@@ -53,17 +53,9 @@ export class RecordNotFoundError extends l.XRPCError {
 export class GetRecordResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get uri(): Output['uri'] {
-    return this.$data.uri
-  }
-
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
-
-  get value(): Output['value'] {
-    return this.$data.value
-  }
+  declare readonly uri: Output['uri']
+  declare readonly cid: Output['cid']
+  declare readonly value: Output['value']
 }
 
 /** The com.atproto.repo.getRecord query, for `client.call` and per-endpoint imports. */

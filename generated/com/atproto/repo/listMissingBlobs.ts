@@ -46,13 +46,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListMissingBlobsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get blobs(): Output['blobs'] {
-    return this.$data.blobs
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly blobs: Output['blobs']
 }
 
 /** The com.atproto.repo.listMissingBlobs query, for `client.call` and per-endpoint imports. */

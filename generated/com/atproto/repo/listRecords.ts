@@ -62,13 +62,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListRecordsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get records(): Output['records'] {
-    return this.$data.records
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly records: Output['records']
 }
 
 /** The com.atproto.repo.listRecords query, for `client.call` and per-endpoint imports. */

@@ -25,9 +25,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class UploadBlobResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get blob(): Output['blob'] {
-    return this.$data.blob
-  }
+  declare readonly blob: Output['blob']
 }
 
 /** The com.atproto.repo.uploadBlob procedure, for `client.call` and per-endpoint imports. */

@@ -53,41 +53,15 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class CheckAccountStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get activated(): Output['activated'] {
-    return this.$data.activated
-  }
-
-  get validDid(): Output['validDid'] {
-    return this.$data.validDid
-  }
-
-  get repoCommit(): Output['repoCommit'] {
-    return this.$data.repoCommit
-  }
-
-  get repoRev(): Output['repoRev'] {
-    return this.$data.repoRev
-  }
-
-  get repoBlocks(): Output['repoBlocks'] {
-    return this.$data.repoBlocks
-  }
-
-  get indexedRecords(): Output['indexedRecords'] {
-    return this.$data.indexedRecords
-  }
-
-  get privateStateValues(): Output['privateStateValues'] {
-    return this.$data.privateStateValues
-  }
-
-  get expectedBlobs(): Output['expectedBlobs'] {
-    return this.$data.expectedBlobs
-  }
-
-  get importedBlobs(): Output['importedBlobs'] {
-    return this.$data.importedBlobs
-  }
+  declare readonly activated: Output['activated']
+  declare readonly validDid: Output['validDid']
+  declare readonly repoCommit: Output['repoCommit']
+  declare readonly repoRev: Output['repoRev']
+  declare readonly repoBlocks: Output['repoBlocks']
+  declare readonly indexedRecords: Output['indexedRecords']
+  declare readonly privateStateValues: Output['privateStateValues']
+  declare readonly expectedBlobs: Output['expectedBlobs']
+  declare readonly importedBlobs: Output['importedBlobs']
 }
 
 /** The com.atproto.server.checkAccountStatus query, for `client.call` and per-endpoint imports. */

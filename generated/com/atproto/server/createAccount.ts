@@ -96,27 +96,15 @@ export class IncompatibleDidDocError extends l.XRPCError {
 export class CreateAccountResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get accessJwt(): Output['accessJwt'] {
-    return this.$data.accessJwt
-  }
-
-  get refreshJwt(): Output['refreshJwt'] {
-    return this.$data.refreshJwt
-  }
-
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
+  declare readonly accessJwt: Output['accessJwt']
+  declare readonly refreshJwt: Output['refreshJwt']
+  declare readonly handle: Output['handle']
 
   /** The DID of the new account. */
-  get did(): Output['did'] {
-    return this.$data.did
-  }
+  declare readonly did: Output['did']
 
   /** Complete DID document. */
-  get didDoc(): Output['didDoc'] {
-    return this.$data.didDoc
-  }
+  declare readonly didDoc: Output['didDoc']
 }
 
 /** The com.atproto.server.createAccount procedure, for `client.call` and per-endpoint imports. */

@@ -53,21 +53,10 @@ export class AccountTakedownError extends l.XRPCError {
 export class CreateAppPasswordResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get name(): Output['name'] {
-    return this.$data.name
-  }
-
-  get password(): Output['password'] {
-    return this.$data.password
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get privileged(): Output['privileged'] {
-    return this.$data.privileged
-  }
+  declare readonly name: Output['name']
+  declare readonly password: Output['password']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly privileged: Output['privileged']
 }
 
 /** The com.atproto.server.createAppPassword procedure, for `client.call` and per-endpoint imports. */

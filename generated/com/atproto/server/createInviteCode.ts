@@ -33,9 +33,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class CreateInviteCodeResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get code(): Output['code'] {
-    return this.$data.code
-  }
+  declare readonly code: Output['code']
 }
 
 /** The com.atproto.server.createInviteCode procedure, for `client.call` and per-endpoint imports. */

@@ -52,9 +52,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class CreateInviteCodesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get codes(): Output['codes'] {
-    return this.$data.codes
-  }
+  declare readonly codes: Output['codes']
 }
 
 /** The com.atproto.server.createInviteCodes procedure, for `client.call` and per-endpoint imports. */

@@ -65,38 +65,23 @@ export class DescribeServerResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** If true, an invite code must be supplied to create an account on this instance. */
-  get inviteCodeRequired(): Output['inviteCodeRequired'] {
-    return this.$data.inviteCodeRequired
-  }
+  declare readonly inviteCodeRequired: Output['inviteCodeRequired']
 
   /** If true, a phone verification token must be supplied to create an account on this instance. */
-  get phoneVerificationRequired(): Output['phoneVerificationRequired'] {
-    return this.$data.phoneVerificationRequired
-  }
+  declare readonly phoneVerificationRequired: Output['phoneVerificationRequired']
 
   /** Maximum size of a blob that can be uploaded via com.atproto.repo.uploadBlob, in bytes. */
-  get blobUploadLimit(): Output['blobUploadLimit'] {
-    return this.$data.blobUploadLimit
-  }
+  declare readonly blobUploadLimit: Output['blobUploadLimit']
 
   /** List of domain suffixes that can be used in account handles. */
-  get availableUserDomains(): Output['availableUserDomains'] {
-    return this.$data.availableUserDomains
-  }
+  declare readonly availableUserDomains: Output['availableUserDomains']
 
   /** URLs of service policy documents. */
-  get links(): Output['links'] {
-    return this.$data.links
-  }
+  declare readonly links: Output['links']
 
   /** Contact information */
-  get contact(): Output['contact'] {
-    return this.$data.contact
-  }
-
-  get did(): Output['did'] {
-    return this.$data.did
-  }
+  declare readonly contact: Output['contact']
+  declare readonly did: Output['did']
 }
 
 /** The com.atproto.server.describeServer query, for `client.call` and per-endpoint imports. */

@@ -37,9 +37,7 @@ export class DuplicateCreateError extends l.XRPCError {
 export class GetAccountInviteCodesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get codes(): Output['codes'] {
-    return this.$data.codes
-  }
+  declare readonly codes: Output['codes']
 }
 
 /** The com.atproto.server.getAccountInviteCodes query, for `client.call` and per-endpoint imports. */

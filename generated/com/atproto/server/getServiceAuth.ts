@@ -44,9 +44,7 @@ export class BadExpirationError extends l.XRPCError {
 export class GetServiceAuthResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get token(): Output['token'] {
-    return this.$data.token
-  }
+  declare readonly token: Output['token']
 }
 
 /** The com.atproto.server.getServiceAuth query, for `client.call` and per-endpoint imports. */

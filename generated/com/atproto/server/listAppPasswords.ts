@@ -45,9 +45,7 @@ export class AccountTakedownError extends l.XRPCError {
 export class ListAppPasswordsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get passwords(): Output['passwords'] {
-    return this.$data.passwords
-  }
+  declare readonly passwords: Output['passwords']
 }
 
 /** The com.atproto.server.listAppPasswords query, for `client.call` and per-endpoint imports. */

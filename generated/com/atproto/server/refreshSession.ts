@@ -57,46 +57,18 @@ export class ExpiredTokenError extends l.XRPCError {
 export class RefreshSessionResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get accessJwt(): Output['accessJwt'] {
-    return this.$data.accessJwt
-  }
-
-  get refreshJwt(): Output['refreshJwt'] {
-    return this.$data.refreshJwt
-  }
-
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
-
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get didDoc(): Output['didDoc'] {
-    return this.$data.didDoc
-  }
-
-  get email(): Output['email'] {
-    return this.$data.email
-  }
-
-  get emailConfirmed(): Output['emailConfirmed'] {
-    return this.$data.emailConfirmed
-  }
-
-  get emailAuthFactor(): Output['emailAuthFactor'] {
-    return this.$data.emailAuthFactor
-  }
-
-  get active(): Output['active'] {
-    return this.$data.active
-  }
+  declare readonly accessJwt: Output['accessJwt']
+  declare readonly refreshJwt: Output['refreshJwt']
+  declare readonly handle: Output['handle']
+  declare readonly did: Output['did']
+  declare readonly didDoc: Output['didDoc']
+  declare readonly email: Output['email']
+  declare readonly emailConfirmed: Output['emailConfirmed']
+  declare readonly emailAuthFactor: Output['emailAuthFactor']
+  declare readonly active: Output['active']
 
   /** Hosting status of the account. If not specified, then assume 'active'. */
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly status: Output['status']
 }
 
 /** The com.atproto.server.refreshSession procedure, for `client.call` and per-endpoint imports. */

@@ -23,9 +23,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class RequestEmailUpdateResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get tokenRequired(): Output['tokenRequired'] {
-    return this.$data.tokenRequired
-  }
+  declare readonly tokenRequired: Output['tokenRequired']
 }
 
 /** The com.atproto.server.requestEmailUpdate procedure, for `client.call` and per-endpoint imports. */

@@ -33,9 +33,7 @@ export class ReserveSigningKeyResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The public key for the reserved signing key, in did:key serialization. */
-  get signingKey(): Output['signingKey'] {
-    return this.$data.signingKey
-  }
+  declare readonly signingKey: Output['signingKey']
 }
 
 /** The com.atproto.server.reserveSigningKey procedure, for `client.call` and per-endpoint imports. */

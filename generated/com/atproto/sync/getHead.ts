@@ -36,9 +36,7 @@ export class HeadNotFoundError extends l.XRPCError {
 export class GetHeadResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get root(): Output['root'] {
-    return this.$data.root
-  }
+  declare readonly root: Output['root']
 }
 
 /** The com.atproto.sync.getHead query, for `client.call` and per-endpoint imports. */

@@ -47,23 +47,14 @@ export class HostNotFoundError extends l.XRPCError {
 export class GetHostStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get hostname(): Output['hostname'] {
-    return this.$data.hostname
-  }
+  declare readonly hostname: Output['hostname']
 
   /** Recent repo stream event sequence number. May be delayed from actual stream processing (eg, persisted cursor not in-memory cursor). */
-  get seq(): Output['seq'] {
-    return this.$data.seq
-  }
+  declare readonly seq: Output['seq']
 
   /** Number of accounts on the server which are associated with the upstream host. Note that the upstream may actually have more accounts. */
-  get accountCount(): Output['accountCount'] {
-    return this.$data.accountCount
-  }
-
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly accountCount: Output['accountCount']
+  declare readonly status: Output['status']
 }
 
 /** The com.atproto.sync.getHostStatus query, for `client.call` and per-endpoint imports. */

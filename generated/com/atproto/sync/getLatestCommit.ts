@@ -49,13 +49,8 @@ export class RepoDeactivatedError extends l.XRPCError {
 export class GetLatestCommitResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
-
-  get rev(): Output['rev'] {
-    return this.$data.rev
-  }
+  declare readonly cid: Output['cid']
+  declare readonly rev: Output['rev']
 }
 
 /** The com.atproto.sync.getLatestCommit query, for `client.call` and per-endpoint imports. */

@@ -46,23 +46,14 @@ export class RepoNotFoundError extends l.XRPCError {
 export class GetRepoStatusResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get active(): Output['active'] {
-    return this.$data.active
-  }
+  declare readonly did: Output['did']
+  declare readonly active: Output['active']
 
   /** If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted. */
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly status: Output['status']
 
   /** Optional field, the current rev of the repo, if active=true */
-  get rev(): Output['rev'] {
-    return this.$data.rev
-  }
+  declare readonly rev: Output['rev']
 }
 
 /** The com.atproto.sync.getRepoStatus query, for `client.call` and per-endpoint imports. */

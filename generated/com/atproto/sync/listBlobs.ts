@@ -58,13 +58,8 @@ export class RepoDeactivatedError extends l.XRPCError {
 export class ListBlobsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get cids(): Output['cids'] {
-    return this.$data.cids
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly cids: Output['cids']
 }
 
 /** The com.atproto.sync.listBlobs query, for `client.call` and per-endpoint imports. */

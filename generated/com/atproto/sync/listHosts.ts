@@ -54,14 +54,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListHostsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 
   /** Sort order is not formally specified. Recommended order is by time host was first seen by the server, with oldest first. */
-  get hosts(): Output['hosts'] {
-    return this.$data.hosts
-  }
+  declare readonly hosts: Output['hosts']
 }
 
 /** The com.atproto.sync.listHosts query, for `client.call` and per-endpoint imports. */

@@ -49,13 +49,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListReposByCollectionResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get repos(): Output['repos'] {
-    return this.$data.repos
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly repos: Output['repos']
 }
 
 /** The com.atproto.sync.listReposByCollection query, for `client.call` and per-endpoint imports. */

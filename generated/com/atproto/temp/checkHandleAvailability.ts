@@ -50,13 +50,8 @@ export class CheckHandleAvailabilityResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Echo of the input handle. */
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
-
-  get result(): Output['result'] {
-    return this.$data.result
-  }
+  declare readonly handle: Output['handle']
+  declare readonly result: Output['result']
 }
 
 /** The com.atproto.temp.checkHandleAvailability query, for `client.call` and per-endpoint imports. */

@@ -29,17 +29,9 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class CheckSignupQueueResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get activated(): Output['activated'] {
-    return this.$data.activated
-  }
-
-  get placeInQueue(): Output['placeInQueue'] {
-    return this.$data.placeInQueue
-  }
-
-  get estimatedTimeMs(): Output['estimatedTimeMs'] {
-    return this.$data.estimatedTimeMs
-  }
+  declare readonly activated: Output['activated']
+  declare readonly placeInQueue: Output['placeInQueue']
+  declare readonly estimatedTimeMs: Output['estimatedTimeMs']
 }
 
 /** The com.atproto.temp.checkSignupQueue query, for `client.call` and per-endpoint imports. */

@@ -38,9 +38,7 @@ export class DereferenceScopeResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The full oauth permission scope */
-  get scope(): Output['scope'] {
-    return this.$data.scope
-  }
+  declare readonly scope: Output['scope']
 }
 
 /** The com.atproto.temp.dereferenceScope query, for `client.call` and per-endpoint imports. */

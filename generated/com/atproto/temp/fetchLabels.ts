@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class FetchLabelsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get labels(): Output['labels'] {
-    return this.$data.labels
-  }
+  declare readonly labels: Output['labels']
 }
 
 /** The com.atproto.temp.fetchLabels query, for `client.call` and per-endpoint imports. */

@@ -47,46 +47,25 @@ export class DuplicateTemplateNameError extends l.XRPCError {
 export class CreateTemplateResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
+  declare readonly id: Output['id']
 
   /** Name of the template. */
-  get name(): Output['name'] {
-    return this.$data.name
-  }
+  declare readonly name: Output['name']
 
   /** Content of the template, can contain markdown and variable placeholders. */
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
+  declare readonly subject: Output['subject']
 
   /** Subject of the message, used in emails. */
-  get contentMarkdown(): Output['contentMarkdown'] {
-    return this.$data.contentMarkdown
-  }
-
-  get disabled(): Output['disabled'] {
-    return this.$data.disabled
-  }
+  declare readonly contentMarkdown: Output['contentMarkdown']
+  declare readonly disabled: Output['disabled']
 
   /** Message language. */
-  get lang(): Output['lang'] {
-    return this.$data.lang
-  }
+  declare readonly lang: Output['lang']
 
   /** DID of the user who last updated the template. */
-  get lastUpdatedBy(): Output['lastUpdatedBy'] {
-    return this.$data.lastUpdatedBy
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get updatedAt(): Output['updatedAt'] {
-    return this.$data.updatedAt
-  }
+  declare readonly lastUpdatedBy: Output['lastUpdatedBy']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly updatedAt: Output['updatedAt']
 }
 
 /** The tools.ozone.communication.createTemplate procedure, for `client.call` and per-endpoint imports. */

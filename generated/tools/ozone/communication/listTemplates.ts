@@ -24,9 +24,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListTemplatesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get communicationTemplates(): Output['communicationTemplates'] {
-    return this.$data.communicationTemplates
-  }
+  declare readonly communicationTemplates: Output['communicationTemplates']
 }
 
 /** The tools.ozone.communication.listTemplates query, for `client.call` and per-endpoint imports. */

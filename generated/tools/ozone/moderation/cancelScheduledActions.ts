@@ -71,14 +71,10 @@ export class CancelScheduledActionsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** DIDs for which all pending scheduled actions were successfully cancelled */
-  get succeeded(): Output['succeeded'] {
-    return this.$data.succeeded
-  }
+  declare readonly succeeded: Output['succeeded']
 
   /** DIDs for which cancellation failed with error details */
-  get failed(): Output['failed'] {
-    return this.$data.failed
-  }
+  declare readonly failed: Output['failed']
 }
 
 /** The tools.ozone.moderation.cancelScheduledActions procedure, for `client.call` and per-endpoint imports. */

@@ -129,41 +129,15 @@ export class DuplicateExternalIdError extends l.XRPCError {
 export class EmitEventResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get event(): Output['event'] {
-    return this.$data.event
-  }
-
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get subjectBlobCids(): Output['subjectBlobCids'] {
-    return this.$data.subjectBlobCids
-  }
-
-  get createdBy(): Output['createdBy'] {
-    return this.$data.createdBy
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get creatorHandle(): Output['creatorHandle'] {
-    return this.$data.creatorHandle
-  }
-
-  get subjectHandle(): Output['subjectHandle'] {
-    return this.$data.subjectHandle
-  }
-
-  get modTool(): Output['modTool'] {
-    return this.$data.modTool
-  }
+  declare readonly id: Output['id']
+  declare readonly event: Output['event']
+  declare readonly subject: Output['subject']
+  declare readonly subjectBlobCids: Output['subjectBlobCids']
+  declare readonly createdBy: Output['createdBy']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly creatorHandle: Output['creatorHandle']
+  declare readonly subjectHandle: Output['subjectHandle']
+  declare readonly modTool: Output['modTool']
 }
 
 /** The tools.ozone.moderation.emitEvent procedure, for `client.call` and per-endpoint imports. */

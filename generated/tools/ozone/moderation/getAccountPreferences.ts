@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetAccountPreferencesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get preferences(): Output['preferences'] {
-    return this.$data.preferences
-  }
+  declare readonly preferences: Output['preferences']
 }
 
 /** The tools.ozone.moderation.getAccountPreferences query, for `client.call` and per-endpoint imports. */

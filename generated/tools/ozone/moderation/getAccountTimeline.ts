@@ -96,9 +96,7 @@ export class RepoNotFoundError extends l.XRPCError {
 export class GetAccountTimelineResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get timeline(): Output['timeline'] {
-    return this.$data.timeline
-  }
+  declare readonly timeline: Output['timeline']
 }
 
 /** The tools.ozone.moderation.getAccountTimeline query, for `client.call` and per-endpoint imports. */

@@ -25,33 +25,13 @@ export const outputSchema: l.LexSchema<Output> = ToolsOzoneModerationDefs.modEve
 export class GetEventResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get event(): Output['event'] {
-    return this.$data.event
-  }
-
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
-
-  get subjectBlobs(): Output['subjectBlobs'] {
-    return this.$data.subjectBlobs
-  }
-
-  get createdBy(): Output['createdBy'] {
-    return this.$data.createdBy
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get modTool(): Output['modTool'] {
-    return this.$data.modTool
-  }
+  declare readonly id: Output['id']
+  declare readonly event: Output['event']
+  declare readonly subject: Output['subject']
+  declare readonly subjectBlobs: Output['subjectBlobs']
+  declare readonly createdBy: Output['createdBy']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly modTool: Output['modTool']
 }
 
 /** The tools.ozone.moderation.getEvent query, for `client.call` and per-endpoint imports. */

@@ -31,37 +31,14 @@ export class RecordNotFoundError extends l.XRPCError {
 export class GetRecordResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get uri(): Output['uri'] {
-    return this.$data.uri
-  }
-
-  get cid(): Output['cid'] {
-    return this.$data.cid
-  }
-
-  get value(): Output['value'] {
-    return this.$data.value
-  }
-
-  get blobs(): Output['blobs'] {
-    return this.$data.blobs
-  }
-
-  get labels(): Output['labels'] {
-    return this.$data.labels
-  }
-
-  get indexedAt(): Output['indexedAt'] {
-    return this.$data.indexedAt
-  }
-
-  get moderation(): Output['moderation'] {
-    return this.$data.moderation
-  }
-
-  get repo(): Output['repo'] {
-    return this.$data.repo
-  }
+  declare readonly uri: Output['uri']
+  declare readonly cid: Output['cid']
+  declare readonly value: Output['value']
+  declare readonly blobs: Output['blobs']
+  declare readonly labels: Output['labels']
+  declare readonly indexedAt: Output['indexedAt']
+  declare readonly moderation: Output['moderation']
+  declare readonly repo: Output['repo']
 }
 
 /** The tools.ozone.moderation.getRecord query, for `client.call` and per-endpoint imports. */

@@ -42,9 +42,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetRecordsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get records(): Output['records'] {
-    return this.$data.records
-  }
+  declare readonly records: Output['records']
 }
 
 /** The tools.ozone.moderation.getRecords query, for `client.call` and per-endpoint imports. */

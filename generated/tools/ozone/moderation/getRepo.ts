@@ -30,61 +30,20 @@ export class RepoNotFoundError extends l.XRPCError {
 export class GetRepoResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get handle(): Output['handle'] {
-    return this.$data.handle
-  }
-
-  get email(): Output['email'] {
-    return this.$data.email
-  }
-
-  get relatedRecords(): Output['relatedRecords'] {
-    return this.$data.relatedRecords
-  }
-
-  get indexedAt(): Output['indexedAt'] {
-    return this.$data.indexedAt
-  }
-
-  get moderation(): Output['moderation'] {
-    return this.$data.moderation
-  }
-
-  get labels(): Output['labels'] {
-    return this.$data.labels
-  }
-
-  get invitedBy(): Output['invitedBy'] {
-    return this.$data.invitedBy
-  }
-
-  get invites(): Output['invites'] {
-    return this.$data.invites
-  }
-
-  get invitesDisabled(): Output['invitesDisabled'] {
-    return this.$data.invitesDisabled
-  }
-
-  get inviteNote(): Output['inviteNote'] {
-    return this.$data.inviteNote
-  }
-
-  get emailConfirmedAt(): Output['emailConfirmedAt'] {
-    return this.$data.emailConfirmedAt
-  }
-
-  get deactivatedAt(): Output['deactivatedAt'] {
-    return this.$data.deactivatedAt
-  }
-
-  get threatSignatures(): Output['threatSignatures'] {
-    return this.$data.threatSignatures
-  }
+  declare readonly did: Output['did']
+  declare readonly handle: Output['handle']
+  declare readonly email: Output['email']
+  declare readonly relatedRecords: Output['relatedRecords']
+  declare readonly indexedAt: Output['indexedAt']
+  declare readonly moderation: Output['moderation']
+  declare readonly labels: Output['labels']
+  declare readonly invitedBy: Output['invitedBy']
+  declare readonly invites: Output['invites']
+  declare readonly invitesDisabled: Output['invitesDisabled']
+  declare readonly inviteNote: Output['inviteNote']
+  declare readonly emailConfirmedAt: Output['emailConfirmedAt']
+  declare readonly deactivatedAt: Output['deactivatedAt']
+  declare readonly threatSignatures: Output['threatSignatures']
 }
 
 /** The tools.ozone.moderation.getRepo query, for `client.call` and per-endpoint imports. */

@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetReporterStatsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get stats(): Output['stats'] {
-    return this.$data.stats
-  }
+  declare readonly stats: Output['stats']
 }
 
 /** The tools.ozone.moderation.getReporterStats query, for `client.call` and per-endpoint imports. */

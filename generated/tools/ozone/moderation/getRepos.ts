@@ -42,9 +42,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetReposResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get repos(): Output['repos'] {
-    return this.$data.repos
-  }
+  declare readonly repos: Output['repos']
 }
 
 /** The tools.ozone.moderation.getRepos query, for `client.call` and per-endpoint imports. */

@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetSubjectsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get subjects(): Output['subjects'] {
-    return this.$data.subjects
-  }
+  declare readonly subjects: Output['subjects']
 }
 
 /** The tools.ozone.moderation.getSubjects query, for `client.call` and per-endpoint imports. */

@@ -56,14 +56,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListScheduledActionsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get actions(): Output['actions'] {
-    return this.$data.actions
-  }
+  declare readonly actions: Output['actions']
 
   /** Cursor for next page of results */
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly cursor: Output['cursor']
 }
 
 /** The tools.ozone.moderation.listScheduledActions procedure, for `client.call` and per-endpoint imports. */

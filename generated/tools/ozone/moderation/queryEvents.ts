@@ -91,13 +91,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class QueryEventsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get events(): Output['events'] {
-    return this.$data.events
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly events: Output['events']
 }
 
 /** The tools.ozone.moderation.queryEvents query, for `client.call` and per-endpoint imports. */

@@ -140,13 +140,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class QueryStatusesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get subjectStatuses(): Output['subjectStatuses'] {
-    return this.$data.subjectStatuses
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly subjectStatuses: Output['subjectStatuses']
 }
 
 /** The tools.ozone.moderation.queryStatuses query, for `client.call` and per-endpoint imports. */

@@ -97,13 +97,8 @@ export const outputSchema: l.LexSchema<Output> = scheduledActionResultsSchema
 export class ScheduleActionResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get succeeded(): Output['succeeded'] {
-    return this.$data.succeeded
-  }
-
-  get failed(): Output['failed'] {
-    return this.$data.failed
-  }
+  declare readonly succeeded: Output['succeeded']
+  declare readonly failed: Output['failed']
 }
 
 /** The tools.ozone.moderation.scheduleAction procedure, for `client.call` and per-endpoint imports. */

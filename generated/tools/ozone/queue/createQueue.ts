@@ -60,9 +60,7 @@ export class ConflictingQueueError extends l.XRPCError {
 export class CreateQueueResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get queue(): Output['queue'] {
-    return this.$data.queue
-  }
+  declare readonly queue: Output['queue']
 }
 
 /** The tools.ozone.queue.createQueue procedure, for `client.call` and per-endpoint imports. */

@@ -37,14 +37,10 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class DeleteQueueResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get deleted(): Output['deleted'] {
-    return this.$data.deleted
-  }
+  declare readonly deleted: Output['deleted']
 
   /** Number of reports that were migrated (if migration occurred) */
-  get reportsMigrated(): Output['reportsMigrated'] {
-    return this.$data.reportsMigrated
-  }
+  declare readonly reportsMigrated: Output['reportsMigrated']
 }
 
 /** The tools.ozone.queue.deleteQueue procedure, for `client.call` and per-endpoint imports. */

@@ -44,13 +44,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListQueuesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get queues(): Output['queues'] {
-    return this.$data.queues
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly queues: Output['queues']
 }
 
 /** The tools.ozone.queue.listQueues query, for `client.call` and per-endpoint imports. */

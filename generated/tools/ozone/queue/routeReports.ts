@@ -44,14 +44,10 @@ export class RouteReportsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** The number of reports assigned to a queue. */
-  get assigned(): Output['assigned'] {
-    return this.$data.assigned
-  }
+  declare readonly assigned: Output['assigned']
 
   /** The number of reports with no matching queue. */
-  get unmatched(): Output['unmatched'] {
-    return this.$data.unmatched
-  }
+  declare readonly unmatched: Output['unmatched']
 }
 
 /** The tools.ozone.queue.routeReports procedure, for `client.call` and per-endpoint imports. */

@@ -53,9 +53,7 @@ export class InvalidRecommendedPoliciesError extends l.XRPCError {
 export class UpdateQueueResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get queue(): Output['queue'] {
-    return this.$data.queue
-  }
+  declare readonly queue: Output['queue']
 }
 
 /** The tools.ozone.queue.updateQueue procedure, for `client.call` and per-endpoint imports. */

@@ -48,14 +48,10 @@ export class CloseReportsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Number of reports that were transitioned to closed. */
-  get closedCount(): Output['closedCount'] {
-    return this.$data.closedCount
-  }
+  declare readonly closedCount: Output['closedCount']
 
   /** IDs of the reports that were closed. */
-  get reportIds(): Output['reportIds'] {
-    return this.$data.reportIds
-  }
+  declare readonly reportIds: Output['reportIds']
 }
 
 /** The tools.ozone.report.closeReports procedure, for `client.call` and per-endpoint imports. */

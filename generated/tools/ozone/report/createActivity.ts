@@ -78,9 +78,7 @@ export class AlreadyInTargetStateError extends l.XRPCError {
 export class CreateActivityResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get activity(): Output['activity'] {
-    return this.$data.activity
-  }
+  declare readonly activity: Output['activity']
 }
 
 /** The tools.ozone.report.createActivity procedure, for `client.call` and per-endpoint imports. */

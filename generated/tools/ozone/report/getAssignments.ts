@@ -41,13 +41,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetAssignmentsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get assignments(): Output['assignments'] {
-    return this.$data.assignments
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly assignments: Output['assignments']
 }
 
 /** The tools.ozone.report.getAssignments query, for `client.call` and per-endpoint imports. */

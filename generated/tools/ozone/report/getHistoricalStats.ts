@@ -49,13 +49,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GetHistoricalStatsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get stats(): Output['stats'] {
-    return this.$data.stats
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly stats: Output['stats']
+  declare readonly cursor: Output['cursor']
 }
 
 /** The tools.ozone.report.getHistoricalStats query, for `client.call` and per-endpoint imports. */

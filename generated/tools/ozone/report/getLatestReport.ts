@@ -29,9 +29,7 @@ export class NotFoundError extends l.XRPCError {
 export class GetLatestReportResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get report(): Output['report'] {
-    return this.$data.report
-  }
+  declare readonly report: Output['report']
 }
 
 /** The tools.ozone.report.getLatestReport query, for `client.call` and per-endpoint imports. */

@@ -38,9 +38,7 @@ export class GetLiveStatsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Statistics for the requested filter. */
-  get stats(): Output['stats'] {
-    return this.$data.stats
-  }
+  declare readonly stats: Output['stats']
 }
 
 /** The tools.ozone.report.getLiveStats query, for `client.call` and per-endpoint imports. */

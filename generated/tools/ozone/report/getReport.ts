@@ -32,104 +32,64 @@ export class GetReportResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Report ID */
-  get id(): Output['id'] {
-    return this.$data.id
-  }
+  declare readonly id: Output['id']
 
   /** ID of the moderation event that created this report */
-  get eventId(): Output['eventId'] {
-    return this.$data.eventId
-  }
+  declare readonly eventId: Output['eventId']
 
   /** Current status of the report */
-  get status(): Output['status'] {
-    return this.$data.status
-  }
+  declare readonly status: Output['status']
 
   /** The subject that was reported with full details */
-  get subject(): Output['subject'] {
-    return this.$data.subject
-  }
+  declare readonly subject: Output['subject']
 
   /** Type of report */
-  get reportType(): Output['reportType'] {
-    return this.$data.reportType
-  }
+  declare readonly reportType: Output['reportType']
 
   /** DID of the user who made the report */
-  get reportedBy(): Output['reportedBy'] {
-    return this.$data.reportedBy
-  }
+  declare readonly reportedBy: Output['reportedBy']
 
   /** Full subject view of the reporter account */
-  get reporter(): Output['reporter'] {
-    return this.$data.reporter
-  }
+  declare readonly reporter: Output['reporter']
 
   /** Comment provided by the reporter */
-  get comment(): Output['comment'] {
-    return this.$data.comment
-  }
+  declare readonly comment: Output['comment']
 
   /** When the report was created */
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
+  declare readonly createdAt: Output['createdAt']
 
   /** When the report was last updated */
-  get updatedAt(): Output['updatedAt'] {
-    return this.$data.updatedAt
-  }
+  declare readonly updatedAt: Output['updatedAt']
 
   /** When the report was assigned to its current queue */
-  get queuedAt(): Output['queuedAt'] {
-    return this.$data.queuedAt
-  }
+  declare readonly queuedAt: Output['queuedAt']
 
   /** Array of moderation event IDs representing actions taken on this report (sorted DESC, most recent first) */
-  get actionEventIds(): Output['actionEventIds'] {
-    return this.$data.actionEventIds
-  }
+  declare readonly actionEventIds: Output['actionEventIds']
 
   /** Optional: expanded action events */
-  get actions(): Output['actions'] {
-    return this.$data.actions
-  }
+  declare readonly actions: Output['actions']
 
   /** Note sent to reporter when report was actioned */
-  get actionNote(): Output['actionNote'] {
-    return this.$data.actionNote
-  }
+  declare readonly actionNote: Output['actionNote']
 
   /** Current status of the reported subject */
-  get subjectStatus(): Output['subjectStatus'] {
-    return this.$data.subjectStatus
-  }
+  declare readonly subjectStatus: Output['subjectStatus']
 
   /** Number of other pending reports on the same subject */
-  get relatedReportCount(): Output['relatedReportCount'] {
-    return this.$data.relatedReportCount
-  }
+  declare readonly relatedReportCount: Output['relatedReportCount']
 
   /** Information about moderator currently assigned to this report (if any) */
-  get assignment(): Output['assignment'] {
-    return this.$data.assignment
-  }
+  declare readonly assignment: Output['assignment']
 
   /** The queue this report is assigned to (if any) */
-  get queue(): Output['queue'] {
-    return this.$data.queue
-  }
+  declare readonly queue: Output['queue']
 
   /** Whether this report is muted. A report is muted if the reporter was muted or the subject was muted at the time the report was created. */
-  get isMuted(): Output['isMuted'] {
-    return this.$data.isMuted
-  }
+  declare readonly isMuted: Output['isMuted']
 
   /** Whether this report was emitted by automated tooling. */
-  get isAutomated(): Output['isAutomated'] {
-    return this.$data.isAutomated
-  }
+  declare readonly isAutomated: Output['isAutomated']
 }
 
 /** The tools.ozone.report.getReport query, for `client.call` and per-endpoint imports. */

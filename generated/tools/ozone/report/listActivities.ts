@@ -42,13 +42,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListActivitiesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get activities(): Output['activities'] {
-    return this.$data.activities
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly activities: Output['activities']
+  declare readonly cursor: Output['cursor']
 }
 
 /** The tools.ozone.report.listActivities query, for `client.call` and per-endpoint imports. */

@@ -47,13 +47,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class QueryActivitiesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get activities(): Output['activities'] {
-    return this.$data.activities
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly activities: Output['activities']
+  declare readonly cursor: Output['cursor']
 }
 
 /** The tools.ozone.report.queryActivities query, for `client.call` and per-endpoint imports. */

@@ -73,13 +73,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class QueryReportsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get reports(): Output['reports'] {
-    return this.$data.reports
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly reports: Output['reports']
 }
 
 /** The tools.ozone.report.queryReports query, for `client.call` and per-endpoint imports. */

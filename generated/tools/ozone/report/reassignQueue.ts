@@ -59,9 +59,7 @@ export class QueueDisabledError extends l.XRPCError {
 export class ReassignQueueResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get report(): Output['report'] {
-    return this.$data.report
-  }
+  declare readonly report: Output['report']
 }
 
 /** The tools.ozone.report.reassignQueue procedure, for `client.call` and per-endpoint imports. */

@@ -33,34 +33,15 @@ export class InvalidAssignmentError extends l.XRPCError {
 export class UnassignModeratorResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get did(): Output['did'] {
-    return this.$data.did
-  }
+  declare readonly id: Output['id']
+  declare readonly did: Output['did']
 
   /** The moderator assigned to this report */
-  get moderator(): Output['moderator'] {
-    return this.$data.moderator
-  }
-
-  get queue(): Output['queue'] {
-    return this.$data.queue
-  }
-
-  get reportId(): Output['reportId'] {
-    return this.$data.reportId
-  }
-
-  get startAt(): Output['startAt'] {
-    return this.$data.startAt
-  }
-
-  get endAt(): Output['endAt'] {
-    return this.$data.endAt
-  }
+  declare readonly moderator: Output['moderator']
+  declare readonly queue: Output['queue']
+  declare readonly reportId: Output['reportId']
+  declare readonly startAt: Output['startAt']
+  declare readonly endAt: Output['endAt']
 }
 
 /** The tools.ozone.report.unassignModerator procedure, for `client.call` and per-endpoint imports. */

@@ -52,44 +52,21 @@ export class AddRuleResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Auto-incrementing row ID */
-  get id(): Output['id'] {
-    return this.$data.id
-  }
-
-  get eventType(): Output['eventType'] {
-    return this.$data.eventType
-  }
+  declare readonly id: Output['id']
+  declare readonly eventType: Output['eventType']
 
   /** The URL that this rule applies to */
-  get url(): Output['url'] {
-    return this.$data.url
-  }
-
-  get pattern(): Output['pattern'] {
-    return this.$data.pattern
-  }
-
-  get action(): Output['action'] {
-    return this.$data.action
-  }
-
-  get reason(): Output['reason'] {
-    return this.$data.reason
-  }
+  declare readonly url: Output['url']
+  declare readonly pattern: Output['pattern']
+  declare readonly action: Output['action']
+  declare readonly reason: Output['reason']
 
   /** DID of the user who created this rule */
-  get createdBy(): Output['createdBy'] {
-    return this.$data.createdBy
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
+  declare readonly createdBy: Output['createdBy']
+  declare readonly createdAt: Output['createdAt']
 
   /** Optional comment about the decision */
-  get comment(): Output['comment'] {
-    return this.$data.comment
-  }
+  declare readonly comment: Output['comment']
 }
 
 /** The tools.ozone.safelink.addRule procedure, for `client.call` and per-endpoint imports. */

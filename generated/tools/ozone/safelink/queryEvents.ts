@@ -47,13 +47,8 @@ export class QueryEventsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Next cursor for pagination. Only present if there are more results. */
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get events(): Output['events'] {
-    return this.$data.events
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly events: Output['events']
 }
 
 /** The tools.ozone.safelink.queryEvents procedure, for `client.call` and per-endpoint imports. */

@@ -56,13 +56,8 @@ export class QueryRulesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** Next cursor for pagination. Only present if there are more results. */
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get rules(): Output['rules'] {
-    return this.$data.rules
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly rules: Output['rules']
 }
 
 /** The tools.ozone.safelink.queryRules procedure, for `client.call` and per-endpoint imports. */

@@ -57,30 +57,14 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(undef
 export class GetConfigResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get appview(): Output['appview'] {
-    return this.$data.appview
-  }
-
-  get pds(): Output['pds'] {
-    return this.$data.pds
-  }
-
-  get blobDivert(): Output['blobDivert'] {
-    return this.$data.blobDivert
-  }
-
-  get chat(): Output['chat'] {
-    return this.$data.chat
-  }
-
-  get viewer(): Output['viewer'] {
-    return this.$data.viewer
-  }
+  declare readonly appview: Output['appview']
+  declare readonly pds: Output['pds']
+  declare readonly blobDivert: Output['blobDivert']
+  declare readonly chat: Output['chat']
+  declare readonly viewer: Output['viewer']
 
   /** The did of the verifier used for verification. */
-  get verifierDid(): Output['verifierDid'] {
-    return this.$data.verifierDid
-  }
+  declare readonly verifierDid: Output['verifierDid']
 }
 
 /** The tools.ozone.server.getConfig query, for `client.call` and per-endpoint imports. */

@@ -48,17 +48,9 @@ export class SetNotFoundError extends l.XRPCError {
 export class GetValuesResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get set(): Output['set'] {
-    return this.$data.set
-  }
-
-  get values(): Output['values'] {
-    return this.$data.values
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly set: Output['set']
+  declare readonly values: Output['values']
+  declare readonly cursor: Output['cursor']
 }
 
 /** The tools.ozone.set.getValues query, for `client.call` and per-endpoint imports. */

@@ -39,13 +39,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class QuerySetsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get sets(): Output['sets'] {
-    return this.$data.sets
-  }
-
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
+  declare readonly sets: Output['sets']
+  declare readonly cursor: Output['cursor']
 }
 
 /** The tools.ozone.set.querySets query, for `client.call` and per-endpoint imports. */

@@ -21,25 +21,11 @@ export const outputSchema: l.LexSchema<Output> = ToolsOzoneSetDefs.setViewSchema
 export class UpsertSetResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get name(): Output['name'] {
-    return this.$data.name
-  }
-
-  get description(): Output['description'] {
-    return this.$data.description
-  }
-
-  get setSize(): Output['setSize'] {
-    return this.$data.setSize
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get updatedAt(): Output['updatedAt'] {
-    return this.$data.updatedAt
-  }
+  declare readonly name: Output['name']
+  declare readonly description: Output['description']
+  declare readonly setSize: Output['setSize']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly updatedAt: Output['updatedAt']
 }
 
 /** The tools.ozone.set.upsertSet procedure, for `client.call` and per-endpoint imports. */

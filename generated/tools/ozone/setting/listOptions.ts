@@ -40,13 +40,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListOptionsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get options(): Output['options'] {
-    return this.$data.options
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly options: Output['options']
 }
 
 /** The tools.ozone.setting.listOptions query, for `client.call` and per-endpoint imports. */

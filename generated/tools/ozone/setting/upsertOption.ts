@@ -48,9 +48,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class UpsertOptionResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get option(): Output['option'] {
-    return this.$data.option
-  }
+  declare readonly option: Output['option']
 }
 
 /** The tools.ozone.setting.upsertOption procedure, for `client.call` and per-endpoint imports. */

@@ -31,9 +31,7 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class FindCorrelationResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get details(): Output['details'] {
-    return this.$data.details
-  }
+  declare readonly details: Output['details']
 }
 
 /** The tools.ozone.signature.findCorrelation query, for `client.call` and per-endpoint imports. */

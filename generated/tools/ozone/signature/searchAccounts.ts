@@ -38,13 +38,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class SearchAccountsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get accounts(): Output['accounts'] {
-    return this.$data.accounts
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly accounts: Output['accounts']
 }
 
 /** The tools.ozone.signature.searchAccounts query, for `client.call` and per-endpoint imports. */

@@ -38,33 +38,13 @@ export class MemberAlreadyExistsError extends l.XRPCError {
 export class AddMemberResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get did(): Output['did'] {
-    return this.$data.did
-  }
-
-  get disabled(): Output['disabled'] {
-    return this.$data.disabled
-  }
-
-  get profile(): Output['profile'] {
-    return this.$data.profile
-  }
-
-  get createdAt(): Output['createdAt'] {
-    return this.$data.createdAt
-  }
-
-  get updatedAt(): Output['updatedAt'] {
-    return this.$data.updatedAt
-  }
-
-  get lastUpdatedBy(): Output['lastUpdatedBy'] {
-    return this.$data.lastUpdatedBy
-  }
-
-  get role(): Output['role'] {
-    return this.$data.role
-  }
+  declare readonly did: Output['did']
+  declare readonly disabled: Output['disabled']
+  declare readonly profile: Output['profile']
+  declare readonly createdAt: Output['createdAt']
+  declare readonly updatedAt: Output['updatedAt']
+  declare readonly lastUpdatedBy: Output['lastUpdatedBy']
+  declare readonly role: Output['role']
 }
 
 /** The tools.ozone.team.addMember procedure, for `client.call` and per-endpoint imports. */

@@ -38,13 +38,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListMembersResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get members(): Output['members'] {
-    return this.$data.members
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly members: Output['members']
 }
 
 /** The tools.ozone.team.listMembers query, for `client.call` and per-endpoint imports. */

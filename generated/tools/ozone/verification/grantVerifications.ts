@@ -80,13 +80,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class GrantVerificationsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get verifications(): Output['verifications'] {
-    return this.$data.verifications
-  }
-
-  get failedVerifications(): Output['failedVerifications'] {
-    return this.$data.failedVerifications
-  }
+  declare readonly verifications: Output['verifications']
+  declare readonly failedVerifications: Output['failedVerifications']
 }
 
 /** The tools.ozone.verification.grantVerifications procedure, for `client.call` and per-endpoint imports. */

@@ -55,13 +55,8 @@ export const outputSchema: l.ObjectSchema<Output> = /*#__PURE__*/ l.object(
 export class ListVerificationsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
-  get cursor(): Output['cursor'] {
-    return this.$data.cursor
-  }
-
-  get verifications(): Output['verifications'] {
-    return this.$data.verifications
-  }
+  declare readonly cursor: Output['cursor']
+  declare readonly verifications: Output['verifications']
 }
 
 /** The tools.ozone.verification.listVerifications query, for `client.call` and per-endpoint imports. */

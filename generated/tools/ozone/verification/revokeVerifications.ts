@@ -62,14 +62,10 @@ export class RevokeVerificationsResponse extends l.XRPCResponse<Output> {
   static override readonly schema = outputSchema
 
   /** List of verification uris successfully revoked */
-  get revokedVerifications(): Output['revokedVerifications'] {
-    return this.$data.revokedVerifications
-  }
+  declare readonly revokedVerifications: Output['revokedVerifications']
 
   /** List of verification uris that couldn't be revoked, including failure reasons */
-  get failedRevocations(): Output['failedRevocations'] {
-    return this.$data.failedRevocations
-  }
+  declare readonly failedRevocations: Output['failedRevocations']
 }
 
 /** The tools.ozone.verification.revokeVerifications procedure, for `client.call` and per-endpoint imports. */
