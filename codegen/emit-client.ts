@@ -108,7 +108,9 @@ function emitNamespaceModule(namespace: string, file: string, entries: Entry[], 
   w.write("export const entries: l.LexiconNamespace['entries'] = ").inlineBlock(() => {
     for (const e of entries) {
       const [, name] = splitNsid(e.id)
-      w.writeLine(`${lit(name)}: [${lit(e.kind)}, () => import(${lit(relativeImport(file, e.file))})],`)
+      // A key Object.prototype has (`toString`) loses the index signature's contextual tuple type.
+      const asConst = name in Object.prototype ? ' as const' : ''
+      w.writeLine(`${lit(name)}: [${lit(e.kind)}, () => import(${lit(relativeImport(file, e.file))})]${asConst},`)
     }
   })
   w.newLine()

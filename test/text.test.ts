@@ -61,6 +61,24 @@ describe('grapheme counting', () => {
     )
   })
 
+  it('agrees on long text of whole clusters, whose edges fall anywhere in its windows', () => {
+    const clusters = ['ß', 'hello', '🦋', '🏳️‍🌈', '👍🏽', '👨‍👩‍👧‍👦', 'ä́', '한', '\r\n', '👩‍💻', '🇺🇦', 'क्षि', '漢', ' ']
+    const prose = fc.array(fc.constantFrom(...clusters), { maxLength: 300 }).map((parts) => parts.join(''))
+    fc.assert(
+      fc.property(prose, (s) => graphemeLength(s) === reference(s)),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('agrees wherever a window’s end falls in a cluster: between surrogate halves after a ZWJ too', () => {
+    // A window starts at CR (never simple); sliding the text after it moves its end through every
+    // unit of the families, surrogate halves and ZWJs alike.
+    for (let shift = 0; shift < 80; shift++) {
+      const s = `\r\n${'a'.repeat(shift)}${'👨‍👩‍👧‍👦'.repeat(4)}🏳️‍🌈`
+      expect(graphemeLength(s), `shifted by ${shift}`).toBe(reference(s))
+    }
+  })
+
   it('stops past a limit, exact up to it', () => {
     fc.assert(
       fc.property(text(300), fc.nat(200), (s, limit) => {

@@ -78,7 +78,10 @@ export function countGraphemes(text: string, limit: number): number {
 function segmentFrom(text: string, start: number): [segments: number, next: number] {
   segmenter ??= new Intl.Segmenter()
   for (let size = WINDOW; ; size *= 2) {
-    const end = Math.min(text.length, start + size)
+    let end = Math.min(text.length, start + size)
+    // Never between the halves of a surrogate pair: a lone half counts as a control, which the
+    // characters before it never join, so the break before it would look real.
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++
     let segments = 0
     let lastStart = 0
     for (const { index } of segmenter.segment(text.slice(start, end))) {
@@ -125,6 +128,10 @@ const SIMPLE = 1
 const NOT_SIMPLE = 2
 /** Per plane (BMP, SMP, SIP), by code point: 0 not probed yet, else SIMPLE or NOT_SIMPLE. Made on first use, 64 KB each. */
 const simple: (Uint8Array | undefined)[] = []
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff
+}
 
 function isHangul(code: number): boolean {
   return (
