@@ -41,10 +41,12 @@ interface FixtureFile {
 // Listed statically (not discovered) so a missing or renamed fixture fails
 // instead of silently dropping a kind.
 const fixtureFiles: FixtureFile[] = [
-  ...Object.keys(validators).filter((kind) => !kind.includes(' ')).flatMap((kind) => [
-    { file: `${kind}_syntax_valid.txt`, kind, valid: true },
-    { file: `${kind}_syntax_invalid.txt`, kind, valid: false },
-  ]),
+  ...Object.keys(validators)
+    .filter((kind) => !kind.includes(' '))
+    .flatMap((kind) => [
+      { file: `${kind}_syntax_valid.txt`, kind, valid: true },
+      { file: `${kind}_syntax_invalid.txt`, kind, valid: false },
+    ]),
   { file: 'datetime_parse_invalid.txt', kind: 'datetime', valid: false },
   { file: 'language_parse_invalid.txt', kind: 'language', valid: false },
   // The generator checks lexicon ids with its own NSID check (it needs nothing of the runtime).
