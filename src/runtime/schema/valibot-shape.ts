@@ -54,8 +54,7 @@ export interface UnknownDataset {
 }
 
 export type OutputDataset<T> =
-  | { typed: true; value: T; issues?: undefined }
-  | { typed: false; value: unknown; issues: [LexIssue, ...LexIssue[]] }
+  { typed: true; value: T; issues?: undefined } | { typed: false; value: unknown; issues: [LexIssue, ...LexIssue[]] }
 
 /** Standard Schema v1, as valibot's `BaseSchema` requires it (its `vendor` typed as valibot's own literal). */
 export interface StandardProps<T> {
@@ -67,7 +66,9 @@ export interface StandardProps<T> {
 
 export type StandardResult<T> =
   | { readonly value: T; readonly issues?: undefined }
-  | { readonly issues: readonly { readonly message: string; readonly path?: readonly { readonly key: PropertyKey }[] }[] }
+  | {
+      readonly issues: readonly { readonly message: string; readonly path?: readonly { readonly key: PropertyKey }[] }[]
+    }
 
 /** What valibot calls a schema (`BaseSchema<unknown, T, LexIssue>`). */
 export interface ValibotSchema<T> {
