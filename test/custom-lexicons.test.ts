@@ -19,7 +19,12 @@ import {
 } from '../src/index.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { generateTemp, repoRoot } from './support/codegen.js'
-import { type ExampleServer, exampleLexiconDir, startExampleServer } from './support/example-server.js'
+import {
+  type ExampleServer,
+  exampleGeneratedFiles,
+  exampleLexiconDir,
+  startExampleServer,
+} from './support/example-server.js'
 
 // What the generated client.ts of the set exports (its types are checked in test/package.test.ts,
 // where the set is generated inside an app; here it is loaded at run time).
@@ -59,18 +64,7 @@ afterAll(async () => {
 
 describe('generated for the app’s own lexicons', () => {
   it('imports the bundled lexicons it refers to from the runtime instead of generating them again', async () => {
-    expect(generatedFiles).toEqual([
-      '.blueskysdk-codegen',
-      'client.ts',
-      'com/example/_namespace.ts',
-      'com/example/createNote.ts',
-      'com/example/defs.ts',
-      'com/example/echo.ts',
-      'com/example/getNote.ts',
-      'com/example/note.ts',
-      'lexicons.ts',
-      'namespaces.ts',
-    ])
+    expect(generatedFiles).toEqual(exampleGeneratedFiles)
     expect(report.reused).toEqual(['com.atproto.repo.strongRef'])
     const note = await readFile(path.join(generatedDir, 'com/example/note.ts'), 'utf8')
     const fromNote = path.relative(path.join(generatedDir, 'com/example'), path.join(repoRoot, 'generated'))

@@ -24,7 +24,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { startNetwork, type TestNetwork } from './network/index.js'
 import { chromiumMissing, hasChromium, launchChromium } from './support/chromium.js'
 import { repoRoot } from './support/codegen.js'
-import { type ExampleServer, exampleLexiconDir, startExampleServer } from './support/example-server.js'
+import {
+  type ExampleServer,
+  exampleGeneratedFiles,
+  exampleLexiconDir,
+  startExampleServer,
+} from './support/example-server.js'
 
 const run = promisify(execFile)
 const bin = (name: string) => path.join(repoRoot, 'node_modules/.bin', name)
@@ -295,18 +300,7 @@ describe('an app that generates its own lexicons with blueskysdk-codegen', () =>
   }, 60_000)
 
   it('writes its own documents only, importing the bundled ones from the runtime package', async () => {
-    expect(generatedFiles).toEqual([
-      '.blueskysdk-codegen',
-      'client.ts',
-      'com/example/_namespace.ts',
-      'com/example/createNote.ts',
-      'com/example/defs.ts',
-      'com/example/echo.ts',
-      'com/example/getNote.ts',
-      'com/example/note.ts',
-      'lexicons.ts',
-      'namespaces.ts',
-    ])
+    expect(generatedFiles).toEqual(exampleGeneratedFiles)
     const note = await readFile(path.join(codegenApp, 'generated/com/example/note.ts'), 'utf8')
     expect(note).toContain("from 'blueskysdk/lexicons/com/atproto/repo/strongRef'")
     const client = await readFile(path.join(codegenApp, 'generated/client.ts'), 'utf8')

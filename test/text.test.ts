@@ -93,6 +93,8 @@ describe('grapheme counting', () => {
   it('counts clusters longer than its window, and long strings of every kind', () => {
     const zalgo = 'a' + '\u0301'.repeat(5000) + 'b'
     expect(graphemeLength(zalgo)).toBe(2)
+    // A long cluster, then many short ones: the grown window is read to the cluster's end only.
+    expect(graphemeLength(zalgo + 'b'.repeat(5000) + 'e\u0301')).toBe(5003)
     for (const unit of ['a', '字', '😀', '🇫🇷', 'e\u0301', '\r\n', '👨‍👩‍👧'])
       expect(graphemeLength(unit.repeat(3000)), unit).toBe(3000)
   })

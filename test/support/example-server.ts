@@ -30,6 +30,20 @@ import { repoRoot } from './paths.js'
 /** The lexicon documents this server implements (and the SDK's generator consumes). */
 export const exampleLexiconDir = path.join(repoRoot, 'test/lexicons/com/example')
 
+/** The files generating them writes: their own modules only (the bundled strongRef they refer to is imported). */
+export const exampleGeneratedFiles = [
+  '.blueskysdk-codegen',
+  'client.ts',
+  'com/example/_namespace.ts',
+  'com/example/createNote.ts',
+  'com/example/defs.ts',
+  'com/example/echo.ts',
+  'com/example/getNote.ts',
+  'com/example/note.ts',
+  'lexicons.ts',
+  'namespaces.ts',
+]
+
 /** The service entry in the server's DID document; proxy to it with `atproto-proxy: <did>#example_service`. */
 export const EXAMPLE_SERVICE_FRAGMENT = 'example_service'
 export const EXAMPLE_SERVICE_TYPE = 'ExampleService'

@@ -28,7 +28,7 @@ export function graphemeLength(text: string): number {
  * otherwise some number over it. A limit check never counts further than it has to. Linear in the
  * length of what it reads.
  *
- * Two characters that are both "simple" (see isSimple) always have a grapheme break between them:
+ * Two characters that are both "simple" (see simpleWidth) always have a grapheme break between them:
  * those are counted in a plain loop, which covers ASCII and most text in BMP scripts. The rest
  * (combining marks, emoji, Hangul, astral characters) goes through Intl.Segmenter, but never over
  * the whole string: on Node 20 each of its steps costs time proportional to the string it segments,
@@ -41,7 +41,6 @@ export function countGraphemes(text: string, limit: number): number {
   const length = text.length
   let count = 0
   let i = 0 // always a grapheme boundary
-  let here = length > 0 ? simpleWidth(text, 0) : 0 // units of a simple character at i, or 0
   while (i < length && count <= limit) {
     // Runs of ASCII: a character followed by ASCII is a grapheme of its own, but for CR LF.
     let unit = text.charCodeAt(i)
@@ -56,25 +55,24 @@ export function countGraphemes(text: string, limit: number): number {
       if (i < length && count <= limit) count++ // the last character
       break
     }
-    here = simpleWidth(text, i)
-    if (here !== 0) {
-      const next = i + here < length ? simpleWidth(text, i + here) : 0
-      if (next !== 0 || i + here === length) {
-        count++
-        i += here
-        here = next
-        continue
-      }
+    const here = simpleWidth(text, i)
+    if (here !== 0 && (i + here === length || simpleWidth(text, i + here) !== 0)) {
+      count++
+      i += here
+      continue
     }
     const [segments, end] = segmentFrom(text, i)
     count += segments
     i = end
-    here = i < length ? simpleWidth(text, i) : 0
   }
   return count
 }
 
-/** From boundary `start`: the segments of the next window that are certainly whole, and where the next window starts. */
+/**
+ * From boundary `start`: the segments of the next window that are certainly whole, and where the
+ * next window starts. A window that had to grow (one cluster filled it) is read only to the end of
+ * that cluster: read further, its many steps would each cost its whole length again.
+ */
 function segmentFrom(text: string, start: number): [segments: number, next: number] {
   segmenter ??= new Intl.Segmenter()
   for (let size = WINDOW; ; size *= 2) {
@@ -82,13 +80,15 @@ function segmentFrom(text: string, start: number): [segments: number, next: numb
     // Never between the halves of a surrogate pair: a lone half counts as a control, which the
     // characters before it never join, so the break before it would look real.
     if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++
+    const steps = size === WINDOW ? Infinity : 2
     let segments = 0
     let lastStart = 0
     for (const { index } of segmenter.segment(text.slice(start, end))) {
       segments++
       lastStart = index
+      if (segments === steps) break
     }
-    if (end === text.length) return [segments, end]
+    if (segments < steps && end === text.length) return [segments, end]
     if (lastStart > 0) return [segments - 1, start + lastStart]
     // one cluster fills the window: look further
   }
