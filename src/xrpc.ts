@@ -6,7 +6,7 @@
 export { XRPCClient, type XRPCClientOptions } from './client/xrpc-client.js'
 export { BearerAuth, noAuth, type Auth, type AuthContext } from './client/auth.js'
 export type { RetryOptions } from './client/transport.js'
-export { NetworkError, ResponseValidationError, TimeoutError } from './client/errors.js'
+export { NetworkError, ResponseTooLargeError, ResponseValidationError, TimeoutError } from './client/errors.js'
 export {
   BlueskySDKError,
   RateLimitError,

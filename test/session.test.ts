@@ -349,6 +349,7 @@ describe('during use', () => {
     const late: Promise<{ did: string }>[] = []
     const { client, wire, events } = newClient({
       clockSkewMs: -5 * 60_000,
+      maxConcurrentRequests: 100, // all 60 in flight at once (the default cap of 32 would queue some past the refresh)
       before: (sent) => {
         if (sent.nsid !== REFRESH) return
         for (let i = 0; i < 10; i++)

@@ -124,16 +124,26 @@ describe('transport against a loopback server', () => {
     expect((error as Error).message).toContain('com.atproto.server.describeServer')
   })
 
-  it('turns a non-JSON or truncated body into a ResponseValidationError with status and content type', async () => {
+  it('turns a non-JSON body into a ResponseValidationError with status and content type', async () => {
     server.script(raw(200, '<html>maintenance</html>'))
     const html = await client.com.atproto.server.describeServer().catch((e: unknown) => e)
     expect(html).toBeInstanceOf(ResponseValidationError)
     expect(html).toMatchObject({ status: 200, contentType: 'text/html' })
 
+    server.script(raw(200, '{"did": "did:web:localhost", "availableUserDom', 'application/json'))
+    const bad = await client.com.atproto.server.describeServer().catch((e: unknown) => e)
+    expect(bad).toBeInstanceOf(ResponseValidationError)
+    expect(bad).toMatchObject({ status: 200, contentType: 'application/json' })
+  })
+
+  it('retries a body cut off mid-way (the connection broke) as a network failure', async () => {
+    server.script(truncated, json(200, description))
+    await expect(client.com.atproto.server.describeServer()).resolves.toMatchObject({ did: 'did:web:localhost' })
+    expect(server.requests).toHaveLength(2)
+
     server.script(truncated)
-    const cut = await client.com.atproto.server.describeServer().catch((e: unknown) => e)
-    expect(cut).toBeInstanceOf(ResponseValidationError)
-    expect(cut).toMatchObject({ status: 200, contentType: 'application/json' })
+    await expect(client.com.atproto.server.describeServer()).rejects.toBeInstanceOf(NetworkError)
+    expect(server.requests).toHaveLength(3)
   })
 
   it('validates responses unless told not to', async () => {
@@ -260,6 +270,9 @@ describe('transport against a loopback server', () => {
     const builder = client.com.atproto.server.createSession({ identifier: 42 as never, password })
     expect(JSON.stringify(builder)).not.toContain(password)
     expect(inspect(builder)).not.toContain(password)
+    expect(inspect(builder, { showProxy: true, depth: 5 })).not.toContain(password)
+    expect(String(builder)).toBe('RequestBuilder(com.atproto.server.createSession)')
+    expect(`${builder}`).not.toContain(password)
     const error = await builder.catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect(JSON.stringify(error)).not.toContain(password)

@@ -18,17 +18,42 @@ export class NetworkError extends BlueskySDKError {
   }
 }
 
-/** No response within `timeoutMs`. */
+/**
+ * The call took too long: one attempt (headers and body) past `timeoutMs`, or the whole call (its
+ * attempts and the waits between them) past its `deadlineMs` (`scope: 'deadline'`).
+ */
 export class TimeoutError extends BlueskySDKError {
   override name = 'TimeoutError'
   constructor(
     readonly timeoutMs: number,
     readonly nsid?: string,
+    readonly scope: 'attempt' | 'deadline' = 'attempt',
   ) {
-    super(`${nsid ?? 'request'} timed out after ${timeoutMs} ms`)
+    super(
+      scope === 'attempt'
+        ? `${nsid ?? 'request'} timed out after ${timeoutMs} ms`
+        : `${nsid ?? 'request'} did not finish within its ${timeoutMs} ms deadline (retries included)`,
+    )
   }
   override toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message, nsid: this.nsid, timeoutMs: this.timeoutMs }
+    const { name, message, nsid, timeoutMs, scope } = this
+    return { name, message, nsid, timeoutMs, scope }
+  }
+}
+
+/** A response body larger than `maxResponseBytes`: cut off unread, rather than held in memory. */
+export class ResponseTooLargeError extends BlueskySDKError {
+  override name = 'ResponseTooLargeError'
+  constructor(
+    readonly nsid: string,
+    readonly status: number,
+    readonly limit: number,
+  ) {
+    super(`The response of ${nsid} (HTTP ${status}) is larger than its ${limit}-byte limit (maxResponseBytes)`)
+  }
+  override toJSON(): Record<string, unknown> {
+    const { name, message, nsid, status, limit } = this
+    return { name, message, nsid, status, limit }
   }
 }
 

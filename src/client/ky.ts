@@ -5,4 +5,4 @@
  * request pays it anyway). Only ky is here, so that in a code-split bundle this chunk is ky alone
  * and the client's own code stays in the chunks it shares with the rest of the SDK.
  */
-export { default as ky, HTTPError, TimeoutError as KyTimeoutError } from 'ky'
+export { default as ky } from 'ky'

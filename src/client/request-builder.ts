@@ -156,6 +156,11 @@ class Builder {
     return { nsid: this.#state.nsid }
   }
 
+  // `String(builder)` and template literals: `toString` is a field setter's name like any other.
+  [Symbol.toPrimitive](): string {
+    return `RequestBuilder(${this.#state.nsid})`
+  }
+
   // An arrow: util.inspect reads it from the Proxy's target but calls it on the Proxy, which has no #state.
   readonly [INSPECT] = (): string => `RequestBuilder(${this.#state.nsid})`
 }

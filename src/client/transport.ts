@@ -1,56 +1,20 @@
-import type { Options as KyOptions } from 'ky'
 import type { BinaryInput, HttpEndpoint } from '../runtime/descriptors.js'
-import {
-  BlueskySDKError,
-  parseRateLimit,
-  RateLimitError,
-  STANDARD_ERRORS,
-  ValidationError,
-  XRPCError,
-} from '../runtime/errors.js'
+import { RateLimitError, STANDARD_ERRORS, UsageError, ValidationError, XRPCError } from '../runtime/errors.js'
 import { BinaryResponse } from '../runtime/response.js'
 import { validate } from '../runtime/schema/core.js'
-import { NetworkError, ResponseValidationError, TimeoutError } from './errors.js'
-import type * as Ky from './ky.js'
+import type { Answer } from './attempts.js'
+import { readErrorBody } from './body.js'
+import { ResponseValidationError } from './errors.js'
 
 /**
- * The HTTP side of a call: bodies, retry policy, and answers turned into responses or typed errors.
- * ky itself is loaded with a client's first request (see ky.ts), and handed in where it is needed.
+ * The HTTP side of a call: bodies, URLs, headers, and answers turned into responses or typed
+ * errors. The attempts themselves (retries, their waits, the deadline) are attempts.ts's.
  */
 
-export type KyModule = typeof Ky
+export type { RetryOptions } from './attempts.js'
+export { readErrorBody } from './body.js'
 
-export interface RetryOptions {
-  /** Retries after the first attempt (default 2). */
-  limit?: number
-  /** Longest wait between attempts, in ms (default 10 s); waits are exponential with full jitter. */
-  backoffLimitMs?: number
-  /** A 429 or 503 whose `retry-after`/`ratelimit-reset` is further away than this (ms, default 60 s) is not retried. */
-  maxRetryAfterMs?: number
-}
-
-const RETRY_STATUS = [429, 502, 503, 504]
 export const JSON_ENCODING = 'application/json'
-
-export function retryPolicy(retry: RetryOptions | false | undefined, { HTTPError }: KyModule): KyOptions['retry'] {
-  if (retry === false) return { limit: 0 }
-  const maxRetryAfter = retry?.maxRetryAfterMs ?? 60_000
-  return {
-    limit: retry?.limit ?? 2,
-    methods: ['get', 'post'],
-    statusCodes: RETRY_STATUS,
-    afterStatusCodes: [429, 503],
-    backoffLimit: retry?.backoffLimitMs ?? 10_000,
-    jitter: true,
-    // A limit that resets minutes from now is better reported than slept through.
-    shouldRetry: ({ error }) => {
-      if (error instanceof BlueskySDKError) return false // raised by the auth (a refused refresh): final
-      if (!(error instanceof HTTPError) || error.response.status !== 429) return undefined
-      const reset = parseRateLimit(error.response.headers)?.reset
-      return reset && reset.getTime() - Date.now() > maxRetryAfter ? false : undefined
-    },
-  }
-}
 
 export interface Validation {
   request: boolean
@@ -122,23 +86,8 @@ export function xrpcUrl(base: string, nsid: string, params: Record<string, unkno
   return url.toString()
 }
 
-/** What a failed attempt becomes: the server's error as a typed class, a timeout, or a network error. */
-export async function translateError(
-  error: unknown,
-  { HTTPError, KyTimeoutError }: KyModule,
-  endpoint: HttpEndpoint,
-  timeoutMs: number,
-): Promise<unknown> {
-  if (error instanceof HTTPError) return errorFromResponse(endpoint, error.response)
-  if (error instanceof KyTimeoutError) return new TimeoutError(timeoutMs, endpoint.nsid)
-  if (error instanceof Error && error.name === 'AbortError') return error // the caller's own signal
-  if (error instanceof BlueskySDKError) return error // raised by the auth (a refused refresh, a login)
-  const reason =
-    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
-  return new NetworkError(`${endpoint.nsid} failed: ${reason}`, endpoint.nsid, { cause: error })
-}
-
-async function errorFromResponse(endpoint: HttpEndpoint, response: Response): Promise<XRPCError> {
+/** An error answer as its typed class: the lexicon's declared error, a standard one, or XRPCError. */
+export async function errorFromResponse(endpoint: HttpEndpoint, response: Response): Promise<XRPCError> {
   const body = await readErrorBody(response)
   const name = body.error ?? `HTTP${response.status}`
   const init = {
@@ -149,79 +98,35 @@ async function errorFromResponse(endpoint: HttpEndpoint, response: Response): Pr
     nsid: endpoint.nsid,
   }
   if (response.status === 429) return new RateLimitError(init)
-  const ErrorClass = endpoint.errors[name] ?? STANDARD_ERRORS[name] ?? XRPCError
+  // Own entries only: a server's error name may be `constructor` or `__proto__`.
+  const ErrorClass =
+    (Object.hasOwn(endpoint.errors, name) && endpoint.errors[name]) ||
+    (Object.hasOwn(STANDARD_ERRORS, name) && STANDARD_ERRORS[name]) ||
+    XRPCError
   return new ErrorClass(init)
 }
 
-/** An XRPC error body is a name and a message: one larger than this is not one, and is not read further. */
-const ERROR_BODY_LIMIT = 64 * 1024
-
-/**
- * The `error` and `message` of an error answer, reading at most ERROR_BODY_LIMIT bytes of it (a
- * hostile server's endless error body is cut off, not buffered). Anything else — a proxy's HTML
- * page, a dropped connection, too big a body — gives neither, and the status says enough.
- */
-export async function readErrorBody(response: Response): Promise<{ error?: string; message?: string }> {
-  const reader = response.body?.getReader()
-  if (!reader) return {}
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      size += read.value.byteLength
-      if (size > ERROR_BODY_LIMIT) return {}
-      chunks.push(read.value)
-    }
-  } catch {
-    return {}
-  } finally {
-    reader.cancel().catch(() => {})
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  try {
-    const body = JSON.parse(new TextDecoder().decode(bytes)) as { error?: unknown; message?: unknown } | null
-    return {
-      error: typeof body?.error === 'string' ? body.error : undefined,
-      message: typeof body?.message === 'string' ? body.message : undefined,
-    }
-  } catch {
-    return {}
-  }
+/** Whether a content type is JSON's (`application/json`, `…+json`, any parameters and case). */
+function isJsonType(contentType: string | null): boolean {
+  const type = contentType?.split(';')[0].trim().toLowerCase()
+  return type === undefined || type === '' || type === JSON_ENCODING || type.endsWith('+json')
 }
 
 /** A 2xx answer as the endpoint's response class, its body checked against the output schema. */
-export async function parseResponse(
-  endpoint: HttpEndpoint,
-  response: Response,
-  validateResponse: boolean,
-): Promise<unknown> {
+export function parseResponse(endpoint: HttpEndpoint, { response, bytes }: Answer, validateResponse: boolean): unknown {
   const init = { headers: response.headers, status: response.status }
   const contentType = response.headers.get('content-type')
   const invalid = (message: string, issues = [{ path: '', message }]) =>
     new ResponseValidationError(endpoint.nsid, response.status, contentType, issues, response.headers)
-  if (!endpoint.output) {
-    await response.body?.cancel().catch(() => undefined)
-    return new endpoint.response(undefined, init)
-  }
-  if (endpoint.output.encoding !== JSON_ENCODING) {
-    try {
-      return new BinaryResponse(new Uint8Array(await response.arrayBuffer()), init)
-    } catch (error) {
-      throw invalid(`body could not be read: ${(error as Error).message}`)
-    }
-  }
+  if (!endpoint.output) return new endpoint.response(undefined, init)
+  if (endpoint.output.encoding !== JSON_ENCODING) return new BinaryResponse(bytes, init)
+  // JSON the server itself does not call JSON (an HTML page that happens to parse) is not taken as the output.
+  if (!isJsonType(contentType)) throw invalid(`content type is not ${JSON_ENCODING}`)
   let data: unknown
   try {
-    data = JSON.parse(await response.text())
-  } catch (error) {
-    throw invalid(
-      error instanceof SyntaxError ? 'body is not valid JSON' : `body could not be read: ${(error as Error).message}`,
-    )
+    data = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    throw invalid('body is not valid JSON')
   }
   const { schema } = endpoint.output
   if (validateResponse && schema) {
@@ -230,4 +135,19 @@ export async function parseResponse(
     data = result.value
   }
   return new endpoint.response(data, init)
+}
+
+/** A service is an absolute http(s) URL: `bsky.social` alone would fail later, with a bare `Invalid URL`. */
+export function checkServiceUrl(service: string | URL): void {
+  let url: URL | undefined
+  try {
+    url = new URL(String(service))
+  } catch {
+    url = undefined
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new UsageError(
+      `service must be an absolute http(s) URL, such as https://bsky.social (got ${JSON.stringify(String(service).slice(0, 100))})`,
+    )
+  if (url.username || url.password) throw new UsageError('service must not carry credentials in its URL')
 }

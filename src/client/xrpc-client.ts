@@ -1,22 +1,24 @@
-import type { KyInstance, Options as KyOptions } from 'ky'
+import type { KyInstance } from 'ky'
 import type { Call, CallOptions } from '../runtime/calls.js'
 import type { HttpEndpoint, LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
+import { type Attempts, defaultDeadlineMs, retrySettings, type RetrySettings, sendAttempts } from './attempts.js'
 import { type Auth, noAuth } from './auth.js'
 import { LexiconRegistry, unknownMethod } from './lexicon-registry.js'
+import { OriginLimiter } from './limiter.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
+import { redirectSafeFetch } from './redirects.js'
 import { type CallState, createRequest, fieldsOf } from './request-builder.js'
 import {
   checked,
+  checkServiceUrl,
+  errorFromResponse,
   isBinary,
   isStream,
   parseResponse,
   requestBody,
-  type KyModule,
   type RetryOptions,
-  retryPolicy,
-  translateError,
   validationOf,
   xrpcUrl,
 } from './transport.js'
@@ -36,10 +38,22 @@ export interface XRPCClientOptions {
   lexicons?: LexiconSet | readonly LexiconSet[]
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof globalThis.fetch
-  /** Per attempt, in ms (default 30 s). */
+  /** Per attempt, in ms (default 30 s): from sending to the last byte of the answer. */
   timeoutMs?: number
+  /**
+   * For the whole call, in ms: every attempt and every wait between them (default: enough for each
+   * attempt to use all of `timeoutMs` and each wait its longest, 110 s with the defaults).
+   */
+  deadlineMs?: number
   /** Retries for queries and idempotent procedures on 429/502/503/504 and network errors; `false` for none. */
   retry?: RetryOptions | false
+  /**
+   * The largest answer body read, in bytes (default 16 MiB for JSON, 256 MiB for bytes such as
+   * blobs and repo exports): a larger one is a `ResponseTooLargeError`, cut off unread.
+   */
+  maxResponseBytes?: number
+  /** Requests in flight at once per server origin; more wait their turn (default 32). */
+  maxConcurrentRequests?: number
   /** Validate requests (params, input, records) before sending and responses after (default true for both). */
   validate?: boolean | { request?: boolean; response?: boolean }
   /** Headers sent with every call. */
@@ -53,14 +67,10 @@ export interface XRPCClientOptions {
 }
 
 const DEFAULT_CHAT_PROXY = 'did:web:api.bsky.chat#bsky_chat'
-
-/** A client's HTTP side: ky, its instance, and the retry policies (retryable calls: queries, idempotent procedures). */
-interface Http {
-  ky: KyModule
-  instance: KyInstance
-  retryable: KyOptions['retry']
-  once: KyOptions['retry']
-}
+const DEFAULT_TIMEOUT_MS = 30_000
+const MAX_JSON_BYTES = 16 * 1024 * 1024
+const MAX_BINARY_BYTES = 256 * 1024 * 1024
+const DEFAULT_CONCURRENCY = 32
 
 /**
  * The XRPC client: `client.call(endpoint, …)` with an imported descriptor
@@ -72,13 +82,18 @@ export class XRPCClient {
   /** What authenticates this client's calls (shared with any other client given the same object). */
   readonly auth: Auth
   readonly #options: Readonly<XRPCClientOptions>
-  /** ky, loaded with the first request (see ky.ts for why not sooner), and this client's instance and retry policies. */
-  #http: Promise<Http> | undefined
+  /** This client's ky instance, made with the first request (see ky.ts for why not sooner). */
+  #ky: Promise<KyInstance> | undefined
   readonly #fetch: typeof globalThis.fetch
   readonly #lexicons: LexiconRegistry
+  readonly #retry: RetrySettings
+  readonly #limiter: OriginLimiter
 
   constructor(options: XRPCClientOptions) {
+    if (options.service !== undefined) checkServiceUrl(options.service)
     this.#options = { ...options }
+    this.#retry = retrySettings(options.retry)
+    this.#limiter = new OriginLimiter(options.maxConcurrentRequests ?? DEFAULT_CONCURRENCY)
     this.auth = options.auth ?? noAuth
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     const { lexicons } = options
@@ -149,48 +164,80 @@ export class XRPCClient {
       if (writesRecords(endpoint.nsid)) await checkRecords(endpoint.nsid, input, (c) => this.#lexicons.record(c))
     }
     const { body, contentType } = requestBody(endpoint, input, fields.binary, state.options.encoding)
-    const headers: Record<string, string> = {
-      ...this.#routingHeaders(endpoint.nsid, state.options),
-      ...this.#options.headers,
-      ...state.options.headers,
-      ...(contentType ? { 'content-type': contentType } : {}),
-    }
-    const timeoutMs = state.options.timeoutMs ?? this.#options.timeoutMs ?? 30_000
+    const headers = this.#headers(endpoint.nsid, state.options, contentType)
+    const options = this.#options
+    const timeoutMs = state.options.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     const streamed = isStream(body)
-    const retryable = (endpoint.type === 'query' || state.options.idempotent === true) && !streamed
-    const context = { nsid: endpoint.nsid, fetch: this.#fetch, replayable: !streamed }
+    const retries =
+      (endpoint.type === 'query' || state.options.idempotent === true) && !streamed ? this.#retry.limit : 0
+    const context = { nsid: endpoint.nsid, fetch: redirectSafeFetch(this.#fetch, endpoint.nsid), replayable: !streamed }
     const url = xrpcUrl(await this.#baseUrl(endpoint.nsid), endpoint.nsid, params)
-    const http = await this.#loadHttp()
-    let response: Response
-    try {
-      response = await http.instance(url, {
-        method: endpoint.type === 'query' ? 'get' : 'post',
-        headers,
-        body,
-        signal: state.options.signal,
-        timeout: timeoutMs,
-        retry: retryable ? http.retryable : http.once,
-        fetch: (request: Request) => this.auth.fetch(request, context),
-        ...(streamed ? { duplex: 'half' } : {}),
-      } as KyOptions)
-    } catch (error) {
-      throw await translateError(error, http.ky, endpoint, timeoutMs)
+    const ky = await this.#loadKy()
+    const binaryOutput = endpoint.output !== undefined && endpoint.output.encoding !== 'application/json'
+    const attempts: Attempts = {
+      nsid: endpoint.nsid,
+      origin: new URL(url).origin,
+      send: (signal) =>
+        ky(url, {
+          method: endpoint.type === 'query' ? 'get' : 'post',
+          headers,
+          body,
+          signal,
+          timeout: false, // attempts.ts times each attempt, body included
+          retry: 0, // and retries
+          throwHttpErrors: false,
+          fetch: (request: Request) => this.auth.fetch(request, context),
+          ...(streamed ? { duplex: 'half' } : {}),
+        } as Parameters<KyInstance>[1]),
+      failure: (response) => errorFromResponse(endpoint, response),
+      retries,
+      retry: this.#retry,
+      timeoutMs,
+      deadlineMs: state.options.deadlineMs ?? options.deadlineMs ?? defaultDeadlineMs(timeoutMs, this.#retry, retries),
+      maxResponseBytes:
+        state.options.maxResponseBytes ??
+        options.maxResponseBytes ??
+        (binaryOutput ? MAX_BINARY_BYTES : MAX_JSON_BYTES),
+      limiter: this.#limiter,
+      signal: state.options.signal,
     }
-    return parseResponse(endpoint, response, validation.response)
+    return parseResponse(endpoint, await sendAttempts(attempts), validation.response)
   }
 
-  #loadHttp(): Promise<Http> {
-    if (!this.#http) {
-      const loading = import('./ky.js').then((ky): Http => ({
-        ky,
-        instance: ky.ky.create({ throwHttpErrors: true }),
-        retryable: retryPolicy(this.#options.retry, ky),
-        once: { limit: 0 },
-      }))
-      loading.catch(() => (this.#http = undefined)) // a chunk that failed to load (offline) may be retried
-      this.#http = loading
+  #loadKy(): Promise<KyInstance> {
+    if (!this.#ky) {
+      const loading = import('./ky.js').then(({ ky }) => ky.create({}))
+      loading.catch(() => (this.#ky = undefined)) // a chunk that failed to load (offline) may be retried
+      this.#ky = loading
     }
-    return this.#http
+    return this.#ky
+  }
+
+  /**
+   * A call's headers, later ones winning case-insensitively: routing, the client's, the call's, the
+   * content type. A header fetch would refuse is refused here, naming it but not its value (which may
+   * be a secret), before anything is sent.
+   */
+  #headers(nsid: string, options: CallOptions, contentType: string | undefined): Headers {
+    const headers = new Headers()
+    const layers = [
+      this.#routingHeaders(nsid, options),
+      this.#options.headers,
+      options.headers,
+      contentType ? { 'content-type': contentType } : undefined,
+    ]
+    for (const layer of layers) {
+      for (const [name, value] of Object.entries(layer ?? {})) {
+        try {
+          headers.set(name, value)
+        } catch {
+          throw new UsageError(
+            `The header ${JSON.stringify(name.slice(0, 64))} of a ${nsid} call cannot be sent (its value is not shown)`,
+          )
+        }
+      }
+    }
+    return headers
   }
 
   #routingHeaders(nsid: string, options: CallOptions): Record<string, string> {

@@ -11,7 +11,12 @@ export interface CallOptions {
   signal?: AbortSignal
   /** Validate params/input before sending and the response after (default: the client's, on). */
   validate?: boolean | { request?: boolean; response?: boolean }
+  /** This call's per-attempt timeout, in ms (default: the client's). */
   timeoutMs?: number
+  /** This call's deadline, retries and their waits included, in ms (default: the client's). */
+  deadlineMs?: number
+  /** The largest answer body this call reads, in bytes (default: the client's). */
+  maxResponseBytes?: number
   /** `atproto-proxy`: the service (`did#id`) the PDS should forward this call to; `null` for none. */
   proxy?: string | null
   /** `atproto-accept-labelers`: labeler DIDs whose labels to apply (`did:plc:…;redact` to redact). */

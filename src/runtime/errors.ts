@@ -98,11 +98,9 @@ export class RateLimitError extends XRPCError {
   constructor(init: XRPCErrorInit) {
     super(init)
     this.rateLimit = parseRateLimit(this.headers) ?? {}
-    const retryAfter = this.headers.get('retry-after')
-    if (!this.rateLimit.reset && retryAfter) {
-      const seconds = Number(retryAfter)
-      const at = Number.isNaN(seconds) ? Date.parse(retryAfter) : Date.now() + seconds * 1000
-      if (!Number.isNaN(at)) this.rateLimit.reset = new Date(at)
+    if (!this.rateLimit.reset) {
+      const wait = retryAfterMs(this.headers)
+      if (wait !== undefined) this.rateLimit.reset = dateOf(Date.now() + wait)
     }
   }
 
@@ -132,7 +130,7 @@ export const STANDARD_ERRORS: Readonly<Record<string, typeof XRPCError>> = {
   RateLimitExceeded: RateLimitError,
 }
 
-/** The `ratelimit-*` headers, if the response has them. */
+/** The `ratelimit-*` headers, if the response has them; values that are not numbers are left out. */
 export function parseRateLimit(headers: Headers): RateLimit | undefined {
   const limit = headers.get('ratelimit-limit')
   const remaining = headers.get('ratelimit-remaining')
@@ -140,15 +138,59 @@ export function parseRateLimit(headers: Headers): RateLimit | undefined {
   const policy = headers.get('ratelimit-policy')
   if (limit === null && remaining === null && reset === null) return undefined
   const rateLimit: RateLimit = {}
-  if (limit !== null) rateLimit.limit = Number(limit)
-  if (remaining !== null) rateLimit.remaining = Number(remaining)
-  if (reset !== null) {
-    // atproto servers send a Unix time in seconds; the IETF draft a number of seconds from now.
-    const value = Number(reset)
-    rateLimit.reset = new Date(value > 1e9 ? value * 1000 : Date.now() + value * 1000)
-  }
+  const limitValue = whole(limit)
+  if (limitValue !== undefined) rateLimit.limit = limitValue
+  const remainingValue = whole(remaining)
+  if (remainingValue !== undefined) rateLimit.remaining = remainingValue
+  const resetAt = resetTime(reset)
+  if (resetAt !== undefined) rateLimit.reset = dateOf(resetAt)
   if (policy !== null) rateLimit.policy = policy
   return rateLimit
+}
+
+/**
+ * How long the server asks a client to wait before trying again, in ms from now: `retry-after`
+ * (seconds, or an HTTP date) or else `ratelimit-reset`. Undefined when neither says anything that
+ * can be read: a value that cannot be parsed is ignored, never slept on.
+ */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const retryAfter = headers.get('retry-after')?.trim()
+  if (retryAfter) {
+    const seconds = whole(retryAfter)
+    if (seconds !== undefined) return seconds * 1000
+    // Only the HTTP-date shape (`Wed, 21 Oct 2015 07:28:00 GMT`): Date.parse reads far more than dates.
+    if (/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(retryAfter)) {
+      const at = Date.parse(retryAfter)
+      if (Number.isFinite(at)) return Math.max(0, at - now)
+    }
+  }
+  const reset = resetTime(headers.get('ratelimit-reset'), now)
+  return reset === undefined ? undefined : Math.max(0, reset - now)
+}
+
+/** A `ratelimit-reset` past this many seconds (~31 years, or 2001 as a Unix time) is a Unix time, not a delay. */
+const UNIX_TIME_CUTOFF = 1e9
+
+/** A header's non-negative whole number (digits only; so many that it is Infinity is still a number), or undefined. */
+function whole(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined
+  return Number(value)
+}
+
+/** A time as a Date, or undefined past what a Date can hold (a reset 10^12 seconds away). */
+function dateOf(ms: number): Date | undefined {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? undefined : date
+}
+
+/**
+ * `ratelimit-reset` as a time: atproto servers send a Unix time in seconds, the IETF draft a number of
+ * seconds from now; UNIX_TIME_CUTOFF tells them apart.
+ */
+function resetTime(value: string | null, now = Date.now()): number | undefined {
+  const seconds = whole(value)
+  if (seconds === undefined) return undefined
+  return seconds > UNIX_TIME_CUTOFF ? seconds * 1000 : now + seconds * 1000
 }
 
 /**

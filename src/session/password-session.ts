@@ -1,7 +1,7 @@
 import { createSession, CreateSessionResponse } from '../../generated/com/atproto/server/createSession.js'
 import type { Auth, AuthContext } from '../client/auth.js'
 import { NetworkError, TimeoutError } from '../client/errors.js'
-import { readErrorBody, type RetryOptions } from '../client/transport.js'
+import { checkServiceUrl, readErrorBody, type RetryOptions } from '../client/transport.js'
 import { XRPCClient } from '../client/xrpc-client.js'
 import { XRPCError } from '../runtime/errors.js'
 import { pdsEndpoint } from './did-doc.js'
@@ -64,6 +64,7 @@ export class PasswordSession implements Auth {
   constructor(options: PasswordSessionOptions) {
     this.#options = { ...options }
     const { service, fetch, timeoutMs, retry } = options
+    checkServiceUrl(service)
     this.#service = destination(String(service))
     this.#xrpc = new XRPCClient({ service, fetch, timeoutMs, retry })
   }

@@ -18,6 +18,10 @@ export type Handler = (request: RecordedRequest, response: ServerResponse, index
 export interface FaultServer {
   url: string
   requests: RecordedRequest[]
+  /** Connections opened since the last `script`. */
+  connections(): number
+  /** The most requests it was answering at once since the last `script`. */
+  maxInFlight(): number
   /** Answers the next requests in order with these handlers; the last one repeats. */
   script(...handlers: Handler[]): void
   close(): Promise<void>
@@ -26,7 +30,13 @@ export interface FaultServer {
 export async function startFaultServer(): Promise<FaultServer> {
   let handlers: Handler[] = [json(200, {})]
   const requests: RecordedRequest[] = []
+  let connections = 0
+  let inFlight = 0
+  let maxInFlight = 0
   const server = createServer(async (req, res) => {
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    res.once('close', () => inFlight--)
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const recorded = {
@@ -39,14 +49,19 @@ export async function startFaultServer(): Promise<FaultServer> {
     const index = requests.length - 1
     await handlers[Math.min(index, handlers.length - 1)](recorded, res, index)
   })
+  server.on('connection', () => connections++)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    connections: () => connections,
+    maxInFlight: () => maxInFlight,
     script(...next) {
       handlers = next
       requests.length = 0
+      connections = 0
+      maxInFlight = 0
     },
     close: () =>
       new Promise<void>((resolve) => {
