@@ -791,30 +791,86 @@ describe('routing', () => {
     }
   })
 
-  it('follows an https: PDS, but not an http: one off this machine', async () => {
+  it('follows an https: PDS or an http: one on a loopback address, and nothing else', async () => {
     const live = await liveSession(alice)
+    const pds = new URL(network.pdsUrl)
     const withPds = (serviceEndpoint: string) => ({
       ...live,
       didDoc: {
         id: alice.did,
+        alsoKnownAs: [`at://${alice.handle}`],
         service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint }],
       },
     })
-    const offline = (sent: Sent) => {
-      if (!sent.origin.startsWith('http://localhost') && !sent.origin.startsWith('http://127.0.0.1'))
-        throw new TypeError('fetch failed (this test never leaves the machine)')
+    // Where the first data call goes; nothing leaves the machine (other hosts fail like the offline).
+    const firstCallOrigin = async (saved: SessionData) => {
+      const { client, wire } = newClient({
+        retry: false,
+        before: (sent) => {
+          if (sent.origin !== pds.origin) throw new TypeError('fetch failed (this test never leaves the machine)')
+        },
+      })
+      await client.authenticate(alice.handle, alice.password, saved)
+      await client.com.atproto.server.getSession().catch(() => {})
+      return wire.sent[0]!.origin
     }
 
-    const https = newClient({ retry: false, before: offline })
-    await https.client.authenticate(alice.handle, alice.password, withPds('https://pds.example.com'))
-    expect(await rejection(https.client.com.atproto.server.getSession())).toBeInstanceOf(NetworkError)
-    expect(https.wire.sent.map((s) => s.origin)).toEqual(['https://pds.example.com'])
+    const followed = {
+      'https:': 'https://pds.example.com',
+      'http: to localhost': `http://localhost:${pds.port}`,
+      'http: to 127.0.0.0/8': `http://127.0.0.2:${pds.port}`,
+      'http: to 127.0.0.1 written short': `http://127.1:${pds.port}`,
+      'http: to [::1]': `http://[::1]:${pds.port}`,
+    }
+    for (const [label, endpoint] of Object.entries(followed))
+      expect(await firstCallOrigin(withPds(endpoint)), label).toBe(new URL(endpoint).origin)
 
-    // Tokens would travel in clear: the client keeps to its service.
-    const http = newClient({ retry: false, before: offline })
-    await http.client.authenticate(alice.handle, alice.password, withPds('http://pds.example.com'))
-    expect((await http.client.com.atproto.server.getSession()).did).toBe(alice.did)
-    expect(http.wire.sent.map((s) => s.origin)).toEqual([new URL(network.pdsUrl).origin])
+    // Tokens would travel in clear, or to a name a resolver may send anywhere: the client keeps to its service.
+    const refused = {
+      'http: off this machine': 'http://pds.example.com',
+      'http: to a name under localhost': `http://evil.localhost:${pds.port}`,
+      'http: to a name ending in localhost': `http://evillocalhost:${pds.port}`,
+      'another scheme': 'ftp://127.0.0.1/',
+    }
+    for (const [label, endpoint] of Object.entries(refused))
+      expect(await firstCallOrigin(withPds(endpoint)), label).toBe(pds.origin)
+  })
+
+  it("follows only the session's own DID document: its id is the session's DID and it claims the session's handle", async () => {
+    const live = await liveSession(alice)
+    const elsewhere = 'https://pds.example.com'
+    const withDoc = (doc: Record<string, unknown>) => ({
+      ...live,
+      didDoc: {
+        id: alice.did,
+        alsoKnownAs: [`at://${alice.handle}`],
+        service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: elsewhere }],
+        ...doc,
+      },
+    })
+    const firstCallOrigin = async (saved: SessionData) => {
+      const { client, wire } = newClient({
+        retry: false,
+        before: (sent) => {
+          if (sent.origin === elsewhere) throw new TypeError('fetch failed (this test never leaves the machine)')
+        },
+      })
+      await client.authenticate(alice.handle, alice.password, saved)
+      await client.com.atproto.server.getSession().catch(() => {})
+      return wire.sent[0]!.origin
+    }
+
+    expect(await firstCallOrigin(withDoc({ alsoKnownAs: [`at://${alice.handle.toUpperCase()}`] }))).toBe(elsewhere)
+    const refused = {
+      "another account's document": { id: bob.did, alsoKnownAs: [`at://${bob.handle}`] },
+      'no id': { id: undefined },
+      'a handle not claimed': { alsoKnownAs: [`at://${bob.handle}`] },
+      'the handle without at://': { alsoKnownAs: [alice.handle] },
+      'no alsoKnownAs': { alsoKnownAs: undefined },
+      'alsoKnownAs not a list': { alsoKnownAs: `at://${alice.handle}` },
+    }
+    for (const [label, doc] of Object.entries(refused))
+      expect(await firstCallOrigin(withDoc(doc)), label).toBe(new URL(network.pdsUrl).origin)
   })
 })
 

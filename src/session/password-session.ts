@@ -119,7 +119,7 @@ export class PasswordSession implements Auth {
     const session = this.#session
     if (!session || SESSION_CALLS.has(nsid)) return this.#service
     if (this.#routing.session !== session) {
-      const pds = pdsEndpoint(session.didDoc)
+      const pds = pdsEndpoint(session.didDoc, session)
       this.#routing = { session, pds: pds === undefined ? undefined : destination(pds) }
     }
     return this.#routing.pds ?? this.#service
