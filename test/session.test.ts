@@ -762,6 +762,29 @@ describe('secrets', () => {
     // The session holds its tokens by design, never the password.
     for (const shown of showsOf(client.authenticated())) expectNoSecret(shown, [alice.password])
   })
+
+  it("util.inspect of a real login's session hides its tokens; its JSON, the saving form, keeps them", async () => {
+    const { client } = newClient()
+    const session = await client.authenticate(bob.handle, bob.password)
+    const secrets = secretsOf(bob.password, session.accessJwt, session.refreshJwt)
+
+    for (const shown of [session, client.authenticated(), { nested: [session] }].flatMap((value) => [
+      inspect(value),
+      inspect(value, { depth: Infinity, showHidden: true, getters: true }),
+    ])) {
+      expectNoSecret(shown, secrets)
+      expect(shown).toContain('CreateSessionResponse')
+      expect(shown).toContain(bob.did)
+      expect(shown).toContain(bob.handle)
+    }
+    const saved = JSON.parse(JSON.stringify(session)) as SessionData
+    expect([saved.accessJwt, saved.refreshJwt]).toEqual([session.accessJwt, session.refreshJwt])
+    expect(JSON.stringify(session)).not.toContain(bob.password)
+    // Any response: a service-auth token is redacted too, at any depth of the data.
+    const serviceAuth = await client.com.atproto.server.getServiceAuth({ aud: bob.did })
+    expectNoSecret(inspect({ nested: [serviceAuth] }), secretsOf(serviceAuth.token))
+    expect(inspect(serviceAuth)).toContain("token: '[redacted]'")
+  })
 })
 
 describe('routing', () => {
