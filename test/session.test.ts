@@ -28,12 +28,14 @@ import {
   PasswordSession,
   type SessionData,
   type SessionEvent,
+  SessionStoreError,
   UsageError,
   XRPCClient,
   XRPCError,
 } from '../src/index.js'
 import { FileSessionStore } from '../src/node.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
+import { mountProblem, mountReadOnly, mountTmpfs, unmount } from './support/mounts.js'
 import { startEntryway } from './support/session-entryway.js'
 
 const CREATE = 'com.atproto.server.createSession'
@@ -897,6 +899,160 @@ describe('routing', () => {
   })
 })
 
+describe('store failures: the session goes on in memory, the failure is reported', () => {
+  /** A client whose store errors are collected. */
+  function storeClient(sessionStore: FileSessionStore, options: Partial<ClientOptions> = {}) {
+    const storeErrors: SessionStoreError[] = []
+    const made = newClient({ sessionStore, onSessionStoreError: (error) => void storeErrors.push(error), ...options })
+    const reported = () => storeErrors.map((error) => [error.operation, error.code])
+    return { ...made, storeErrors, reported }
+  }
+
+  function expectSafeErrors(errors: SessionStoreError[], session: SessionData | undefined, password: string) {
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(SessionStoreError)
+      const secrets = secretsOf(password, ...(session ? [session.accessJwt, session.refreshJwt] : []))
+      for (const shown of showsOf(error)) expectNoSecret(shown, secrets)
+    }
+  }
+
+  /** Fills the filesystem holding `file` until it refuses (ENOSPC). */
+  async function fillUp(file: string) {
+    const handle = await (await import('node:fs/promises')).open(file, 'w')
+    try {
+      for (;;) await handle.write(Buffer.alloc(1024, 1))
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC')
+    } finally {
+      await handle.close()
+    }
+  }
+
+  it.skipIf(mountProblem)(
+    'a full disk (a filled 4 KiB tmpfs): login and refreshes succeed, ENOSPC is reported, no temporary file is left, and the next change is written once there is room',
+    async () => {
+      const dir = path.join(scratch, 'full-disk')
+      await mkdir(dir)
+      mountTmpfs(dir, '4k')
+      try {
+        await fillUp(path.join(dir, 'filler'))
+        const file = path.join(dir, 'session.json')
+
+        // A login.
+        const login = storeClient(new FileSessionStore(file))
+        const session = await login.client.authenticate(alice.handle, alice.password)
+        expect(login.wire.nsids()).toEqual([CREATE])
+        expect(login.reported()).toEqual([['set', 'ENOSPC']])
+        expect(login.events()).toEqual(['create'])
+        expect(await readdir(dir)).toEqual(['filler']) // the temporary file of the failed write is gone
+        expect((await login.client.com.atproto.server.getSession()).did).toBe(alice.did)
+        expect(login.client.authenticated()?.accessJwt).toBe(session.accessJwt)
+        expectSafeErrors(login.storeErrors, session, alice.password)
+
+        // A refresh inside authenticate (a saved session whose access token has expired).
+        const live = await liveSession(alice)
+        const resumed = storeClient(new FileSessionStore(file))
+        const refreshed = await resumed.client.authenticate(alice.handle, alice.password, {
+          ...live,
+          accessJwt: expired(live.accessJwt),
+        })
+        expect(resumed.wire.nsids()).toEqual([REFRESH])
+        expect(resumed.reported()).toEqual([['set', 'ENOSPC']])
+        expect(refreshed.refreshJwt).not.toBe(live.refreshJwt)
+        expect(resumed.client.authenticated()?.refreshJwt).toBe(refreshed.refreshJwt)
+
+        // A refresh mid-use: the server refuses the expired token, the request is retried and succeeds.
+        const other = await liveSession(alice)
+        const inUse = storeClient(new FileSessionStore(file), { clockSkewMs: -5 * 60_000 }) // trusts the expired token
+        await inUse.client.authenticate(alice.handle, alice.password, { ...other, accessJwt: expired(other.accessJwt) })
+        inUse.wire.clear()
+        expect((await inUse.client.com.atproto.server.getSession()).did).toBe(alice.did)
+        expect(inUse.wire.sent.map((s) => [s.nsid, s.status])).toEqual([
+          [GET_SESSION, 400],
+          [REFRESH, 200],
+          [GET_SESSION, 200],
+        ])
+        expect(inUse.reported()).toEqual([
+          ['set', 'ENOSPC'], // re-writing the saved session in authenticate
+          ['set', 'ENOSPC'], // the refreshed one
+        ])
+        expect(await readdir(dir)).toEqual(['filler'])
+
+        // Room again: the next change is written.
+        await rm(path.join(dir, 'filler'))
+        const next = await inUse.client.com.atproto.server.refreshSession()
+        expect(inUse.reported()).toHaveLength(2)
+        expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ refreshJwt: next.refreshJwt })
+        expect((await stat(file)).mode & 0o777).toBe(0o600)
+        expect(await readdir(dir)).toEqual(['session.json'])
+      } finally {
+        unmount(dir)
+      }
+    },
+  )
+
+  it.skipIf(mountProblem)(
+    'a read-only directory (a read-only bind mount): a stored session is refreshed, a valid one passed in adopted, logout completes; each EROFS is reported',
+    async () => {
+      const source = path.join(scratch, 'read-only-source')
+      const dir = path.join(scratch, 'read-only')
+      await Promise.all([mkdir(source), mkdir(dir)])
+      const live = await liveSession(bob)
+      await new FileSessionStore(path.join(source, 'session.json')).set({ ...live, accessJwt: expired(live.accessJwt) })
+      mountReadOnly(source, dir)
+      try {
+        const file = path.join(dir, 'session.json')
+        const stored = storeClient(new FileSessionStore(file))
+        const refreshed = await stored.client.authenticate(bob.handle, bob.password)
+        expect(stored.wire.nsids()).toEqual([REFRESH])
+        expect(stored.reported()).toEqual([['set', 'EROFS']])
+        expect(stored.events()).toEqual(['refresh'])
+        expect((await stored.client.com.atproto.server.getSession()).did).toBe(bob.did)
+        expect(stored.client.authenticated()?.refreshJwt).toBe(refreshed.refreshJwt)
+        expectSafeErrors(stored.storeErrors, refreshed.$data, bob.password)
+
+        // A still-valid saved session, passed in: adopted with no request, though re-writing it fails.
+        const passed = storeClient(new FileSessionStore(file))
+        const adopted = await passed.client.authenticate(bob.handle, bob.password, refreshed)
+        expect(passed.wire.sent).toEqual([])
+        expect(passed.reported()).toEqual([['set', 'EROFS']])
+        expect(adopted.accessJwt).toBe(refreshed.accessJwt)
+
+        await stored.client.logout()
+        expect(stored.reported()).toEqual([
+          ['set', 'EROFS'],
+          ['delete', 'EROFS'],
+        ])
+        expect(stored.client.authenticated()).toBeUndefined()
+      } finally {
+        unmount(dir)
+      }
+    },
+  )
+
+  it('a store path under a regular file (ENOTDIR, needs no mount): reading and writing fail, the login succeeds', async () => {
+    const notADirectory = path.join(scratch, 'not-a-directory')
+    await writeFile(notADirectory, 'a file')
+    const { client, wire, reported, storeErrors } = storeClient(
+      new FileSessionStore(path.join(notADirectory, 'sessions', 'session.json')),
+    )
+    const session = await client.authenticate(alice.handle, alice.password)
+    expect(wire.nsids()).toEqual([CREATE])
+    expect(reported()).toEqual([
+      ['get', 'ENOTDIR'],
+      ['set', 'ENOTDIR'],
+    ])
+    expect(JSON.parse(JSON.stringify(storeErrors[0]))).toEqual({
+      name: 'SessionStoreError',
+      message: "The session store's get() failed (ENOTDIR); the session goes on in memory",
+      operation: 'get',
+      code: 'ENOTDIR',
+    })
+    expect((await client.com.atproto.server.getSession()).did).toBe(alice.did)
+    expectSafeErrors(storeErrors, session.$data, alice.password)
+  })
+})
+
 describe('FileSessionStore', () => {
   const session = (n: number, padding = 16): SessionData => ({
     did: 'did:plc:filestorefilestorefilest',
@@ -968,11 +1124,42 @@ describe('FileSessionStore', () => {
       if (leftovers.length === 0 && attempt < 40) continue
       expect(leftovers.length).toBeGreaterThan(0)
       for (const leftover of leftovers) expect((await stat(path.join(dir, leftover))).mode & 0o777).toBe(0o600)
-      // The store still works after the crash.
+      // The store still works after the crash, and a logout removes what the dead writer left.
       await new FileSessionStore(file).set(session(1))
       expect(await new FileSessionStore(file).get()).toEqual(session(1))
+      await new FileSessionStore(file).delete()
+      expect(await readdir(dir)).toEqual([])
       break
     }
+  })
+
+  it('creates missing parent directories owner-only (0700)', async () => {
+    const file = path.join(scratch, 'parents', 'a', 'b', 'session.json')
+    await new FileSessionStore(file).set(session(1))
+    for (const dir of ['parents', 'parents/a', 'parents/a/b'])
+      expect((await stat(path.join(scratch, dir))).mode & 0o777, dir).toBe(0o700)
+  })
+
+  it("delete removes the temporary files of this path's writers that died or stopped mid-write, and nothing else", async () => {
+    const dir = path.join(scratch, 'leftovers')
+    const file = path.join(dir, 'session.json')
+    await mkdir(dir)
+    const dead = spawn(process.execPath, ['-e', '']) // a process that has exited: its pid is free
+    await new Promise((resolve) => dead.once('exit', resolve))
+    const uuid = () => crypto.randomUUID()
+    const litter = [`session.json.${dead.pid}.${uuid()}.tmp`, `session.json.${process.pid}.${uuid()}.tmp`]
+    const kept = [
+      `session.json.${process.ppid}.${uuid()}.tmp`, // a running process's write in progress
+      `other.json.${dead.pid}.${uuid()}.tmp`, // another store's
+      'session.json.bak', // the user's
+    ]
+    for (const name of [...litter, ...kept]) await writeFile(path.join(dir, name), 'tokens')
+    const store = new FileSessionStore(file)
+    await store.set(session(1))
+
+    await store.delete()
+
+    expect((await readdir(dir)).sort()).toEqual([...kept].sort())
   })
 
   it('a failed write leaves the previous session intact', async () => {
