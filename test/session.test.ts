@@ -37,6 +37,7 @@ import { FileSessionStore } from '../src/node.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { mountProblem, mountReadOnly, mountTmpfs, unmount } from './support/mounts.js'
 import { startEntryway } from './support/session-entryway.js'
+import { startTokenProxy, type TokenProxyOptions } from './support/token-proxy.js'
 
 const CREATE = 'com.atproto.server.createSession'
 const REFRESH = 'com.atproto.server.refreshSession'
@@ -582,6 +583,96 @@ describe('during use', () => {
     expect(failure).toBeInstanceOf(NetworkError)
     expect(second.wire.nsids()).toEqual([REFRESH])
     expect(second.events()).toEqual([])
+  })
+})
+
+describe('opaque tokens and wrong clocks', () => {
+  // Each server is the test PDS behind ./support/token-proxy.ts, which shows the client other tokens
+  // (and, for a clock, another Date) and translates them back, so the PDS still decides when a
+  // token has expired: when the test makes it (`replace` with an expired re-mint).
+  // A nonce claim keeps apart two tokens the PDS issued in the same second (identical, with no jti):
+  // the test's expired one and its successor.
+  const remint = (token: string, changes: Record<string, unknown>) =>
+    mint(token, { ...changes, nonce: randomBytes(8).toString('hex') })
+  const shifted = (token: string, seconds: number) => {
+    const { exp, iat } = claims(token) as { exp: number; iat: number }
+    return remint(token, { exp: exp + seconds, iat: iat + seconds })
+  }
+  // `restored`: what a new client sends to resume a saved session of such tokens. One that cannot
+  // read them sends nothing; one whose clock is off cannot know it before the server's first
+  // answer, so it refreshes once (and learns the server's time from that answer).
+  const servers: Record<string, TokenProxyOptions & { restored: string[] }> = {
+    'opaque tokens': { disguise: () => `opaque-${randomBytes(24).toString('base64url')}`, restored: [] },
+    'JWTs without exp': {
+      disguise: (token) => remint(token, { exp: undefined }),
+      restored: [],
+    },
+    // As a client clock 2 h ahead sees a right one: its Date and its tokens' exp 2 h behind ours.
+    'a server clock 2 h behind ours': {
+      disguise: (token) => shifted(token, -2 * 3600),
+      clockOffsetMs: -2 * 3600_000,
+      restored: [REFRESH],
+    },
+    // The same tokens with a Date that agrees with us: nothing to correct by, so their exp is not judged.
+    'tokens that look expired on arrival': {
+      disguise: (token) => remint(token, { exp: (claims(token).exp as number) - 2 * 3600 }),
+      restored: [REFRESH],
+    },
+  }
+
+  for (const [label, { restored, ...server }] of Object.entries(servers)) {
+    it(`${label}: used until the server refuses one, then one refresh for all; never a login or a refresh per request`, async () => {
+      const proxy = await startTokenProxy(network.pdsUrl, server)
+      try {
+        const { client, wire, events } = newClient({ service: proxy.url })
+        await client.authenticate(alice.handle, alice.password)
+        for (let i = 0; i < 5; i++) await client.com.atproto.server.getSession()
+        expect(wire.nsids()).toEqual([CREATE, ...Array(5).fill(GET_SESSION)])
+
+        // The PDS now finds the access token expired: the first refusals refresh, once, and are retried.
+        proxy.replace(client.authenticated()!.accessJwt, expired)
+        wire.clear()
+        await Promise.all(Array.from({ length: 5 }, () => client.com.atproto.server.getSession()))
+        for (let i = 0; i < 5; i++) await client.com.atproto.server.getSession()
+        expect(wire.count(REFRESH)).toBe(1)
+        expect(wire.count(GET_SESSION)).toBe(15) // 5 refused, 5 retried, 5 later
+        expect(wire.sent.filter((s) => s.status !== 200).map((s) => [s.nsid, s.status])).toEqual(
+          Array(5).fill([GET_SESSION, 400]),
+        )
+        expect(wire.count(CREATE)).toBe(0)
+        expect(events()).toEqual(['create', 'refresh'])
+
+        // Saved and restored by another client.
+        const next = newClient({ service: proxy.url })
+        await next.client.authenticate(alice.handle, alice.password, JSON.stringify(client.authenticated()))
+        for (let i = 0; i < 5; i++) await next.client.com.atproto.server.getSession()
+        expect(next.wire.nsids()).toEqual([...restored, ...Array(5).fill(GET_SESSION)])
+      } finally {
+        await proxy.close()
+      }
+    })
+  }
+
+  it("a server clock 2 h behind: expiry is judged by the server's time, read from the Date of its answers", async () => {
+    const { restored: _, ...behind } = servers['a server clock 2 h behind ours']!
+    const proxy = await startTokenProxy(network.pdsUrl, behind)
+    try {
+      const { client, wire } = newClient({ service: proxy.url })
+      await client.authenticate(alice.handle, alice.password) // its answer's Date: 2 h behind ours
+      const current = client.authenticated()!.$data
+      // Valid 10 more minutes by the server's clock, expired 1 h 50 min ago by ours.
+      const serverNow = nowSeconds() - 2 * 3600
+      const good = remint(current.accessJwt, { exp: serverNow + 10 * 60 })
+      proxy.alias(good, current.accessJwt)
+      wire.clear()
+
+      await client.authenticate(alice.handle, alice.password, { ...current, accessJwt: good })
+      expect((await client.com.atproto.server.getSession()).did).toBe(alice.did)
+
+      expect(wire.sent.map((s) => [s.nsid, s.token === good, s.status])).toEqual([[GET_SESSION, true, 200]])
+    } finally {
+      await proxy.close()
+    }
   })
 })
 
