@@ -676,6 +676,88 @@ describe('opaque tokens and wrong clocks', () => {
   })
 })
 
+describe('several processes, one stored session', () => {
+  // Two clients, each with its own FileSessionStore on one file, as two processes would be. The race
+  // is made deterministic: the first client's refreshSession is held (in its `fetch`) until the other
+  // has done its part.
+
+  it("the loser of a refresh race does not write over the winner's stored session", async () => {
+    const file = path.join(scratch, 'race-refresh', 'session.json')
+    await new FileSessionStore(file).set(await liveSession(alice))
+    const winner = newClient({ sessionStore: new FileSessionStore(file) })
+    let winnersWrite: number | undefined
+    const loser = newClient({
+      sessionStore: new FileSessionStore(file),
+      before: async (sent) => {
+        if (sent.nsid !== REFRESH || winnersWrite !== undefined) return
+        await winner.client.com.atproto.server.refreshSession() // refreshes the same session, and stores it
+        winnersWrite = (await stat(file)).ino // each write is a new file renamed into place
+      },
+    })
+    await Promise.all([winner, loser].map(({ client }) => client.authenticate(alice.handle, alice.password)))
+
+    // The loser's refresh token was spent meanwhile; the PDS's grace period still answers it.
+    const losers = await loser.client.com.atproto.server.refreshSession()
+    const winners = winner.client.authenticated()!
+    expect(winner.events()).toEqual(['refresh'])
+
+    expect(loser.wire.sent.map((s) => [s.nsid, s.status])).toEqual([[REFRESH, 200]])
+    expect(loser.events()).toEqual(['refresh'])
+    expect((await stat(file)).ino).toBe(winnersWrite)
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(winners.$data)
+    expect(loser.client.authenticated()?.accessJwt).toBe(losers.accessJwt) // kept in memory
+    expect((await loser.client.com.atproto.server.getSession()).did).toBe(alice.did)
+  })
+
+  it('a loser whose refresh is refused adopts the newer session another process stored, and does not delete it', async () => {
+    const file = path.join(scratch, 'race-refused', 'session.json')
+    const live = await liveSession(alice)
+    await new FileSessionStore(file).set({ ...live, refreshJwt: revoked(live.refreshJwt) }) // a dead refresh token
+    const other = newClient({ sessionStore: new FileSessionStore(file) })
+    const winners = await liveSession(alice)
+    const loser = newClient({
+      sessionStore: new FileSessionStore(file),
+      keepCredentials: false, // so that only the stored session can save it
+      before: async (sent) => {
+        if (sent.nsid === REFRESH) await other.client.authenticate(alice.handle, alice.password, winners) // stored
+      },
+    })
+    await loser.client.authenticate(alice.handle, alice.password)
+
+    const adopted = await loser.client.com.atproto.server.refreshSession()
+
+    expect(loser.wire.sent.map((s) => [s.nsid, s.status])).toEqual([[REFRESH, 400]]) // refused: revoked
+    expect(adopted.refreshJwt).toBe(winners.refreshJwt)
+    expect(loser.events()).toEqual([])
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(winners)
+    loser.wire.clear()
+    expect((await loser.client.com.atproto.server.getSession()).did).toBe(alice.did)
+    expect(loser.wire.sent.map((s) => [s.nsid, s.token, s.status])).toEqual([[GET_SESSION, winners.accessJwt, 200]])
+  })
+
+  it("a dead session leaves the store alone when it holds another session (another account's)", async () => {
+    const file = path.join(scratch, 'race-other-account', 'session.json')
+    const live = await liveSession(alice)
+    await new FileSessionStore(file).set({ ...live, refreshJwt: revoked(live.refreshJwt) })
+    const bobs = await liveSession(bob)
+    const other = newClient({ sessionStore: new FileSessionStore(file) })
+    const dying = newClient({
+      sessionStore: new FileSessionStore(file),
+      keepCredentials: false,
+      before: async (sent) => {
+        if (sent.nsid === REFRESH) await other.client.authenticate(bob.handle, bob.password, bobs)
+      },
+    })
+    await dying.client.authenticate(alice.handle, alice.password)
+
+    expect(await rejection(dying.client.com.atproto.server.refreshSession())).toBeInstanceOf(AuthenticationError)
+
+    expect(dying.events()).toEqual(['expired'])
+    expect(dying.client.authenticated()).toBeUndefined()
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(bobs)
+  })
+})
+
 describe('auth objects', () => {
   it('one PasswordSession behind two clients: one login, one refresh for both, one logout ends both', async () => {
     const wire = recordingFetch()
