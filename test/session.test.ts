@@ -34,6 +34,7 @@ import {
   XRPCError,
 } from '../src/index.js'
 import { FileSessionStore } from '../src/node.js'
+import { AuthFactorTokenRequiredError } from '../generated/com/atproto/server/createSession.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { mountProblem, mountReadOnly, mountTmpfs, unmount } from './support/mounts.js'
 import { startEntryway } from './support/session-entryway.js'
@@ -755,6 +756,38 @@ describe('several processes, one stored session', () => {
     expect(dying.events()).toEqual(['expired'])
     expect(dying.client.authenticated()).toBeUndefined()
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(bobs)
+  })
+})
+
+describe('two-factor login', () => {
+  it('sends authFactorToken with createSession; a server that wants one refuses with a typed error', async () => {
+    // ./support/session-entryway.ts in front of the real PDS, wanting the code 123456.
+    const entryway = await startEntryway(network.pdsUrl, network.plcUrl, { authFactorToken: '123456' })
+    try {
+      const { client } = newClient({ service: entryway.url })
+      const required = await rejection(client.authenticate(alice.handle, alice.password))
+      expect(required).toBeInstanceOf(AuthenticationError)
+      expect((required as AuthenticationError).serverError).toBeInstanceOf(AuthFactorTokenRequiredError)
+      expect((required as AuthenticationError).error).toBe('AuthFactorTokenRequired')
+      expect((required as AuthenticationError).status).toBe(401)
+
+      const wrong = await rejection(
+        client.authenticate(alice.handle, alice.password, undefined, { authFactorToken: '1' }),
+      )
+      expect((wrong as AuthenticationError).error).toBe('InvalidToken')
+
+      const session = await client.authenticate(alice.handle, alice.password, undefined, { authFactorToken: '123456' })
+      expect(session.did).toBe(alice.did)
+      const direct = new PasswordSession({ service: entryway.url })
+      expect(
+        (await direct.authenticate(alice.handle, alice.password, undefined, { authFactorToken: '123456' })).did,
+      ).toBe(alice.did)
+
+      expect(entryway.factorTokens).toEqual([undefined, '1', '123456', '123456'])
+      for (const shown of showsOf(required)) expectNoSecret(shown, secretsOf(alice.password, '123456'))
+    } finally {
+      await entryway.close()
+    }
   })
 })
 
