@@ -243,6 +243,7 @@ describe('authenticate: reuse, refresh or replace the saved session', () => {
   it('refreshes a saved session whose access token has expired: one refreshSession, no createSession', async () => {
     const live = await liveSession(alice)
     const store = new MemorySessionStore()
+    await store.set({ ...live, refreshJwt: revoked(live.refreshJwt) }) // an older one, replaced by the one passed in
     const { client, wire, events } = newClient({ sessionStore: store })
 
     const session = await client.authenticate(alice.handle, alice.password, {

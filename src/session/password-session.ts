@@ -199,7 +199,10 @@ export class PasswordSession implements Auth {
   /** The saved session, made current (refreshed if need be), or undefined if it cannot be. */
   private async resume(identifier: string, saved: unknown): Promise<CreateSessionResponse | undefined> {
     const stored = saved === undefined
-    const candidate = stored ? await this.#readStored() : parseSaved(saved)
+    // Read either way: a session passed in supersedes what the store holds (`#storeHolds`), so it and
+    // its refreshed successor are written over it.
+    const inStore = await this.#readStored()
+    const candidate = stored ? inStore : parseSaved(saved)
     if (!candidate || !belongsTo(candidate, identifier)) return undefined
     if (!this.#hasExpired(candidate.accessJwt, this.margin)) {
       if (!stored) await this.#save(candidate) // the store follows the session in use
@@ -357,7 +360,8 @@ export class PasswordSession implements Auth {
       // Both are whole seconds, and the answer took a while: closer than that is no measured skew.
       this.#clockOffset = Math.abs(offset) > CLOCK_RESOLUTION_MS ? offset : 0
     }
-    this.#expiryUnjudged = this.#hasExpired(accessJwt, this.margin) ? accessJwt : undefined
+    this.#expiryUnjudged = undefined
+    if (this.#hasExpired(accessJwt, this.margin)) this.#expiryUnjudged = accessJwt
   }
 
   async #readStored(): Promise<SessionData | undefined> {
