@@ -1378,7 +1378,6 @@ describe('FileSessionStore', () => {
     expect(await store.get()).toEqual(session(1))
   })
 
-  // Fails: src/session/store.ts leaves the temporary file behind when a write fails (see the report).
   it('a failed write leaves no temporary file behind', async () => {
     const file = path.join(scratch, 'failed-write-litter', 'session.json')
     const store = new FileSessionStore(file)
@@ -1388,7 +1387,6 @@ describe('FileSessionStore', () => {
     expect(await readdir(path.dirname(file))).toEqual(['session.json'])
   })
 
-  // Fails: two writes started in the same millisecond share one temporary file name (see the report).
   it('two writers in one process (two clients sharing the file) neither fail nor tear the file', async () => {
     const file = path.join(scratch, 'concurrent', 'session.json')
     const stores = [new FileSessionStore(file), new FileSessionStore(file)]
