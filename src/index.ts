@@ -6,12 +6,13 @@ export type { RetryOptions } from './client/transport.js'
 export { NetworkError, ResponseTooLargeError, ResponseValidationError, TimeoutError } from './client/errors.js'
 export {
   PasswordSession,
+  type AuthenticateOptions,
   type PasswordSessionOptions,
   type SessionEvent,
   type SessionOptions,
 } from './session/password-session.js'
 export { OAuthSessionAuth, type OAuthSessionLike } from './session/oauth.js'
-export { AuthenticationError } from './session/errors.js'
+export { AuthenticationError, SessionStoreError, type SessionStoreOperation } from './session/errors.js'
 export { MemorySessionStore, type SessionData, type SessionStore } from './session/store.js'
 export { CreateSessionResponse } from '../generated/com/atproto/server/createSession.js'
 export {

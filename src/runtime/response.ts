@@ -49,6 +49,18 @@ export class XRPCResponse<T> {
   }
 
   /**
+   * What `util.inspect` (and so `console.log`) shows: the data with every secret-named field
+   * redacted. `toJSON` keeps them, since it is how a session is saved; a log line must not.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    return `${this.constructor.name} ${inspect(redacted(this.$data), options)}`
+  }
+
+  /**
    * Restores a response from its JSON (`JSON.parse(JSON.stringify(response))`, or the string),
    * validating it: data that does not match the output schema is a `ValidationError` (part `output`).
    */
@@ -62,6 +74,24 @@ export class XRPCResponse<T> {
     if (!result.success) throw new ValidationError(this.name, 'output', result.issues)
     return new this(result.value)
   }
+}
+
+/** Fields that hold a credential in some output (sessions, app passwords, service-auth tokens). */
+const SECRET_FIELDS = new Set(['accessJwt', 'refreshJwt', 'password', 'token'])
+
+/** A copy of JSON-like data with the secret fields' values replaced, at any depth. */
+function redacted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redacted)
+  if (!isPlainObject(value)) return value // bytes, CIDs, … are shown as themselves
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [key, SECRET_FIELDS.has(key) ? '[redacted]' : redacted(field)]),
+  )
+}
+
+function isPlainObject(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 /** A getter per property of the class's output schema (an object schema; other outputs have no fields). */

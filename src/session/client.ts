@@ -4,7 +4,7 @@ import type { Namespaces } from '../../generated/namespaces.js'
 import { XRPCClient, type XRPCClientOptions } from '../client/xrpc-client.js'
 import type { LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
-import { PasswordSession, type SessionOptions } from './password-session.js'
+import { type AuthenticateOptions, PasswordSession, type SessionOptions } from './password-session.js'
 
 export interface ClientOptions extends XRPCClientOptions, SessionOptions {}
 
@@ -32,15 +32,17 @@ export class Client extends XRPCClient {
    * Logs in with the client's `PasswordSession`, reusing a saved session where it can: a valid
    * access token is used as is (no network), an expired one is refreshed with the refresh token,
    * and only when both are dead does it log in with the credentials. `saved` is a
-   * `CreateSessionResponse`, its JSON (object or string), or undefined to use the session store's.
-   * Throws `AuthenticationError` if the server refuses.
+   * `CreateSessionResponse`, its JSON (object or string), or undefined to use the session store's;
+   * `options.authFactorToken` is the emailed code of a server with two-factor login. Throws
+   * `AuthenticationError` if the server refuses.
    */
   async authenticate(
     identifier: string,
     password: string,
     saved?: CreateSessionResponse | object | string,
+    options?: AuthenticateOptions,
   ): Promise<CreateSessionResponse> {
-    return this.#passwordSession('authenticate').authenticate(identifier, password, saved)
+    return this.#passwordSession('authenticate').authenticate(identifier, password, saved, options)
   }
 
   /** The current session of the client's `PasswordSession`, if logged in (serializable with `JSON.stringify`). */
@@ -79,7 +81,8 @@ export function createClient<const L extends LexiconSet | readonly LexiconSet[] 
 
 function ownSession(options: ClientOptions): PasswordSession | undefined {
   if (options.service === undefined) return undefined
-  const { service, fetch, timeoutMs, retry, sessionStore, onSessionChange, keepCredentials, clockSkewMs } = options
+  const { service, fetch, timeoutMs, retry } = options
+  const { sessionStore, onSessionChange, onSessionStoreError, keepCredentials, clockSkewMs } = options
   return new PasswordSession({
     service,
     fetch,
@@ -87,13 +90,15 @@ function ownSession(options: ClientOptions): PasswordSession | undefined {
     retry,
     sessionStore,
     onSessionChange,
+    onSessionStoreError,
     keepCredentials,
     clockSkewMs,
   })
 }
 
 function hasSessionOptions(options: SessionOptions): boolean {
-  return [options.sessionStore, options.onSessionChange, options.keepCredentials, options.clockSkewMs].some(
+  const { sessionStore, onSessionChange, onSessionStoreError, keepCredentials, clockSkewMs } = options
+  return [sessionStore, onSessionChange, onSessionStoreError, keepCredentials, clockSkewMs].some(
     (option) => option !== undefined,
   )
 }

@@ -1,12 +1,15 @@
 /**
- * The PDS a session's DID document names (`#atproto_pds`), if it is one we may follow: `https:`, or
- * `http:` to this machine. A DID document is data from the network; an `http:` URL elsewhere would
- * send tokens in clear.
+ * The PDS a session's DID document names (`#atproto_pds`), if it is one we may follow. A DID
+ * document is data from the network, so it is trusted only if it is the session's own (its `id` is
+ * the session's DID and its `alsoKnownAs` claims the session's handle: a server cannot route one
+ * account's tokens with another's document), and only to `https:`, or `http:` to this machine (an
+ * `http:` URL elsewhere would send tokens in clear).
  */
-export function pdsEndpoint(didDoc: unknown): string | undefined {
-  const services = (didDoc as { service?: unknown } | undefined)?.service
-  if (!Array.isArray(services)) return undefined
-  for (const service of services as { id?: unknown; type?: unknown; serviceEndpoint?: unknown }[]) {
+export function pdsEndpoint(didDoc: unknown, session: { did: string; handle: string }): string | undefined {
+  const doc = didDoc as { id?: unknown; alsoKnownAs?: unknown; service?: unknown } | undefined
+  if (doc?.id !== session.did || !claimsHandle(doc.alsoKnownAs, session.handle)) return undefined
+  if (!Array.isArray(doc.service)) return undefined
+  for (const service of doc.service as { id?: unknown; type?: unknown; serviceEndpoint?: unknown }[]) {
     if (typeof service?.id !== 'string' || !service.id.endsWith('#atproto_pds')) continue
     if (service.type !== 'AtprotoPersonalDataServer' || typeof service.serviceEndpoint !== 'string') continue
     let url: URL
@@ -21,11 +24,16 @@ export function pdsEndpoint(didDoc: unknown): string | undefined {
   return undefined
 }
 
+/** Handles are case-insensitive; `alsoKnownAs` holds them as `at://` URIs. */
+function claimsHandle(alsoKnownAs: unknown, handle: string): boolean {
+  const uri = `at://${handle.toLowerCase()}`
+  return Array.isArray(alsoKnownAs) && alsoKnownAs.some((aka) => typeof aka === 'string' && aka.toLowerCase() === uri)
+}
+
+/**
+ * `localhost` itself or a loopback IP literal (the URL parser has already normalized `127.1` and
+ * the like). Not `*.localhost`: a resolver may send such a name anywhere.
+ */
 function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    hostname === '[::1]' ||
-    /^127(\.\d{1,3}){3}$/.test(hostname)
-  )
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)
 }

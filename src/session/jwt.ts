@@ -1,32 +1,50 @@
 // Every request checks the same access token: decode it once.
 let lastToken: string | undefined
-let lastExpiry: number | undefined
+let lastClaims: Claims = {}
 
-/** The `exp` of a JWT, in ms since the epoch, read locally (no signature check: the server does that). */
-export function jwtExpiry(token: string): number | undefined {
+interface Claims {
+  /** `exp` and `iat`, in ms since the epoch. */
+  exp?: number
+  iat?: number
+}
+
+/** The `exp` and `iat` of a JWT, read locally (no signature check: the server does that); none for an opaque token. */
+function claimsOf(token: string): Claims {
   if (token !== lastToken) {
     lastToken = token
-    lastExpiry = decodeExpiry(token)
+    lastClaims = decodeClaims(token)
   }
-  return lastExpiry
+  return lastClaims
 }
 
-function decodeExpiry(token: string): number | undefined {
+function decodeClaims(token: string): Claims {
   const payload = token.split('.')[1]
-  if (!payload) return undefined
+  if (!payload) return {}
   try {
-    const json = JSON.parse(base64UrlDecode(payload)) as { exp?: unknown }
-    return typeof json.exp === 'number' ? json.exp * 1000 : undefined
+    const json = JSON.parse(base64UrlDecode(payload)) as { exp?: unknown; iat?: unknown }
+    return {
+      exp: typeof json.exp === 'number' ? json.exp * 1000 : undefined,
+      iat: typeof json.iat === 'number' ? json.iat * 1000 : undefined,
+    }
   } catch {
-    return undefined
+    return {}
   }
 }
 
-/** Whether a token is still good for `marginMs` (clock skew between us and the server). */
-export function isJwtValid(token: string | undefined, marginMs: number, now = Date.now()): boolean {
-  if (!token) return false
-  const expiry = jwtExpiry(token)
-  return expiry !== undefined && expiry - marginMs > now
+/**
+ * Whether a token is still good `marginMs` before its `exp`, at `now` (the server's time, as near
+ * as we know it): `unknown` when it has no readable `exp` (an opaque token, a JWT without one),
+ * which is used until the server refuses it.
+ */
+export function tokenState(token: string, marginMs: number, now: number): 'valid' | 'expired' | 'unknown' {
+  const { exp } = claimsOf(token)
+  if (exp === undefined) return 'unknown'
+  return exp - marginMs > now ? 'valid' : 'expired'
+}
+
+/** When the server issued the token (`iat`), in ms since the epoch, if it says. */
+export function issuedAt(token: string): number | undefined {
+  return claimsOf(token).iat
 }
 
 function base64UrlDecode(text: string): string {

@@ -5,8 +5,8 @@ import { checkServiceUrl, readErrorBody, type RetryOptions } from '../client/tra
 import { XRPCClient } from '../client/xrpc-client.js'
 import { XRPCError } from '../runtime/errors.js'
 import { pdsEndpoint } from './did-doc.js'
-import { AuthenticationError } from './errors.js'
-import { isJwtValid } from './jwt.js'
+import { AuthenticationError, SessionStoreError, type SessionStoreOperation } from './errors.js'
+import { issuedAt, tokenState } from './jwt.js'
 import type { SessionData, SessionStore } from './store.js'
 
 export type SessionEvent = 'create' | 'refresh' | 'expired' | 'delete'
@@ -16,6 +16,12 @@ export interface SessionOptions {
   sessionStore?: SessionStore
   /** Told of every new or ended session, after the store and before any request uses it. */
   onSessionChange?: (event: SessionEvent, session: SessionData) => void | Promise<void>
+  /**
+   * Told when the session store fails (a full disk, a read-only directory): the session goes on in
+   * memory and the call that caused the write succeeds; the write is tried again at the next
+   * change. Default: a `console.warn` of the error's message (which never holds a token).
+   */
+  onSessionStoreError?: (error: SessionStoreError) => void
   /** Keep the password in memory to log in again if the session dies (default true). */
   keepCredentials?: boolean
   /** Tokens are treated as expired this long before their `exp` (default 60 s). */
@@ -31,10 +37,18 @@ export interface PasswordSessionOptions extends SessionOptions {
   retry?: RetryOptions | false
 }
 
+export interface AuthenticateOptions {
+  /** The code a server with two-factor login sent by email (after refusing with `AuthFactorTokenRequired`). */
+  authFactorToken?: string
+}
+
 const CREATE = 'com.atproto.server.createSession'
 const REFRESH = 'com.atproto.server.refreshSession'
 const DELETE = 'com.atproto.server.deleteSession'
 const SESSION_CALLS = new Set([CREATE, REFRESH, DELETE])
+
+/** Below this, a difference between the server's `Date` and our clock is the header's rounding and the trip. */
+const CLOCK_RESOLUTION_MS = 2_000
 
 /** Errors with which a server refuses a refresh token: the session is dead, not the network. */
 const DEAD_SESSION = new Set(['ExpiredToken', 'InvalidToken', 'AuthenticationRequired', 'AuthMissing'])
@@ -47,6 +61,7 @@ const DEAD_SESSION = new Set(['ExpiredToken', 'InvalidToken', 'AuthenticationReq
  * refresh token when not, and replaced by a credentials login only when both are dead. Every new
  * session is stored and announced before any request uses it (refresh tokens are single-use: a lost
  * refreshed session is a dead login), and one refresh runs at a time however many requests wait.
+ * A store that fails is reported, not fatal: the session is held in memory regardless.
  * Session calls go to the configured `service`; other calls to the PDS the session's DID document
  * names.
  */
@@ -60,6 +75,15 @@ export class PasswordSession implements Auth {
   /** The configured service, and the PDS the current session's DID document names (read once per session). */
   readonly #service: Destination
   #routing: { session: SessionData | undefined; pds: Destination | undefined } = { session: undefined, pds: undefined }
+  /**
+   * The refresh token of the session the store last held as far as this object saw (read or
+   * written): a stored session with another one was written by someone else since, so it is newer.
+   */
+  #storeHolds: string | undefined
+  /** The server's clock minus ours, in ms, from the `Date` of its last session answer: expiry is its time. */
+  #clockOffset = 0
+  /** An access token that looked expired on arrival: our clock cannot judge it, so only the server's refusal does. */
+  #expiryUnjudged: string | undefined
 
   constructor(options: PasswordSessionOptions) {
     this.#options = { ...options }
@@ -85,14 +109,21 @@ export class PasswordSession implements Auth {
   /**
    * Logs in, reusing a saved session where it can: a valid access token is used as is (no network),
    * an expired one is refreshed with the refresh token, and only when both are dead does it log in
-   * with the credentials. `saved` is a `CreateSessionResponse`, its JSON (object or string), or
-   * undefined to use the session store's. Throws `AuthenticationError` if the server refuses.
+   * with the credentials (and `authFactorToken`, for a server with two-factor login). `saved` is a
+   * `CreateSessionResponse`, its JSON (object or string), or undefined to use the session store's.
+   * Throws `AuthenticationError` if the server refuses.
    */
-  async authenticate(identifier: string, password: string, saved?: unknown): Promise<CreateSessionResponse> {
+  async authenticate(
+    identifier: string,
+    password: string,
+    saved?: unknown,
+    { authFactorToken }: AuthenticateOptions = {},
+  ): Promise<CreateSessionResponse> {
     const resumed = await this.resume(identifier, saved)
-    // Held only once they have worked, for logging in again if the session dies.
+    // Held only once they have worked, for logging in again if the session dies. Not the factor
+    // token: it is good for one login.
     this.#credentials = this.#options.keepCredentials === false ? undefined : { identifier, password }
-    return resumed ?? this.login(identifier, password)
+    return resumed ?? this.login(identifier, password, authFactorToken)
   }
 
   /** Ends the session on the server (`deleteSession`) and forgets it, in the store too. */
@@ -108,7 +139,7 @@ export class PasswordSession implements Auth {
     }
     this.#session = undefined
     this.#credentials = undefined
-    await this.#options.sessionStore?.delete()
+    await this.#deleteStored()
     if (current) await this.#options.onSessionChange?.('delete', current)
   }
 
@@ -120,7 +151,7 @@ export class PasswordSession implements Auth {
     const session = this.#session
     if (!session || SESSION_CALLS.has(nsid)) return this.#service
     if (this.#routing.session !== session) {
-      const pds = pdsEndpoint(session.didDoc)
+      const pds = pdsEndpoint(session.didDoc, session)
       this.#routing = { session, pds: pds === undefined ? undefined : destination(pds) }
     }
     return this.#routing.pds ?? this.#service
@@ -144,8 +175,11 @@ export class PasswordSession implements Auth {
     const replay = replayable ? request.clone() : undefined
     request.headers.set('authorization', `Bearer ${token}`)
     const response = await fetch(request)
-    if (!replay || !(await isExpiredToken(response))) return response
+    if (!(await isExpiredToken(response))) return response
+    // Refreshed even for a request that cannot be sent again (a stream): an opaque token's expiry
+    // shows only here, and the next request must not meet it too.
     await this.refreshOnce(token)
+    if (!replay) return response
     replay.headers.set('authorization', `Bearer ${this.#session!.accessJwt}`)
     return fetch(replay)
   }
@@ -166,14 +200,17 @@ export class PasswordSession implements Auth {
   /** The saved session, made current (refreshed if need be), or undefined if it cannot be. */
   private async resume(identifier: string, saved: unknown): Promise<CreateSessionResponse | undefined> {
     const stored = saved === undefined
-    const candidate = parseSaved(stored ? await this.#options.sessionStore?.get() : saved)
+    // Read either way: a session passed in supersedes what the store holds (`#storeHolds`), so it and
+    // its refreshed successor are written over it.
+    const inStore = await this.#readStored()
+    const candidate = stored ? inStore : parseSaved(saved)
     if (!candidate || !belongsTo(candidate, identifier)) return undefined
-    if (isJwtValid(candidate.accessJwt, this.margin)) {
-      if (!stored) await this.#options.sessionStore?.set(candidate) // the store follows the session in use
+    if (!this.#hasExpired(candidate.accessJwt, this.margin)) {
+      if (!stored) await this.#save(candidate) // the store follows the session in use
       this.#session = candidate
       return new CreateSessionResponse(candidate)
     }
-    if (!isJwtValid(candidate.refreshJwt, this.margin)) return undefined
+    if (this.#hasExpired(candidate.refreshJwt, this.margin)) return undefined
     this.#session = candidate // its refresh token authenticates the refresh
     try {
       // Through the single-flight slot, so requests made meanwhile wait for this refresh.
@@ -187,17 +224,23 @@ export class PasswordSession implements Auth {
   }
 
   /** Logs in with credentials, at the configured service: `createSession`, then publish. */
-  private async login(identifier: string, password: string): Promise<CreateSessionResponse> {
+  private async login(identifier: string, password: string, authFactorToken?: string): Promise<CreateSessionResponse> {
     let response: CreateSessionResponse
     try {
-      response = await this.#xrpc.call(createSession, { identifier, password })
+      response = await this.#xrpc.call(createSession, {
+        identifier,
+        password,
+        ...(authFactorToken && { authFactorToken }),
+      })
     } catch (error) {
       // Refused (4xx) is an authentication failure; busy or broken (429, 5xx) is not, and may pass.
+      // A server that wants a second factor refuses with AuthFactorTokenRequired (its `serverError`).
       if (error instanceof XRPCError && error.status < 500 && error.status !== 429) {
         throw new AuthenticationError(`Login as ${identifier} failed`, error)
       }
       throw error
     }
+    this.#readClock(response.$headers, response.accessJwt)
     await this.adopt('create', response.$data)
     return response
   }
@@ -215,7 +258,7 @@ export class PasswordSession implements Auth {
   /** Ensures the access token is valid before a request uses it. */
   private async fresh(): Promise<void> {
     if (this.#refreshing) return this.#refreshing
-    if (this.#session && !isJwtValid(this.#session.accessJwt, this.margin)) return this.refreshOnce()
+    if (this.#session && this.#hasExpired(this.#session.accessJwt, this.margin)) return this.refreshOnce()
   }
 
   private async renew(): Promise<void> {
@@ -223,25 +266,18 @@ export class PasswordSession implements Auth {
     if (!current) throw new AuthenticationError('Not logged in')
     // Another process sharing the store may have refreshed already: its session supersedes ours,
     // and our refresh token is spent.
-    const stored = parseSaved(await this.#options.sessionStore?.get())
-    if (
-      stored &&
-      stored.did === current.did &&
-      stored.refreshJwt !== current.refreshJwt &&
-      isJwtValid(stored.accessJwt, this.margin)
-    ) {
-      this.#session = stored
-      return
-    }
+    if (await this.#adoptNewerStored(current)) return
     let failure: unknown
     try {
-      if (!isJwtValid(current.refreshJwt, 0)) throw new AuthenticationError('The refresh token has expired')
+      if (this.#hasExpired(current.refreshJwt, 0)) throw new AuthenticationError('The refresh token has expired')
       await this.refresh()
       return
     } catch (error) {
       if (!isDeadSession(error)) throw error // keep the session: the network may come back
       failure = error
     }
+    // Refused: another process may have spent our refresh token meanwhile, and stored what it got.
+    if (await this.#adoptNewerStored(current)) return
     const credentials = this.#credentials
     if (credentials) {
       try {
@@ -253,7 +289,8 @@ export class PasswordSession implements Auth {
       }
     }
     this.#session = undefined
-    await this.#options.sessionStore?.delete()
+    // Only the session that died leaves the store: another one is another process's (or account's).
+    if ((await this.#readStored())?.refreshJwt === current.refreshJwt) await this.#deleteStored()
     await this.#options.onSessionChange?.('expired', current)
     throw failure instanceof AuthenticationError
       ? failure
@@ -270,17 +307,106 @@ export class PasswordSession implements Auth {
     const current = this.#session
     if (!current) throw new AuthenticationError('Not logged in') // logged out while the module loaded
     const response = await this.#xrpc.call(refreshSession, undefined, { headers: bearer(current.refreshJwt) })
-    await this.adopt('refresh', { ...current, ...response.$data })
+    this.#readClock(response.$headers, response.accessJwt)
+    await this.adopt('refresh', { ...current, ...response.$data }, current)
   }
 
-  /** Publishes a new session (store, then listener), then makes it the one requests use. */
-  private async adopt(event: 'create' | 'refresh', session: SessionData): Promise<void> {
+  /**
+   * Publishes a new session (store, then listener), then makes it the one requests use. A refreshed
+   * session is not stored over a newer one another process has stored meanwhile (it is kept here).
+   */
+  private async adopt(event: 'create' | 'refresh', session: SessionData, refreshed?: SessionData): Promise<void> {
     try {
-      await this.#options.sessionStore?.set(session)
+      if (!refreshed || !(await this.#storeHasNewer(refreshed))) await this.#save(session)
       await this.#options.onSessionChange?.(event, session)
     } finally {
       // Even if publishing failed, the new session is kept: the old refresh token is spent.
       this.#session = session
+    }
+  }
+
+  /** Whether the store holds a session written by someone else since we last saw it (not the one we refreshed). */
+  async #storeHasNewer(refreshed: SessionData): Promise<boolean> {
+    const previouslySeen = this.#storeHolds
+    const stored = await this.#readStored()
+    return stored !== undefined && stored.refreshJwt !== refreshed.refreshJwt && stored.refreshJwt !== previouslySeen
+  }
+
+  /** Makes a newer session of the same account from the store the current one, if its access token is good. */
+  async #adoptNewerStored(current: SessionData): Promise<boolean> {
+    const previouslySeen = this.#storeHolds
+    const stored = await this.#readStored()
+    if (!stored || stored.did !== current.did || stored.refreshJwt === current.refreshJwt) return false
+    if (stored.refreshJwt === previouslySeen || this.#hasExpired(stored.accessJwt, this.margin)) return false
+    this.#session = stored
+    return true
+  }
+
+  /** Whether the token has expired by the server's clock, as near as we know it (a token without `exp` has not). */
+  #hasExpired(token: string, marginMs: number): boolean {
+    if (token === this.#expiryUnjudged) return false
+    return tokenState(token, marginMs, Date.now() + this.#clockOffset) === 'expired'
+  }
+
+  /**
+   * The server's clock, from the `Date` of its answer (else the new token's `iat`), so that a client
+   * clock hours off neither refreshes on every request nor trusts a dead token. A token that still
+   * looks expired is judged by the server alone: at most one refresh per real expiry.
+   */
+  #readClock(headers: Headers, accessJwt: string): void {
+    const date = Date.parse(headers.get('date') ?? '')
+    const serverNow = Number.isNaN(date) ? issuedAt(accessJwt) : date
+    if (serverNow !== undefined) {
+      const offset = serverNow - Date.now()
+      // Both are whole seconds, and the answer took a while: closer than that is no measured skew.
+      this.#clockOffset = Math.abs(offset) > CLOCK_RESOLUTION_MS ? offset : 0
+    }
+    this.#expiryUnjudged = undefined
+    if (this.#hasExpired(accessJwt, this.margin)) this.#expiryUnjudged = accessJwt
+  }
+
+  async #readStored(): Promise<SessionData | undefined> {
+    const store = this.#options.sessionStore
+    if (!store) return undefined
+    try {
+      const stored = parseSaved(await store.get())
+      this.#storeHolds = stored?.refreshJwt
+      return stored
+    } catch (error) {
+      this.#storeFailed('get', error)
+      return undefined
+    }
+  }
+
+  async #save(session: SessionData): Promise<void> {
+    const store = this.#options.sessionStore
+    if (!store) return
+    try {
+      await store.set(session)
+      this.#storeHolds = session.refreshJwt
+    } catch (error) {
+      this.#storeFailed('set', error)
+    }
+  }
+
+  async #deleteStored(): Promise<void> {
+    const store = this.#options.sessionStore
+    if (!store) return
+    try {
+      await store.delete()
+      this.#storeHolds = undefined
+    } catch (error) {
+      this.#storeFailed('delete', error)
+    }
+  }
+
+  #storeFailed(operation: SessionStoreOperation, cause: unknown): void {
+    const error = new SessionStoreError(operation, cause)
+    const report = this.#options.onSessionStoreError ?? ((error) => console.warn(error.message))
+    try {
+      report(error)
+    } catch {
+      // A listener's own failure must not undo the session it was told about.
     }
   }
 }
