@@ -14,6 +14,10 @@ export {
 export { OAuthSessionAuth, type OAuthSessionLike } from './session/oauth.js'
 export { AuthenticationError, SessionStoreError, type SessionStoreOperation } from './session/errors.js'
 export { MemorySessionStore, type SessionData, type SessionStore } from './session/store.js'
+export { KeyedSessionStore, type KeyedStoreOptions } from './session/stores/session-store.js'
+export type { KeyValueBackend, LockOptions } from './session/stores/backend.js'
+export { LockTimeoutError } from './session/stores/errors.js'
+export type { OAuthStores, OAuthStoreOptions, SimpleStore } from './session/stores/oauth.js'
 export { CreateSessionResponse } from '../generated/com/atproto/server/createSession.js'
 export {
   AuthenticationRequiredError,

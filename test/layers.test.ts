@@ -36,7 +36,8 @@ const PACKAGES: Record<Layer, string[]> = {
 
 /** The only files that import Node built-ins: reachable from the node entry alone. */
 const NODE_BUILTINS: Record<string, string[]> = {
-  'src/session/file-store.ts': ['node:crypto', 'node:fs/promises', 'node:path'],
+  'src/session/stores/file.ts': ['node:crypto', 'node:fs/promises', 'node:path'],
+  'src/session/stores/postgres.ts': ['node:async_hooks'],
 }
 const NODE_ENTRY = 'src/node.ts'
 

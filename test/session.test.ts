@@ -28,6 +28,7 @@ import {
   PasswordSession,
   type SessionData,
   type SessionEvent,
+  type SessionStore,
   SessionStoreError,
   UsageError,
   XRPCClient,
@@ -193,7 +194,10 @@ describe('authenticate: reuse, refresh or replace the saved session', () => {
     expect(session.did).toBe(alice.did)
     expect(events()).toEqual(['create'])
     const stored = await readFile(file, 'utf8')
-    expect(JSON.parse(stored)).toMatchObject({ did: alice.did, refreshJwt: session.refreshJwt })
+    expect(await new FileSessionStore(file).get(alice.handle)).toMatchObject({
+      did: alice.did,
+      refreshJwt: session.refreshJwt,
+    })
     expect(stored).not.toContain(alice.password)
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect((await client.com.atproto.server.getSession()).did).toBe(alice.did)
@@ -537,11 +541,14 @@ describe('during use', () => {
   })
 
   it('keeps the session when the refresh fails on the network: no expired event, and the next call refreshes', async () => {
+    // Every attempt of the first refresh call: the first and the transport's two retries (a refresh
+    // is sent again with the same token when its answer is lost; see the lost-answer test).
+    const attemptsOfOneCall = 3
     const failFirstRefresh = () => {
-      let failed = false
+      let failed = 0
       return (sent: Sent) => {
-        if (sent.nsid === REFRESH && !failed) {
-          failed = true
+        if (sent.nsid === REFRESH && failed < attemptsOfOneCall) {
+          failed++
           throw new TypeError('fetch failed')
         }
       }
@@ -570,10 +577,9 @@ describe('during use', () => {
     expect(wire.count(CREATE)).toBe(0)
     // The network is back: the next call refreshes with the same refresh token and succeeds.
     expect((await client.com.atproto.server.getSession()).did).toBe(alice.did)
-    expect(wire.sent.filter((s) => s.nsid === REFRESH).map((s) => s.token)).toEqual([
-      saved.refreshJwt,
-      saved.refreshJwt,
-    ])
+    expect(wire.sent.filter((s) => s.nsid === REFRESH).map((s) => s.token)).toEqual(
+      Array(attemptsOfOneCall + 1).fill(saved.refreshJwt),
+    )
     expect(events()).toEqual(['refresh'])
     expect(wire.count(CREATE)).toBe(0)
 
@@ -584,7 +590,7 @@ describe('during use', () => {
       second.client.authenticate(alice.handle, alice.password, { ...other, accessJwt: expired(other.accessJwt) }),
     )
     expect(failure).toBeInstanceOf(NetworkError)
-    expect(second.wire.nsids()).toEqual([REFRESH])
+    expect(second.wire.nsids()).toEqual(Array(attemptsOfOneCall).fill(REFRESH))
     expect(second.events()).toEqual([])
   })
 })
@@ -679,18 +685,28 @@ describe('opaque tokens and wrong clocks', () => {
   })
 })
 
-describe('several processes, one stored session', () => {
-  // Two clients, each with its own FileSessionStore on one file, as two processes would be. The race
-  // is made deterministic: the first client's refreshSession is held (in its `fetch`) until the other
-  // has done its part.
+describe('several processes, one stored session, without a lock', () => {
+  // Two clients, each with its own FileSessionStore on one file, as two processes would be, seen
+  // through a store without `lock` (as a store of the app's own may be: the SDK's stores lock, see
+  // test/shared-sessions.test.ts). The race is made deterministic: the first client's
+  // refreshSession is held (in its `fetch`) until the other has done its part.
+  const lockless = (file: string): SessionStore => {
+    const store = new FileSessionStore(file)
+    return {
+      get: (account) => store.get(account),
+      set: (s) => store.set(s),
+      delete: (account) => store.delete(account),
+    }
+  }
+  const stored = (file: string) => new FileSessionStore(file).get()
 
   it("the loser of a refresh race does not write over the winner's stored session", async () => {
     const file = path.join(scratch, 'race-refresh', 'session.json')
     await new FileSessionStore(file).set(await liveSession(alice))
-    const winner = newClient({ sessionStore: new FileSessionStore(file) })
+    const winner = newClient({ sessionStore: lockless(file) })
     let winnersWrite: number | undefined
     const loser = newClient({
-      sessionStore: new FileSessionStore(file),
+      sessionStore: lockless(file),
       before: async (sent) => {
         if (sent.nsid !== REFRESH || winnersWrite !== undefined) return
         await winner.client.com.atproto.server.refreshSession() // refreshes the same session, and stores it
@@ -707,7 +723,7 @@ describe('several processes, one stored session', () => {
     expect(loser.wire.sent.map((s) => [s.nsid, s.status])).toEqual([[REFRESH, 200]])
     expect(loser.events()).toEqual(['refresh'])
     expect((await stat(file)).ino).toBe(winnersWrite)
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(winners.$data)
+    expect(await stored(file)).toEqual(winners.$data)
     expect(loser.client.authenticated()?.accessJwt).toBe(losers.accessJwt) // kept in memory
     expect((await loser.client.com.atproto.server.getSession()).did).toBe(alice.did)
   })
@@ -716,10 +732,10 @@ describe('several processes, one stored session', () => {
     const file = path.join(scratch, 'race-refused', 'session.json')
     const live = await liveSession(alice)
     await new FileSessionStore(file).set({ ...live, refreshJwt: revoked(live.refreshJwt) }) // a dead refresh token
-    const other = newClient({ sessionStore: new FileSessionStore(file) })
+    const other = newClient({ sessionStore: lockless(file) })
     const winners = await liveSession(alice)
     const loser = newClient({
-      sessionStore: new FileSessionStore(file),
+      sessionStore: lockless(file),
       keepCredentials: false, // so that only the stored session can save it
       before: async (sent) => {
         if (sent.nsid === REFRESH) await other.client.authenticate(alice.handle, alice.password, winners) // stored
@@ -732,7 +748,7 @@ describe('several processes, one stored session', () => {
     expect(loser.wire.sent.map((s) => [s.nsid, s.status])).toEqual([[REFRESH, 400]]) // refused: revoked
     expect(adopted.refreshJwt).toBe(winners.refreshJwt)
     expect(loser.events()).toEqual([])
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(winners)
+    expect(await stored(file)).toEqual(winners)
     loser.wire.clear()
     expect((await loser.client.com.atproto.server.getSession()).did).toBe(alice.did)
     expect(loser.wire.sent.map((s) => [s.nsid, s.token, s.status])).toEqual([[GET_SESSION, winners.accessJwt, 200]])
@@ -743,9 +759,9 @@ describe('several processes, one stored session', () => {
     const live = await liveSession(alice)
     await new FileSessionStore(file).set({ ...live, refreshJwt: revoked(live.refreshJwt) })
     const bobs = await liveSession(bob)
-    const other = newClient({ sessionStore: new FileSessionStore(file) })
+    const other = newClient({ sessionStore: lockless(file) })
     const dying = newClient({
-      sessionStore: new FileSessionStore(file),
+      sessionStore: lockless(file),
       keepCredentials: false,
       before: async (sent) => {
         if (sent.nsid === REFRESH) await other.client.authenticate(bob.handle, bob.password, bobs)
@@ -757,7 +773,7 @@ describe('several processes, one stored session', () => {
 
     expect(dying.events()).toEqual(['expired'])
     expect(dying.client.authenticated()).toBeUndefined()
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(bobs)
+    expect(await stored(file)).toEqual(bobs)
   })
 })
 
@@ -1137,11 +1153,11 @@ describe('store failures: the session goes on in memory, the failure is reported
   }
 
   it.skipIf(mountProblem)(
-    'a full disk (a filled 4 KiB tmpfs): login and refreshes succeed, ENOSPC is reported, no temporary file is left, and the next change is written once there is room',
+    'a full disk (a filled 16 KiB tmpfs): login and refreshes succeed, ENOSPC is reported, no temporary file is left, and the next change is written once there is room',
     async () => {
       const dir = path.join(scratch, 'full-disk')
       await mkdir(dir)
-      mountTmpfs(dir, '4k')
+      mountTmpfs(dir, '16k') // room for the file twice over (the old and its replacement), once emptied
       try {
         await fillUp(path.join(dir, 'filler'))
         const file = path.join(dir, 'session.json')
@@ -1165,7 +1181,10 @@ describe('store failures: the session goes on in memory, the failure is reported
           accessJwt: expired(live.accessJwt),
         })
         expect(resumed.wire.nsids()).toEqual([REFRESH])
-        expect(resumed.reported()).toEqual([['set', 'ENOSPC']])
+        expect(resumed.reported()).toEqual([
+          ['lock', 'ENOSPC'], // the refresh lock's file: the refresh goes on without it
+          ['set', 'ENOSPC'],
+        ])
         expect(refreshed.refreshJwt).not.toBe(live.refreshJwt)
         expect(resumed.client.authenticated()?.refreshJwt).toBe(refreshed.refreshJwt)
 
@@ -1182,6 +1201,7 @@ describe('store failures: the session goes on in memory, the failure is reported
         ])
         expect(inUse.reported()).toEqual([
           ['set', 'ENOSPC'], // re-writing the saved session in authenticate
+          ['lock', 'ENOSPC'], // the refresh lock
           ['set', 'ENOSPC'], // the refreshed one
         ])
         expect(await readdir(dir)).toEqual(['filler'])
@@ -1189,8 +1209,8 @@ describe('store failures: the session goes on in memory, the failure is reported
         // Room again: the next change is written.
         await rm(path.join(dir, 'filler'))
         const next = await inUse.client.com.atproto.server.refreshSession()
-        expect(inUse.reported()).toHaveLength(2)
-        expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ refreshJwt: next.refreshJwt })
+        expect(inUse.reported(), JSON.stringify(inUse.reported())).toHaveLength(3) // nothing new: the lock and the write worked
+        expect(await new FileSessionStore(file).get()).toMatchObject({ refreshJwt: next.refreshJwt })
         expect((await stat(file)).mode & 0o777).toBe(0o600)
         expect(await readdir(dir)).toEqual(['session.json'])
       } finally {
@@ -1213,7 +1233,11 @@ describe('store failures: the session goes on in memory, the failure is reported
         const stored = storeClient(new FileSessionStore(file))
         const refreshed = await stored.client.authenticate(bob.handle, bob.password)
         expect(stored.wire.nsids()).toEqual([REFRESH])
-        expect(stored.reported()).toEqual([['set', 'EROFS']])
+        // The refresh lock's file cannot be made either: reported, and the refresh goes on without it.
+        expect(stored.reported()).toEqual([
+          ['lock', 'EROFS'],
+          ['set', 'EROFS'],
+        ])
         expect(stored.events()).toEqual(['refresh'])
         expect((await stored.client.com.atproto.server.getSession()).did).toBe(bob.did)
         expect(stored.client.authenticated()?.refreshJwt).toBe(refreshed.refreshJwt)
@@ -1228,6 +1252,7 @@ describe('store failures: the session goes on in memory, the failure is reported
 
         await stored.client.logout()
         expect(stored.reported()).toEqual([
+          ['lock', 'EROFS'],
           ['set', 'EROFS'],
           ['delete', 'EROFS'],
         ])
@@ -1317,7 +1342,8 @@ describe('FileSessionStore', () => {
       }
       expect(await exited).toBe('SIGKILL')
 
-      const saved = JSON.parse(await readFile(file, 'utf8')) as ReturnType<typeof session>
+      JSON.parse(await readFile(file, 'utf8')) // whole: it parses
+      const saved = (await new FileSessionStore(file).get()) as ReturnType<typeof session>
       const n = Number(/^access-(\d+)$/.exec(saved.accessJwt)?.[1])
       expect(saved.refreshJwt).toBe(`refresh-${n}`)
       const { padding, n: docN } = saved.didDoc as { n: number; padding: string }
@@ -1332,10 +1358,13 @@ describe('FileSessionStore', () => {
       if (leftovers.length === 0 && attempt < 40) continue
       expect(leftovers.length).toBeGreaterThan(0)
       for (const leftover of leftovers) expect((await stat(path.join(dir, leftover))).mode & 0o777).toBe(0o600)
-      // The store still works after the crash, and a logout removes what the dead writer left.
+      // The store still works after the crash, and a logout removes what the dead writer left: its
+      // temporary file, and (logging out of its account too) the file.
       await new FileSessionStore(file).set(session(1))
       expect(await new FileSessionStore(file).get()).toEqual(session(1))
       await new FileSessionStore(file).delete()
+      expect(await readdir(dir)).toEqual(['session.json']) // the crash writer's account is another
+      await new FileSessionStore(file).delete('did:plc:crashtestcrashtestcrasht')
       expect(await readdir(dir)).toEqual([])
       break
     }
@@ -1397,8 +1426,8 @@ describe('FileSessionStore', () => {
         results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')),
         `round ${round}`,
       ).toEqual(['ok', 'ok'])
-      const text = await readFile(file, 'utf8')
-      expect([JSON.stringify(session(1, 100_000)), JSON.stringify(session(2, 10))], `round ${round}`).toContain(text)
+      const stored = JSON.stringify(await new FileSessionStore(file).get())
+      expect([JSON.stringify(session(1, 100_000)), JSON.stringify(session(2, 10))], `round ${round}`).toContain(stored)
     }
   })
 })

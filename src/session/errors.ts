@@ -25,7 +25,7 @@ export class AuthenticationError extends BlueskySDKError {
   }
 }
 
-export type SessionStoreOperation = 'get' | 'set' | 'delete'
+export type SessionStoreOperation = 'get' | 'set' | 'delete' | 'lock'
 
 /**
  * The session store failed (a full disk, a read-only directory, a store's own error). Reported to

@@ -52,3 +52,8 @@ function base64UrlDecode(text: string): string {
   const binary = atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '='))
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
 }
+
+/** When the token expires (`exp`), in ms since the epoch, if it says (read without the per-request cache). */
+export function expiresAt(token: string): number | undefined {
+  return decodeClaims(token).exp
+}

@@ -47,6 +47,9 @@ const REFRESH = 'com.atproto.server.refreshSession'
 const DELETE = 'com.atproto.server.deleteSession'
 const SESSION_CALLS = new Set([CREATE, REFRESH, DELETE])
 
+/** Tries of a refresh whose answers time out, each with the same token (see #refreshCall). */
+const LOST_REFRESH_TRIES = 3
+
 /** Below this, a difference between the server's `Date` and our clock is the header's rounding and the trip. */
 const CLOCK_RESOLUTION_MS = 2_000
 
@@ -139,7 +142,7 @@ export class PasswordSession implements Auth {
     }
     this.#session = undefined
     this.#credentials = undefined
-    await this.#deleteStored()
+    await this.#deleteStored(current?.did)
     if (current) await this.#options.onSessionChange?.('delete', current)
   }
 
@@ -202,7 +205,7 @@ export class PasswordSession implements Auth {
     const stored = saved === undefined
     // Read either way: a session passed in supersedes what the store holds (`#storeHolds`), so it and
     // its refreshed successor are written over it.
-    const inStore = await this.#readStored()
+    const inStore = await this.#readStored(identifier)
     const candidate = stored ? inStore : parseSaved(saved)
     if (!candidate || !belongsTo(candidate, identifier)) return undefined
     if (!this.#hasExpired(candidate.accessJwt, this.margin)) {
@@ -213,8 +216,11 @@ export class PasswordSession implements Auth {
     if (this.#hasExpired(candidate.refreshJwt, this.margin)) return undefined
     this.#session = candidate // its refresh token authenticates the refresh
     try {
-      // Through the single-flight slot, so requests made meanwhile wait for this refresh.
-      await (this.#refreshing ??= this.refresh().finally(() => (this.#refreshing = undefined)))
+      // Through the single-flight slot, so requests made meanwhile wait for this refresh; under the
+      // store's lock, where another process's newer session is adopted instead.
+      await (this.#refreshing ??= this.#locked(candidate.did, async () => {
+        if (!(await this.#adoptNewerStored(candidate))) await this.refresh()
+      }).finally(() => (this.#refreshing = undefined)))
       return new CreateSessionResponse(this.#session!)
     } catch (error) {
       this.#session = undefined
@@ -264,6 +270,32 @@ export class PasswordSession implements Auth {
   private async renew(): Promise<void> {
     const current = this.#session
     if (!current) throw new AuthenticationError('Not logged in')
+    return this.#locked(current.did, () => this.#renewUnderLock(current))
+  }
+
+  /**
+   * Runs `fn` holding the store's refresh lock for `did`, if the store has one (Redis, PostgreSQL,
+   * file): processes sharing the store then refresh one at a time, each re-reading the store first.
+   * A lock that cannot be had (the store is down, or a holder hung past the wait) is reported as a
+   * store failure and `fn` runs without it: the session must go on.
+   */
+  async #locked(did: string, fn: () => Promise<void>): Promise<void> {
+    const store = this.#options.sessionStore
+    if (!store?.lock) return fn()
+    let entered = false
+    try {
+      await store.lock(did, () => {
+        entered = true
+        return fn()
+      })
+    } catch (error) {
+      if (entered) throw error
+      this.#storeFailed('lock', error)
+      await fn()
+    }
+  }
+
+  async #renewUnderLock(current: SessionData): Promise<void> {
     // Another process sharing the store may have refreshed already: its session supersedes ours,
     // and our refresh token is spent.
     if (await this.#adoptNewerStored(current)) return
@@ -290,7 +322,7 @@ export class PasswordSession implements Auth {
     }
     this.#session = undefined
     // Only the session that died leaves the store: another one is another process's (or account's).
-    if ((await this.#readStored())?.refreshJwt === current.refreshJwt) await this.#deleteStored()
+    if ((await this.#readStored(current.did))?.refreshJwt === current.refreshJwt) await this.#deleteStored(current.did)
     await this.#options.onSessionChange?.('expired', current)
     throw failure instanceof AuthenticationError
       ? failure
@@ -306,9 +338,29 @@ export class PasswordSession implements Auth {
     const { refreshSession } = await import('../../generated/com/atproto/server/refreshSession.js')
     const current = this.#session
     if (!current) throw new AuthenticationError('Not logged in') // logged out while the module loaded
-    const response = await this.#xrpc.call(refreshSession, undefined, { headers: bearer(current.refreshJwt) })
+    const response = await this.#refreshCall(refreshSession, current.refreshJwt)
     this.#readClock(response.$headers, response.accessJwt)
     await this.adopt('refresh', { ...current, ...response.$data }, current)
+  }
+
+  /**
+   * A refresh whose answer never arrived (the connection dropped, or hung past its timeout) may have
+   * rotated the token on the server all the same: it is sent again with the same token, which a
+   * server accepts within its grace period (the reference PDS: 2 h, answering with the same new
+   * token), before anything would fall back to the password. Network errors are retried by the
+   * transport (the call is marked idempotent); timeouts here.
+   */
+  async #refreshCall(
+    refreshSession: typeof import('../../generated/com/atproto/server/refreshSession.js').refreshSession,
+    refreshJwt: string,
+  ) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#xrpc.call(refreshSession, undefined, { headers: bearer(refreshJwt), idempotent: true })
+      } catch (error) {
+        if (!(error instanceof TimeoutError) || attempt === LOST_REFRESH_TRIES) throw error
+      }
+    }
   }
 
   /**
@@ -328,14 +380,14 @@ export class PasswordSession implements Auth {
   /** Whether the store holds a session written by someone else since we last saw it (not the one we refreshed). */
   async #storeHasNewer(refreshed: SessionData): Promise<boolean> {
     const previouslySeen = this.#storeHolds
-    const stored = await this.#readStored()
+    const stored = await this.#readStored(refreshed.did)
     return stored !== undefined && stored.refreshJwt !== refreshed.refreshJwt && stored.refreshJwt !== previouslySeen
   }
 
   /** Makes a newer session of the same account from the store the current one, if its access token is good. */
   async #adoptNewerStored(current: SessionData): Promise<boolean> {
     const previouslySeen = this.#storeHolds
-    const stored = await this.#readStored()
+    const stored = await this.#readStored(current.did)
     if (!stored || stored.did !== current.did || stored.refreshJwt === current.refreshJwt) return false
     if (stored.refreshJwt === previouslySeen || this.#hasExpired(stored.accessJwt, this.margin)) return false
     this.#session = stored
@@ -365,11 +417,12 @@ export class PasswordSession implements Auth {
     if (this.#hasExpired(accessJwt, this.margin)) this.#expiryUnjudged = accessJwt
   }
 
-  async #readStored(): Promise<SessionData | undefined> {
+  /** The stored session of `account` (default: the current session's DID). */
+  async #readStored(account = this.#session?.did): Promise<SessionData | undefined> {
     const store = this.#options.sessionStore
     if (!store) return undefined
     try {
-      const stored = parseSaved(await store.get())
+      const stored = parseSaved(await store.get(account))
       this.#storeHolds = stored?.refreshJwt
       return stored
     } catch (error) {
@@ -389,11 +442,11 @@ export class PasswordSession implements Auth {
     }
   }
 
-  async #deleteStored(): Promise<void> {
+  async #deleteStored(did: string | undefined): Promise<void> {
     const store = this.#options.sessionStore
     if (!store) return
     try {
-      await store.delete()
+      await store.delete(did)
       this.#storeHolds = undefined
     } catch (error) {
       this.#storeFailed('delete', error)

@@ -9,6 +9,8 @@ export interface KeyValueBackend {
   /** `ttlMs`: forgotten after that long (sessions: past their refresh token's expiry; OAuth states: minutes). */
   set(key: string, value: string, ttlMs?: number): Promise<void>
   delete(key: string): Promise<void>
+  /** Several `set`s at once, where the backend can do them as one write (a file: one rewrite, not one per key). */
+  setMany?(entries: readonly (readonly [key: string, value: string])[], ttlMs?: number): Promise<void>
   /**
    * Runs `fn` while holding the lock `name`: no other holder of the same name, in any process using
    * this backend, runs at the same time. Waits up to `waitMs` for it (then `LockTimeoutError`).

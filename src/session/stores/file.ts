@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import type { KeyValueBackend, LockOptions } from './backend.js'
 import { LOCK_LEASE_MS, LOCK_WAIT_MS } from './backend.js'
 import { LockTimeoutError } from './errors.js'
@@ -52,15 +52,22 @@ export class FileBackend implements KeyValueBackend {
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    await this.#update((entries) => {
-      entries[key] = ttlMs === undefined ? { value } : { value, expiresAt: Date.now() + ttlMs }
+    await this.setMany([[key, value]], ttlMs)
+  }
+
+  async setMany(entries: readonly (readonly [key: string, value: string])[], ttlMs?: number): Promise<void> {
+    await this.#update((stored) => {
+      for (const [key, value] of entries)
+        stored[key] = ttlMs === undefined ? { value } : { value, expiresAt: Date.now() + ttlMs }
     })
   }
 
+  /** Forgets `key`; and removes what writers of this file that died mid-write left (their temporary files hold tokens). */
   async delete(key: string): Promise<void> {
     await this.#update((entries) => {
       delete entries[key]
     })
+    await removeDeadWritersFiles(this.path)
   }
 
   lock<T>(name: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
@@ -99,14 +106,21 @@ export class FileBackend implements KeyValueBackend {
       for (const [key, entry] of Object.entries(await this.#read()))
         if (entry.expiresAt === undefined || entry.expiresAt > now) entries[key] = entry
       change(entries)
-      await replaceFile(this.path, JSON.stringify({ blueskysdk: 1, entries } satisfies FileContents))
+      if (Object.keys(entries).length)
+        await replaceFile(this.path, JSON.stringify({ blueskysdk: 1, entries } satisfies FileContents))
+      else await rm(this.path, { force: true }) // nothing left: no file (a logout leaves no trace)
     })
   }
 }
 
+/** The temporary files of this process's writes in progress: the only ones of its pid that are not litter. */
+const writing = new Set<string>()
+
 /** Writes `text` to a new 0600 file beside `path` and renames it over `path`; the temporary file never outlives a failure. */
 async function replaceFile(path: string, text: string): Promise<void> {
+  // Unique per write: two writes in the same millisecond (two stores on one file) must not share one.
   const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`
+  writing.add(temporary)
   try {
     const file = await open(temporary, 'wx', 0o600)
     try {
@@ -117,8 +131,43 @@ async function replaceFile(path: string, text: string): Promise<void> {
     }
     await rename(temporary, path)
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {})
+    await rm(temporary, { force: true }).catch(() => {}) // tokens must not outlive a failed write
     throw error
+  } finally {
+    writing.delete(temporary)
+  }
+}
+
+async function removeDeadWritersFiles(path: string): Promise<void> {
+  const directory = dirname(path)
+  let names: string[]
+  try {
+    names = await readdir(directory)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  const leftovers = names.filter((name) => isDeadWritersFile(name, basename(path), join(directory, name)))
+  await Promise.all(leftovers.map((name) => rm(join(directory, name), { force: true })))
+}
+
+/** `<name>.<pid>.<uuid>.tmp`, as replaceFile names them, of a process that is gone or a write no longer running. */
+function isDeadWritersFile(name: string, fileName: string, path: string): boolean {
+  if (!name.startsWith(`${fileName}.`)) return false
+  const match = /^(\d+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/.exec(
+    name.slice(fileName.length + 1),
+  )
+  if (!match) return false
+  const pid = Number(match[1])
+  return pid === process.pid ? !writing.has(path) : !isRunning(pid)
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0) // no signal sent: only whether the process exists
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' // exists, owned by someone else
   }
 }
 
@@ -162,9 +211,12 @@ async function tryCreate(lockPath: string, token: string): Promise<boolean> {
   }
   try {
     await file.writeFile(JSON.stringify({ token, pid: process.pid }))
-  } finally {
+  } catch (error) {
     await file.close()
+    await rm(lockPath, { force: true }) // a lock nobody holds (the disk is full) must not block everyone
+    throw error
   }
+  await file.close()
   return true
 }
 

@@ -1,5 +1,5 @@
-import { jwtExpiry } from '../jwt.js'
-import type { SessionData } from '../store.js'
+import { expiresAt } from '../jwt.js'
+import type { SessionData, SessionStore } from '../store.js'
 import type { KeyValueBackend, LockOptions } from './backend.js'
 import { type EncryptionKey, Sealer } from './encryption.js'
 import { oauthStores, type OAuthStoreOptions, type OAuthStores } from './oauth.js'
@@ -21,7 +21,7 @@ const KEEP_PAST_EXPIRY_MS = 24 * 60 * 60 * 1000
  * DID, `current` → the DID last stored (what `get()` with no account answers, as a one-account
  * store did). Each expires a day after the session's refresh token.
  */
-export class KeyedSessionStore {
+export class KeyedSessionStore implements SessionStore {
   readonly #backend: KeyValueBackend
   readonly #sealer: Sealer | undefined
 
@@ -47,20 +47,28 @@ export class KeyedSessionStore {
   }
 
   async set(session: SessionData): Promise<void> {
-    const ttl = ttlOf(session)
     const text = JSON.stringify(session)
-    await this.#backend.set(`session:${session.did}`, this.#sealer ? await this.#sealer.seal(text) : text, ttl)
-    for (const alias of [session.handle, session.email]) {
-      if (alias) await this.#backend.set(`account:${alias.toLowerCase()}`, session.did, ttl)
-    }
-    await this.#backend.set('current', session.did, ttl)
+    const entries: [string, string][] = [
+      [`session:${session.did}`, this.#sealer ? await this.#sealer.seal(text) : text],
+    ]
+    for (const alias of [session.handle, session.email])
+      if (alias) entries.push([`account:${alias.toLowerCase()}`, session.did])
+    entries.push(['current', session.did])
+    const ttl = ttlOf(session)
+    if (this.#backend.setMany) await this.#backend.setMany(entries, ttl)
+    else for (const [key, value] of entries) await this.#backend.set(key, value, ttl)
   }
 
-  /** Forgets the session of `account` (or the last one stored). */
+  /** Forgets the session of `account` (or the last one stored), and the handle and email that led to it. */
   async delete(account?: string): Promise<void> {
     const did = await this.#didOf(account)
     if (did === undefined) return
+    const session = await this.get(did)
     await this.#backend.delete(`session:${did}`)
+    for (const alias of [session?.handle, session?.email, account]) {
+      const key = alias && !alias.startsWith('did:') ? `account:${alias.toLowerCase()}` : undefined
+      if (key && (await this.#backend.get(key)) === did) await this.#backend.delete(key)
+    }
     if ((await this.#backend.get('current')) === did) await this.#backend.delete('current')
   }
 
@@ -82,6 +90,6 @@ export class KeyedSessionStore {
 }
 
 function ttlOf(session: SessionData): number | undefined {
-  const expiry = jwtExpiry(session.refreshJwt)
+  const expiry = expiresAt(session.refreshJwt)
   return expiry === undefined ? undefined : Math.max(1, expiry + KEEP_PAST_EXPIRY_MS - Date.now())
 }
