@@ -100,8 +100,8 @@ export class IntegerSchema<T extends number = number> extends LexSchema<T> {
   readonly default: T | undefined
   private readonly constValue: T | undefined
   private readonly enumValues: readonly T[] | undefined
-  private readonly minimum: number | undefined
-  private readonly maximum: number | undefined
+  readonly minimum: number | undefined
+  readonly maximum: number | undefined
 
   constructor(options: IntegerOptions<T>) {
     super()
