@@ -1,5 +1,5 @@
 import type { ArrayOptions } from './composites.js'
-import { DISCARD, FAIL, type Fail, LexSchema } from './core.js'
+import { DISCARD, FAIL, type Fail, LexSchema, MAX_NESTING, nesting } from './core.js'
 import { hasTypeTag, isPlainObject } from './primitives.js'
 
 /**
@@ -27,7 +27,7 @@ export const compilation = {
   })(),
 }
 
-const helpers = { FAIL, DISCARD, isPlainObject, hasTypeTag }
+const helpers = { FAIL, DISCARD, isPlainObject, hasTypeTag, nesting }
 
 function compile<T>(name: string, body: string, bindings: Record<string, unknown>): FastFunction<T> | undefined {
   if (!compilation.enabled) return undefined
@@ -122,7 +122,7 @@ export interface UnionShape {
   closed: boolean
 }
 
-/** Dispatch on `$type` to each member's own call site. */
+/** Dispatch on `$type` to each member's own call site, one level deeper (see `nesting` in core.ts). */
 export function compileUnion<T>(shape: UnionShape): FastFunction<T> | undefined {
   const members = [...new Set(shape.byType.values())]
   const cases = [...shape.byType].map(
@@ -130,9 +130,13 @@ export function compileUnion<T>(shape: UnionShape): FastFunction<T> | undefined 
   )
   const body = [
     'if (!hasTypeTag(value)) return FAIL',
+    `if (nesting.depth >= ${MAX_NESTING}) return FAIL`,
+    'nesting.depth++',
+    'try {',
     'switch (value.$type) {',
     ...cases,
     '}',
+    '} finally { nesting.depth-- }',
     shape.closed ? 'return FAIL' : 'return value',
   ].join('\n')
   const bindings: Record<string, unknown> = {}

@@ -1,5 +1,16 @@
 import { compileArray, compileObject, compileUnion, type ObjectShape, type UnionShape } from './compile.js'
-import { type CheckContext, DISCARD, type Fail, FAIL, fail, LexSchema, prefixIssues } from './core.js'
+import {
+  type CheckContext,
+  DISCARD,
+  type Fail,
+  FAIL,
+  fail,
+  LexSchema,
+  MAX_NESTING,
+  nesting,
+  prefixIssues,
+  tooDeep,
+} from './core.js'
 import { hasTypeTag, isPlainObject } from './primitives.js'
 
 /**
@@ -199,8 +210,16 @@ export class UnionSchema<out T> extends LexSchema<T> {
 
 function checkUnion<T>(shape: UnionShape, value: unknown, ctx: CheckContext): T | Fail {
   if (!hasTypeTag(value)) return fail(ctx, value, 'object with $type', 'must be an object with a $type')
+  if (nesting.depth >= MAX_NESTING) return tooDeep(ctx, value)
   const member = shape.byType.get(value.$type)
-  if (member !== undefined) return member.check(value, ctx) as T | Fail
+  if (member !== undefined) {
+    nesting.depth++
+    try {
+      return member.check(value, ctx) as T | Fail
+    } finally {
+      nesting.depth--
+    }
+  }
   if (!shape.closed) return value as T
   const from = ctx.issues.length
   const { typeIds } = shape
@@ -223,11 +242,23 @@ export class LazySchema<out T> extends LexSchema<T> {
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
-    return (this.target ??= this.resolve()).check(value, ctx)
+    if (nesting.depth >= MAX_NESTING) return tooDeep(ctx, value)
+    nesting.depth++
+    try {
+      return (this.target ??= this.resolve()).check(value, ctx)
+    } finally {
+      nesting.depth--
+    }
   }
 
   override fast(value: unknown): T | Fail {
-    return (this.target ??= this.resolve()).fast(value)
+    if (nesting.depth >= MAX_NESTING) return FAIL
+    nesting.depth++
+    try {
+      return (this.target ??= this.resolve()).fast(value)
+    } finally {
+      nesting.depth--
+    }
   }
 }
 
