@@ -60,6 +60,8 @@ export interface ObjectShape {
   defaults: readonly unknown[]
   /** The `$type` values accepted on the object (its own type, with or without `#main`), if it has a type. */
   typeIds: readonly string[] | undefined
+  /** Whether `$type` must be there (a whole record's). */
+  typeRequired: boolean
   typeId: string | undefined
 }
 
@@ -69,7 +71,11 @@ export function compileObject<T>(shape: ObjectShape): FastFunction<T> | undefine
   const lines = ['if (!isPlainObject(value)) return FAIL', 'let output = value, child, checked']
   if (shape.typeIds) {
     const accepted = shape.typeIds.map((id) => `child !== ${key(id)}`).join(' && ')
-    lines.push('child = value.$type', `if (child !== undefined && ${accepted}) return FAIL`)
+    // Required, a missing `$type` (undefined) is one of those not accepted.
+    lines.push(
+      'child = value.$type',
+      `if (${shape.typeRequired ? '' : 'child !== undefined && '}${accepted}) return FAIL`,
+    )
   }
   shape.keys.forEach((name, i) => {
     const k = key(name)

@@ -40,6 +40,8 @@ export class ObjectSchema<out T> extends LexSchema<T> {
     readonly typeId: string | undefined,
     readonly entries: Entries,
     readonly options: ObjectOptions = {},
+    /** Checked as a whole record (see `RecordSchema#asRecord`): its `$type` required, and `typeId` exactly. */
+    readonly wholeRecord = false,
   ) {
     super()
   }
@@ -69,9 +71,30 @@ export class ObjectSchema<out T> extends LexSchema<T> {
       inherited: keys.map((key) => key in Object.prototype),
       nullable: keys.map((key) => this.options.nullable?.includes(key) ?? false),
       defaults: schemas.map((schema) => (schema as { default?: unknown }).default),
-      typeIds: typeId === undefined ? undefined : typeId.includes('#') ? [typeId] : [typeId, `${typeId}#main`],
+      typeIds:
+        typeId === undefined
+          ? undefined
+          : typeId.includes('#') || this.wholeRecord
+            ? [typeId]
+            : [typeId, `${typeId}#main`],
+      typeRequired: this.wholeRecord,
       typeId,
     })
+  }
+}
+
+/**
+ * A record def's object. Nested in other data (a ref to the record type), it is an object like any
+ * other: `$type` optional, `nsid#main` accepted. `asRecord` is the record as a whole, as stored in a
+ * repository and written: its `$type` required and exactly the collection's NSID, as the spec has it
+ * and as `@atproto/lexicon`'s `assertValidRecord` and the PDS check it. Validating by reference
+ * (`validate('app.bsky.feed.post', value)` in a generated `lexicons.ts`) uses `asRecord`.
+ */
+export class RecordSchema<out T> extends ObjectSchema<T> {
+  #asRecord: ObjectSchema<T> | undefined
+
+  get asRecord(): ObjectSchema<T> {
+    return (this.#asRecord ??= new ObjectSchema<T>(this.typeId, this.entries, this.options, true))
   }
 }
 
@@ -79,9 +102,12 @@ function checkObject<T>(shape: ObjectShape, value: unknown, ctx: CheckContext): 
   if (!isPlainObject(value)) return fail(ctx, value, 'object', 'must be an object')
   let failed = false
   const $type = value.$type
-  if ($type !== undefined && shape.typeIds !== undefined && !shape.typeIds.includes($type as string)) {
+  if (
+    $type === undefined ? shape.typeRequired : shape.typeIds !== undefined && !shape.typeIds.includes($type as string)
+  ) {
     const from = ctx.issues.length
-    fail(ctx, $type, JSON.stringify(shape.typeId), `must be ${JSON.stringify(shape.typeId)}`)
+    const expected = JSON.stringify(shape.typeId)
+    fail(ctx, $type, expected, $type === undefined ? 'is required' : `must be ${expected}`)
     prefixIssues(ctx, from, '$type')
     failed = true
   }
