@@ -104,8 +104,10 @@ class ModuleWriter {
         if (description) w.write(docComment(description)).newLine()
         w.write(`export interface ${names.type} `).inlineBlock(() => this.writeProperties(w, object, defName, typeId))
         w.newLine()
+        const [schemaClass, factory] =
+          def.type === 'record' ? (['RecordSchema', 'record'] as const) : (['ObjectSchema', 'object'] as const)
         w.writeLine(
-          `export const ${names.schema}: ${this.rt('ObjectSchema')}<${names.type}> = ${this.objectSchema(object, defName, typeId)}`,
+          `export const ${names.schema}: ${this.rt(schemaClass)}<${names.type}> = ${this.objectSchema(object, defName, typeId, factory)}`,
         )
         w.writeLine(
           `export const ${names.guard} = /*#__PURE__*/ ${this.rt('typeGuard')}<${names.type}>(${lit(typeId)})`,
@@ -388,14 +390,19 @@ class ModuleWriter {
     }
   }
 
-  private objectSchema(object: LexObject | LexParams, defName: string, typeId?: string): string {
+  private objectSchema(
+    object: LexObject | LexParams,
+    defName: string,
+    typeId?: string,
+    factory: 'object' | 'record' = 'object',
+  ): string {
     const entries = Object.entries(object.properties).map(
       ([name, field]) => `${valueKey(name)}: ${this.schemaOf(field as LexField, defName)}`,
     )
     const nullable = 'nullable' in object ? (object.nullable as string[] | undefined) : undefined
     const rest = options({ required: object.required, nullable }, ['required', 'nullable'])
     return this.call(
-      'object',
+      factory,
       `${typeId ? lit(typeId) : 'undefined'}, { ${entries.join(', ')} }${rest ? `, ${rest}` : ''}`,
     )
   }

@@ -55,7 +55,7 @@ export function emitRegistry(set: LexiconSet, plan: Plan, runtimeSpecifier: stri
   w.blankLine()
   w.writeLine(
     docComment(
-      'Validates `value` against the lexicon def `ref`: an NSID (its main def; for a record, the record object) or\n`nsid#def`. Returns `{ success: true, value }` or `{ success: false, issues: [{ path, message }] }`; an unknown\nref is a failure, not an exception, since refs often come from data (`$type`).',
+      'Validates `value` against the lexicon def `ref`: an NSID (its main def; for a record, a whole record, whose `$type`\nmust be the NSID exactly) or `nsid#def`. Returns `{ success: true, value }` or `{ success: false, issues: [{ path, message }] }`; an unknown\nref is a failure, not an exception, since refs often come from data (`$type`).',
     ),
   )
   w.writeLine(

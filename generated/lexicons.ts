@@ -1016,8 +1016,8 @@ export const schemas: { readonly [R in keyof LexiconTypes]: l.LexSchema<LexiconT
 const registry = /*#__PURE__*/ l.createRegistry(schemas)
 
 /**
- * Validates `value` against the lexicon def `ref`: an NSID (its main def; for a record, the record object) or
- * `nsid#def`. Returns `{ success: true, value }` or `{ success: false, issues: [{ path, message }] }`; an unknown
+ * Validates `value` against the lexicon def `ref`: an NSID (its main def; for a record, a whole record, whose `$type`
+ * must be the NSID exactly) or `nsid#def`. Returns `{ success: true, value }` or `{ success: false, issues: [{ path, message }] }`; an unknown
  * ref is a failure, not an exception, since refs often come from data (`$type`).
  */
 export function validate<R extends keyof LexiconTypes>(ref: R, value: unknown): l.ValidationResult<LexiconTypes[R]>

@@ -13,12 +13,20 @@ export {
   lazy,
   literal,
   object,
+  record,
   string,
   union,
   unknown,
 } from './runtime/schema/factories.js'
 export { LexSchema, validate, type ValidationIssue, type ValidationResult } from './runtime/schema/core.js'
-export { ArraySchema, LazySchema, LiteralSchema, ObjectSchema, UnionSchema } from './runtime/schema/composites.js'
+export {
+  ArraySchema,
+  LazySchema,
+  LiteralSchema,
+  ObjectSchema,
+  RecordSchema,
+  UnionSchema,
+} from './runtime/schema/composites.js'
 export {
   BlobSchema,
   BooleanSchema,

@@ -31,6 +31,7 @@ import {
   formatValidators,
   type LexSchema,
   type LexStringFormat,
+  type RecordSchema,
   validate as validateSchema,
   type ValidationResult,
 } from '../src/schema.js'
@@ -106,17 +107,33 @@ interface Registry {
   validate(ref: string, value: unknown): ValidationResult<unknown>
 }
 
-/** A record (its record object) or an object def, validated by reference on both sides. */
+function schemaByRef(registry: Registry, ref: string): LexSchema<unknown> {
+  const schema = registry.schemas[ref]
+  if (schema === undefined) throw new Error(`no schema for ${ref}`)
+  return schema
+}
+
+/**
+ * A whole record, validated by reference on both sides: ours `validate(nsid, value)` of the
+ * generated registry, the oracle's `assertValidRecord` (both require `$type`, exactly the NSID).
+ */
+function wholeRecord(nsid: string, registry: () => Registry = () => BlueskyRegistry): Subject {
+  return {
+    name: `${nsid} (record)`,
+    target: (catalog) => catalog.record(nsid),
+    schema: () => (schemaByRef(registry(), nsid) as RecordSchema<unknown>).asRecord,
+    ours: (value) => registry().validate(nsid, value),
+    oracle: (lexicons, lex) => lexicons.assertValidRecord(nsid, lex),
+  }
+}
+
+/** An object def, or a record's object as other data nests it, validated as an object on both sides. */
 function byRef(ref: string, registry: () => Registry = () => BlueskyRegistry): Subject {
   return {
     name: ref,
     target: (catalog) => catalog.target(ref),
-    schema() {
-      const schema = registry().schemas[ref]
-      if (schema === undefined) throw new Error(`no schema for ${ref}`)
-      return schema
-    },
-    ours: (value) => registry().validate(ref, value),
+    schema: () => schemaByRef(registry(), ref),
+    ours: (value) => validateSchema(schemaByRef(registry(), ref), value),
     oracle(lexicons, lex) {
       const result = lexicons.validate(ref, lex)
       if (!result.success) throw result.error
@@ -272,13 +289,15 @@ beforeAll(() => {
 const bluesky = () => ({ catalog, lexicons })
 
 const subjects: Subject[] = [
+  wholeRecord('app.bsky.feed.post'),
+  wholeRecord('app.bsky.actor.profile'),
+  wholeRecord('app.bsky.graph.listitem'),
+  wholeRecord('app.bsky.graph.list'),
+  wholeRecord('app.bsky.feed.like'),
+  wholeRecord('app.bsky.graph.follow'),
+  wholeRecord('app.bsky.feed.threadgate'),
+  // a record's object as other data nests it
   byRef('app.bsky.feed.post'),
-  byRef('app.bsky.actor.profile'),
-  byRef('app.bsky.graph.listitem'),
-  byRef('app.bsky.graph.list'),
-  byRef('app.bsky.feed.like'),
-  byRef('app.bsky.graph.follow'),
-  byRef('app.bsky.feed.threadgate'),
   byRef('app.bsky.richtext.facet'),
   byRef('app.bsky.actor.defs#profileViewDetailed'),
   byRef('app.bsky.feed.defs#postView'),
@@ -301,7 +320,7 @@ describe('differential: Bluesky lexicons', () => {
     // Our fast path is compiled here, so the runs compare compiled code with the interpreter.
     expect(compilation.enabled).toBe(true)
     for (const subject of subjects) {
-      const ref = subject.name.replace(/ \(input\)$/, '')
+      const ref = subject.name.replace(/ \((input|record)\)$/, '')
       expect(lexicons.getDef(ref), ref).toBeDefined()
       expect(subject.target(catalog).schema.type).toBe('object')
       expect(subject.schema().type, ref).toBe('object')
@@ -328,7 +347,7 @@ describeInterop('differential: interop catalog (example.lexicon.record)', () => 
   })
 
   differential(
-    byRef('example.lexicon.record', () => registry),
+    wholeRecord('example.lexicon.record', () => registry),
     () => context,
     { runs: RUNS, sweep: 1000 },
   )
@@ -404,6 +423,7 @@ describe('differential: generator coverage', () => {
       'default:under-array',
       'oracle:drops-defaults-under-arrays',
       'ref:string',
+      'record:whole',
     ]
     const mutations = [
       ...formats.map((format) => `bad ${format}`),
@@ -429,6 +449,8 @@ describe('differential: generator coverage', () => {
       'union $type not a string',
       'closed union with foreign $type',
       'array one item too long',
+      'record without $type',
+      'record $type with #main',
     ]
     const fromCatalog = {
       features: ['integer:const', 'integer:enum', 'string:enum', 'string:min'],
@@ -539,6 +561,19 @@ describe('differential: documented differences from @atproto/lexicon', () => {
     expect(
       judge('app.bsky.feed.like', like({ subject: { ...strongRef, $type: 'com.atproto.repo.strongRef#main' } })),
     ).toEqual({ ours: true, oracle: true })
+  })
+
+  it("a whole record's $type: both require it, exactly the NSID; only the oracle also takes it as a lex: URI", () => {
+    const record = (value: unknown) => {
+      const v = verdicts(wholeRecord('app.bsky.feed.like'), lexicons, value)
+      return { ours: v.ours.success, oracle: v.oracle.success }
+    }
+    expect(record(like({ $type: 'app.bsky.feed.like' }))).toEqual({ ours: true, oracle: true })
+    expect(record(like({}))).toEqual({ ours: false, oracle: false })
+    expect(record(like({ $type: 'app.bsky.feed.like#main' }))).toEqual({ ours: false, oracle: false })
+    expect(record(like({ $type: 'app.bsky.feed.repost' }))).toEqual({ ours: false, oracle: false })
+    // The spec's $type is an NSID; the oracle normalises both sides to lex: URIs before comparing.
+    expect(record(like({ $type: 'lex:app.bsky.feed.like' }))).toEqual({ ours: false, oracle: true })
   })
 
   it('(5) cid strings: we check the spec syntax (base32 CIDv1 structurally), the oracle decodes', () => {

@@ -146,6 +146,16 @@ for (const compiled of [true, false]) {
       })
     })
 
+    it('matches blob MIME types case-insensitively, as RFC 2045 has them', () => {
+      const { post } = schemas()
+      for (const mimeType of ['IMAGE/PNG', 'Image/Png', 'image/PNG'])
+        expect(l.validate(post, { text: 'hi', blob: { ...blob, mimeType } }).success, mimeType).toBe(true)
+      expect(l.validate(post, { text: 'hi', blob: { ...blob, mimeType: 'TEXT/PLAIN' } }).success).toBe(false)
+      const upper = l.blob({ accept: ['IMAGE/*', 'VIDEO/MP4'] })
+      for (const mimeType of ['image/png', 'video/mp4'])
+        expect(l.validate(upper, { ...blob, mimeType }).success, mimeType).toBe(true)
+    })
+
     it('refuses union members without a usable $type, even in an open union', () => {
       const { post } = schemas()
       for (const embed of [{ alt: 'no type' }, { $type: '', alt: 'empty type' }, { $type: 7 }, 'image']) {

@@ -6,6 +6,10 @@ import { type LexSchema, validate, type ValidationIssue } from '../runtime/schem
  * `value`) as `unknown`, so the input schema cannot; the record's own lexicon, found by its
  * `collection`, can. Collections the client knows no lexicon for pass through, as does a write
  * whose input says `validate: false` (the protocol's own switch for unchecked records).
+ *
+ * A record's `$type` is its collection, as the PDS has it: one without `$type` gets the collection
+ * (on the input being sent, never the caller's object), and one with another `$type` (`nsid#main`
+ * included) is refused unless `validate: false`, before anything is sent.
  */
 
 interface RecordWrite {
@@ -13,35 +17,68 @@ interface RecordWrite {
   value: unknown
   /** Where the record is in the input, for issue paths. */
   path: string
+  /** Puts a record in the input in place of this one. */
+  replace(value: Record<string, unknown>): void
 }
 
+// `input` is the request's own copy (see fieldsOf), so its top level may be replaced; what it holds is the caller's.
 const WRITES: Readonly<Record<string, (input: Record<string, unknown>) => RecordWrite[]>> = {
-  'com.atproto.repo.createRecord': (input) => [{ collection: input.collection, value: input.record, path: 'record' }],
-  'com.atproto.repo.putRecord': (input) => [{ collection: input.collection, value: input.record, path: 'record' }],
-  'com.atproto.repo.applyWrites': (input) =>
-    (input.writes as Record<string, unknown>[]).flatMap((write, i) =>
-      'value' in write ? [{ collection: write.collection, value: write.value, path: `writes[${i}].value` }] : [],
-    ),
+  'com.atproto.repo.createRecord': singleRecord,
+  'com.atproto.repo.putRecord': singleRecord,
+  'com.atproto.repo.applyWrites': (input) => {
+    const writes = [...(input.writes as Record<string, unknown>[])]
+    input.writes = writes
+    return writes.flatMap((write, i) =>
+      'value' in write
+        ? [
+            {
+              collection: write.collection,
+              value: write.value,
+              path: `writes[${i}].value`,
+              replace: (value: Record<string, unknown>) => void (writes[i] = { ...write, value }),
+            },
+          ]
+        : [],
+    )
+  },
+}
+
+function singleRecord(input: Record<string, unknown>): RecordWrite[] {
+  const replace = (value: Record<string, unknown>) => void (input.record = value)
+  return [{ collection: input.collection, value: input.record, path: 'record', replace }]
 }
 
 export function writesRecords(nsid: string): boolean {
   return nsid in WRITES
 }
 
-/** Throws `ValidationError` (part `record`) naming every bad field, by its path in the input. */
+/**
+ * Fills in each record's `$type` (in `input`) and throws `ValidationError` (part `record`) naming
+ * every bad field, by its path in the input.
+ */
 export async function checkRecords(
   nsid: string,
   input: Record<string, unknown> | undefined,
   schemaOf: (collection: string) => Promise<LexSchema<unknown> | undefined>,
 ): Promise<void> {
   const writes = WRITES[nsid]
-  if (!writes || !input || input.validate === false) return
+  if (!writes || !input) return
+  const checking = input.validate !== false
   const issues: ValidationIssue[] = []
   for (const write of writes(input)) {
-    if (typeof write.collection !== 'string') continue
-    const schema = await schemaOf(write.collection)
+    const { collection, value } = write
+    if (typeof collection !== 'string' || typeof value !== 'object' || value === null || Array.isArray(value)) continue
+    const $type = (value as { $type?: unknown }).$type
+    if ($type === undefined) write.replace({ ...value, $type: collection })
+    if (!checking) continue
+    const wrongType = $type !== undefined && $type !== collection
+    if (wrongType) {
+      issues.push({ path: `${write.path}.$type`, message: `must be ${JSON.stringify(collection)}, the collection` })
+    }
+    const schema = await schemaOf(collection)
     if (!schema) continue
-    const result = validate(schema, write.value)
+    // The rest of a record of the wrong type is still reported: checked without its `$type`.
+    const result = validate(schema, wrongType ? { ...value, $type: undefined } : value)
     if (!result.success) issues.push(...result.issues.map((issue) => within(write.path, issue)))
   }
   if (issues.length) throw new ValidationError(nsid, 'record', issues)

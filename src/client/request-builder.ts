@@ -43,6 +43,14 @@ export type Send = (state: CallState) => Promise<unknown>
 /** Takes a builder over without sending it (as `paginate` does, which sends it page by page). */
 export const TAKE_OVER: unique symbol = Symbol('blueskysdk.takeOver')
 
+/** A builder's request as it was when taken over: sent with params added, the builder left as it is. */
+export interface TakenRequest {
+  endpoint(): Promise<HttpEndpoint>
+  /** The params set so far (the first argument of a query, its setters). */
+  params(): Promise<Record<string, unknown>>
+  send(params: Record<string, unknown>): Promise<unknown>
+}
+
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
 /** What the builder itself answers to; every other name is a field setter. */
@@ -88,12 +96,7 @@ class Builder {
   send(): Promise<unknown> {
     this.#taken = true
     // Each send works on a snapshot, so later setter calls cannot change a request in flight.
-    const state = this.#state
-    return this.#send({
-      ...state,
-      edits: [...state.edits],
-      options: { ...state.options, headers: state.options.headers && { ...state.options.headers } },
-    })
+    return this.#send(snapshot(this.#state))
   }
 
   then<A = unknown, B = never>(
@@ -116,8 +119,15 @@ class Builder {
     return (this.#pending ??= this.send())
   }
 
-  [TAKE_OVER](): void {
+  [TAKE_OVER](): TakenRequest {
     this.#taken = true
+    const state = snapshot(this.#state)
+    const endpoint = async () => (typeof state.endpoint === 'function' ? state.endpoint() : state.endpoint)
+    return {
+      endpoint,
+      params: async () => fieldsOf((await endpoint()).type, state).params,
+      send: (params) => this.#send(snapshot(state, ['params', { ...params }])),
+    }
   }
 
   // Values are copied when set, so that changing the object passed later changes no request.
@@ -173,6 +183,15 @@ const handler: ProxyHandler<Builder> = {
     }
     return (value: unknown) => target.$set(property, value)
   },
+}
+
+/** A copy of `state` that sending cannot change, with `extra` edits after its own. */
+function snapshot(state: CallState, ...extra: Edit[]): CallState {
+  return {
+    ...state,
+    edits: [...state.edits, ...extra],
+    options: { ...state.options, headers: state.options.headers && { ...state.options.headers } },
+  }
 }
 
 export function createRequest(state: CallState, send: Send): unknown {

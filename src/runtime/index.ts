@@ -14,12 +14,13 @@ export {
   lazy,
   literal,
   object,
+  record,
   string,
   union,
   unknown,
 } from './schema/factories.js'
 export { LexSchema, validate, type ValidationIssue, type ValidationResult } from './schema/core.js'
-export { ArraySchema, LazySchema, LiteralSchema, ObjectSchema, UnionSchema } from './schema/composites.js'
+export { ArraySchema, LazySchema, LiteralSchema, ObjectSchema, RecordSchema, UnionSchema } from './schema/composites.js'
 export {
   BlobSchema,
   BooleanSchema,

@@ -40,6 +40,8 @@ export interface LexTarget {
   schema: LexField
   /** The `$type` the value may carry (records and named defs); undefined for inline schemas. */
   typeId: string | undefined
+  /** A whole record (as stored and written): its `$type` is always there, and exactly `typeId`. */
+  wholeRecord?: boolean
 }
 
 export interface ResolvedDef {
@@ -71,6 +73,13 @@ export class LexiconCatalog {
     if (def.type === 'record') return { name: ref, baseId: id, schema: def.record, typeId }
     if (isField(def)) return { name: ref, baseId: id, schema: def, typeId }
     throw new Error(`${ref} is a ${def.type}, which has no value to generate`)
+  }
+
+  /** A record def's whole record: what `assertValidRecord` checks, `$type` included. */
+  record(nsid: string): LexTarget {
+    const target = this.target(nsid)
+    if (this.resolve(nsid, nsid).def.type !== 'record') throw new Error(`${nsid} is not a record`)
+    return { ...target, wholeRecord: true }
   }
 
   /** The JSON input body of a procedure. */
@@ -617,10 +626,22 @@ class Generator {
   ) {}
 
   run(target: LexTarget): LexCase {
+    // A whole record always carries its exact type, as a union member does.
+    const type = { typeId: target.typeId, union: target.wholeRecord ? target.typeId : undefined }
     let value =
       target.schema.type === 'object'
-        ? this.object(target.schema, target.baseId, [], 0, { typeId: target.typeId }, NOT_NULLABLE)
+        ? this.object(target.schema, target.baseId, [], 0, type, NOT_NULLABLE)
         : this.field(target.schema, target.baseId, [], 0, NOT_NULLABLE)
+    if (target.wholeRecord) {
+      this.features.add('record:whole')
+      this.site(
+        [],
+        [
+          { kind: 'record without $type', apply: (v) => omit(v, '$type') },
+          { kind: 'record $type with #main', apply: (v) => ({ ...(v as object), $type: `${target.typeId}#main` }) },
+        ],
+      )
+    }
     let mutation: LexCase['mutation']
     if (this.sites.length > 0 && this.r.chance(this.options.mutationRate)) {
       const site = this.r.pick(this.sites)

@@ -42,7 +42,7 @@ export interface Record {
   /** Array of opaque values to allow for key rolling */
   continuityProofs?: l.Bytes[]
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'com.germnetwork.declaration',
   {
     version: /*#__PURE__*/ l.string({ minLength: 5, maxLength: 14 }),

@@ -1,5 +1,5 @@
 import type { ArrayOptions } from './composites.js'
-import { DISCARD, FAIL, type Fail, LexSchema } from './core.js'
+import { DISCARD, FAIL, type Fail, LexSchema, MAX_NESTING, nesting } from './core.js'
 import { hasTypeTag, isPlainObject } from './primitives.js'
 
 /**
@@ -27,7 +27,7 @@ export const compilation = {
   })(),
 }
 
-const helpers = { FAIL, DISCARD, isPlainObject, hasTypeTag }
+const helpers = { FAIL, DISCARD, isPlainObject, hasTypeTag, nesting }
 
 function compile<T>(name: string, body: string, bindings: Record<string, unknown>): FastFunction<T> | undefined {
   if (!compilation.enabled) return undefined
@@ -60,6 +60,8 @@ export interface ObjectShape {
   defaults: readonly unknown[]
   /** The `$type` values accepted on the object (its own type, with or without `#main`), if it has a type. */
   typeIds: readonly string[] | undefined
+  /** Whether `$type` must be there (a whole record's). */
+  typeRequired: boolean
   typeId: string | undefined
 }
 
@@ -69,7 +71,11 @@ export function compileObject<T>(shape: ObjectShape): FastFunction<T> | undefine
   const lines = ['if (!isPlainObject(value)) return FAIL', 'let output = value, child, checked']
   if (shape.typeIds) {
     const accepted = shape.typeIds.map((id) => `child !== ${key(id)}`).join(' && ')
-    lines.push('child = value.$type', `if (child !== undefined && ${accepted}) return FAIL`)
+    // Required, a missing `$type` (undefined) is one of those not accepted.
+    lines.push(
+      'child = value.$type',
+      `if (${shape.typeRequired ? '' : 'child !== undefined && '}${accepted}) return FAIL`,
+    )
   }
   shape.keys.forEach((name, i) => {
     const k = key(name)
@@ -122,7 +128,7 @@ export interface UnionShape {
   closed: boolean
 }
 
-/** Dispatch on `$type` to each member's own call site. */
+/** Dispatch on `$type` to each member's own call site, one level deeper (see `nesting` in core.ts). */
 export function compileUnion<T>(shape: UnionShape): FastFunction<T> | undefined {
   const members = [...new Set(shape.byType.values())]
   const cases = [...shape.byType].map(
@@ -130,9 +136,13 @@ export function compileUnion<T>(shape: UnionShape): FastFunction<T> | undefined 
   )
   const body = [
     'if (!hasTypeTag(value)) return FAIL',
+    `if (nesting.depth >= ${MAX_NESTING}) return FAIL`,
+    'nesting.depth++',
+    'try {',
     'switch (value.$type) {',
     ...cases,
     '}',
+    '} finally { nesting.depth-- }',
     shape.closed ? 'return FAIL' : 'return value',
   ].join('\n')
   const bindings: Record<string, unknown> = {}

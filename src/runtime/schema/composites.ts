@@ -1,5 +1,16 @@
 import { compileArray, compileObject, compileUnion, type ObjectShape, type UnionShape } from './compile.js'
-import { type CheckContext, DISCARD, type Fail, FAIL, fail, LexSchema, prefixIssues } from './core.js'
+import {
+  type CheckContext,
+  DISCARD,
+  type Fail,
+  FAIL,
+  fail,
+  LexSchema,
+  MAX_NESTING,
+  nesting,
+  prefixIssues,
+  tooDeep,
+} from './core.js'
 import { hasTypeTag, isPlainObject } from './primitives.js'
 
 /**
@@ -29,6 +40,8 @@ export class ObjectSchema<out T> extends LexSchema<T> {
     readonly typeId: string | undefined,
     readonly entries: Entries,
     readonly options: ObjectOptions = {},
+    /** Checked as a whole record (see `RecordSchema#asRecord`): its `$type` required, and `typeId` exactly. */
+    readonly wholeRecord = false,
   ) {
     super()
   }
@@ -58,9 +71,30 @@ export class ObjectSchema<out T> extends LexSchema<T> {
       inherited: keys.map((key) => key in Object.prototype),
       nullable: keys.map((key) => this.options.nullable?.includes(key) ?? false),
       defaults: schemas.map((schema) => (schema as { default?: unknown }).default),
-      typeIds: typeId === undefined ? undefined : typeId.includes('#') ? [typeId] : [typeId, `${typeId}#main`],
+      typeIds:
+        typeId === undefined
+          ? undefined
+          : typeId.includes('#') || this.wholeRecord
+            ? [typeId]
+            : [typeId, `${typeId}#main`],
+      typeRequired: this.wholeRecord,
       typeId,
     })
+  }
+}
+
+/**
+ * A record def's object. Nested in other data (a ref to the record type), it is an object like any
+ * other: `$type` optional, `nsid#main` accepted. `asRecord` is the record as a whole, as stored in a
+ * repository and written: its `$type` required and exactly the collection's NSID, as the spec has it
+ * and as `@atproto/lexicon`'s `assertValidRecord` and the PDS check it. Validating by reference
+ * (`validate('app.bsky.feed.post', value)` in a generated `lexicons.ts`) uses `asRecord`.
+ */
+export class RecordSchema<out T> extends ObjectSchema<T> {
+  #asRecord: ObjectSchema<T> | undefined
+
+  get asRecord(): ObjectSchema<T> {
+    return (this.#asRecord ??= new ObjectSchema<T>(this.typeId, this.entries, this.options, true))
   }
 }
 
@@ -68,9 +102,12 @@ function checkObject<T>(shape: ObjectShape, value: unknown, ctx: CheckContext): 
   if (!isPlainObject(value)) return fail(ctx, value, 'object', 'must be an object')
   let failed = false
   const $type = value.$type
-  if ($type !== undefined && shape.typeIds !== undefined && !shape.typeIds.includes($type as string)) {
+  if (
+    $type === undefined ? shape.typeRequired : shape.typeIds !== undefined && !shape.typeIds.includes($type as string)
+  ) {
     const from = ctx.issues.length
-    fail(ctx, $type, JSON.stringify(shape.typeId), `must be ${JSON.stringify(shape.typeId)}`)
+    const expected = JSON.stringify(shape.typeId)
+    fail(ctx, $type, expected, $type === undefined ? 'is required' : `must be ${expected}`)
     prefixIssues(ctx, from, '$type')
     failed = true
   }
@@ -199,8 +236,16 @@ export class UnionSchema<out T> extends LexSchema<T> {
 
 function checkUnion<T>(shape: UnionShape, value: unknown, ctx: CheckContext): T | Fail {
   if (!hasTypeTag(value)) return fail(ctx, value, 'object with $type', 'must be an object with a $type')
+  if (nesting.depth >= MAX_NESTING) return tooDeep(ctx, value)
   const member = shape.byType.get(value.$type)
-  if (member !== undefined) return member.check(value, ctx) as T | Fail
+  if (member !== undefined) {
+    nesting.depth++
+    try {
+      return member.check(value, ctx) as T | Fail
+    } finally {
+      nesting.depth--
+    }
+  }
   if (!shape.closed) return value as T
   const from = ctx.issues.length
   const { typeIds } = shape
@@ -223,11 +268,23 @@ export class LazySchema<out T> extends LexSchema<T> {
   }
 
   check(value: unknown, ctx: CheckContext): T | Fail {
-    return (this.target ??= this.resolve()).check(value, ctx)
+    if (nesting.depth >= MAX_NESTING) return tooDeep(ctx, value)
+    nesting.depth++
+    try {
+      return (this.target ??= this.resolve()).check(value, ctx)
+    } finally {
+      nesting.depth--
+    }
   }
 
   override fast(value: unknown): T | Fail {
-    return (this.target ??= this.resolve()).fast(value)
+    if (nesting.depth >= MAX_NESTING) return FAIL
+    nesting.depth++
+    try {
+      return (this.target ??= this.resolve()).fast(value)
+    } finally {
+      nesting.depth--
+    }
   }
 }
 

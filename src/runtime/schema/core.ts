@@ -32,6 +32,37 @@ export type Fail = typeof FAIL
 
 export type PathKey = string | number
 
+/**
+ * How deep checks are nested in unions and lazy refs, and how deep they may be. Lexicons cycle
+ * only through those two (a thread's `parent` is a union of thread views, a lazy ref closes any
+ * other cycle), so counting there bounds the recursion of both paths: a hostile server can nest
+ * a thread 10,000 parents deep, which overflowed the stack (a raw RangeError). Past the limit a
+ * value is refused with an issue, "nested too deeply", alike on both paths.
+ *
+ * A counter rather than only catching the RangeError: where the stack runs out depends on the
+ * path (the compiled one inlines, and went 6x deeper than the interpreter, so their verdicts would
+ * differ in between), on whether the code is optimised yet, and on how deep the caller already
+ * is; a counter gives one answer everywhere. The limit is above real data (the AppView nests at
+ * most 1,000 parents or replies, `getPostThread`'s maximum) and below where the interpreter's
+ * stack ends on Node's default stack (~1,500 thread levels before its code is optimised, ~2,500
+ * after). Below the limit, a cycle with heavier levels than a thread's or a caller already deep in
+ * the stack can still run out first: `validate` then reports the same issue (see `outOfStack`).
+ */
+export const nesting = { depth: 0 }
+export const MAX_NESTING = 1200
+
+const TOO_DEEP = `is nested too deeply (more than ${MAX_NESTING} levels)`
+
+export function tooDeep(ctx: CheckContext, input: unknown): Fail {
+  return fail(ctx, input, `at most ${MAX_NESTING} levels`, TOO_DEEP)
+}
+
+/** Whether `error` is the stack running out (a RangeError in V8 and WebKit, an InternalError in Firefox), else rethrows it. */
+function outOfStack(error: unknown): true {
+  if (error instanceof RangeError || (error instanceof Error && error.name === 'InternalError')) return true
+  throw error
+}
+
 /** A failure as collected during a check. Paths are built as the failure unwinds, so success costs nothing. */
 export interface RawIssue {
   path: PathKey[]
@@ -134,8 +165,14 @@ const VENDOR = 'blueskysdk'
  * verdict stands: were the two ever to disagree, its output is returned.
  */
 function run<T>(schema: LexSchema<T>, value: unknown, ctx: CheckContext): T | Fail {
-  const output = schema.fast(value)
-  return output !== FAIL ? output : schema.check(value, ctx)
+  try {
+    const output = schema.fast(value)
+    return output !== FAIL ? output : schema.check(value, ctx)
+  } catch (error) {
+    outOfStack(error)
+    ctx.issues.length = 0
+    return tooDeep(ctx, value)
+  }
 }
 
 // Checks are synchronous and never call back into `validate`, so one context serves every call.
@@ -143,9 +180,15 @@ const sharedContext = new CheckContext()
 
 /** Validates `value` against `schema`: `{ success: true, value }` or `{ success: false, issues }`. */
 export function validate<T>(schema: LexSchema<T>, value: unknown): ValidationResult<T> {
-  const output = schema.fast(value)
-  if (output !== FAIL) return { success: true, value: output }
-  return interpret(schema, value, sharedContext)
+  try {
+    const output = schema.fast(value)
+    if (output !== FAIL) return { success: true, value: output }
+    return interpret(schema, value, sharedContext)
+  } catch (error) {
+    outOfStack(error)
+    sharedContext.issues.length = 0
+    return { success: false, issues: [{ path: '', message: TOO_DEEP }] }
+  }
 }
 
 /**

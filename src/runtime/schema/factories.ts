@@ -10,6 +10,7 @@ import {
   LiteralSchema,
   ObjectSchema,
   type ObjectOptions,
+  RecordSchema,
   UnionSchema,
 } from './composites.js'
 import {
@@ -79,6 +80,16 @@ export function object<T>(
   return new ObjectSchema<T>(typeId, entries, options)
 }
 
+/** A record def's object; its `asRecord` checks a whole record. */
+/* @__NO_SIDE_EFFECTS__ */
+export function record<T>(
+  nsid: string,
+  entries: Record<string, LexSchema<any>>,
+  options?: ObjectOptions,
+): RecordSchema<T> {
+  return new RecordSchema<T>(nsid, entries, options)
+}
+
 /* @__NO_SIDE_EFFECTS__ */
 export function array<T>(items: LexSchema<T>, options?: ArrayOptions): ArraySchema<T> {
   return new ArraySchema(items, options)
@@ -110,13 +121,14 @@ export function createRegistry(schemas: Readonly<Record<string, LexSchema<unknow
   return {
     has: (ref: string): boolean => find(ref) !== undefined,
     get: find,
+    /** Validates `value` against `ref`; a record's NSID validates a whole record (`RecordSchema#asRecord`). */
     validate(ref: string, value: unknown): ValidationResult<unknown> {
       const schema = find(ref)
       if (schema === undefined) {
         const issue: ValidationIssue = { path: '', message: `unknown lexicon reference ${JSON.stringify(ref)}` }
         return { success: false, issues: [issue] }
       }
-      return validate(schema, value)
+      return validate(schema instanceof RecordSchema ? schema.asRecord : schema, value)
     },
   }
 }

@@ -100,8 +100,8 @@ export class IntegerSchema<T extends number = number> extends LexSchema<T> {
   readonly default: T | undefined
   private readonly constValue: T | undefined
   private readonly enumValues: readonly T[] | undefined
-  private readonly minimum: number | undefined
-  private readonly maximum: number | undefined
+  readonly minimum: number | undefined
+  readonly maximum: number | undefined
 
   constructor(options: IntegerOptions<T>) {
     super()
@@ -243,10 +243,15 @@ export class BlobSchema extends LexSchema<BlobRef> {
   }
 }
 
-// Whether a MIME type matches a lexicon `accept` pattern: `image/png`, `image/*`, or `*/*`.
+/**
+ * Whether a MIME type matches a lexicon `accept` pattern: a type (`image/png`), a type's subtypes
+ * (`image/*`) or any type. Both halves are case-insensitive (RFC 2045): `IMAGE/PNG` is an `image/*`.
+ */
 export function mimeMatches(pattern: string, mimeType: string): boolean {
-  if (pattern === '*/*' || pattern === mimeType) return true
-  return pattern.endsWith('/*') && mimeType.startsWith(pattern.slice(0, -1))
+  if (pattern === '*/*') return true
+  const type = mimeType.toLowerCase()
+  const wanted = pattern.toLowerCase()
+  return wanted === type || (wanted.endsWith('/*') && type.startsWith(wanted.slice(0, -1)))
 }
 
 /** `unknown`: any data-model object, but not bytes, a CID link or a blob, which are not objects in the data model. */

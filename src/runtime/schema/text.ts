@@ -28,8 +28,9 @@ export function graphemeLength(text: string): number {
  * otherwise some number over it. A limit check never counts further than it has to. Linear in the
  * length of what it reads.
  *
- * Two characters that are both "simple" (see simpleWidth) always have a grapheme break between them:
- * those are counted in a plain loop, which covers ASCII and most text in BMP scripts. The rest
+ * Two characters that are both "simple" (see kindAt) always have a grapheme break between them, as
+ * do a simple one with inert marks (e + U+0301) and the simple one after: those are counted in a
+ * plain loop, which covers ASCII, most text in BMP scripts and accented letters. The rest
  * (combining marks, emoji, Hangul, astral characters) goes through Intl.Segmenter, but never over
  * the whole string: on Node 20 each of its steps costs time proportional to the string it segments,
  * which made one call on a long string quadratic (80k characters: 6 s). It segments windows of
@@ -55,11 +56,23 @@ export function countGraphemes(text: string, limit: number): number {
       if (i < length && count <= limit) count++ // the last character
       break
     }
-    const here = simpleWidth(text, i)
-    if (here !== 0 && (i + here === length || simpleWidth(text, i + here) !== 0)) {
-      count++
-      i += here
-      continue
+    const here = kindAt(text, i)
+    if (here === SIMPLE || here === CONTROL) {
+      // A simple character and the inert marks after it (e + U+0301) are one grapheme, ended by
+      // the end or by a simple character; what else follows is left to the segmenter.
+      let end = i + widthAt(text, i)
+      let next = end < length ? kindAt(text, end) : SIMPLE
+      if (here === SIMPLE) {
+        while (next === INERT_MARK) {
+          end += widthAt(text, end)
+          next = end < length ? kindAt(text, end) : SIMPLE
+        }
+      }
+      if (next === SIMPLE || next === CONTROL) {
+        count++
+        i = end
+        continue
+      }
     }
     const [segments, end] = segmentFrom(text, i)
     count += segments
@@ -97,37 +110,59 @@ function segmentFrom(text: string, start: number): [segments: number, next: numb
 const WINDOW = 64
 
 /**
- * The UTF-16 length (1 or 2) of the character at `i` if it is simple, else 0. A simple character
- * has a grapheme break before and after it whatever its simple neighbours: none of the rules of
- * UAX #29 that join characters can apply to a pair of them. It is one the platform's own segmenter
- * breaks in both `a` + it and it + `a` (so no Extend, ZWJ, SpacingMark or Prepend), and neither CR
- * (which joins LF), a Hangul jamo or syllable (which join each other), a regional indicator (which
- * pair up) nor a lone surrogate. Probed once per character met, from the segmenter itself, so the
- * two cannot disagree; characters past the first three planes are left to the segmenter.
+ * What the character at `i` is to the plain loop of countGraphemes:
+ * - SIMPLE: a grapheme break before and after it whatever its simple neighbours (none of the rules
+ *   of UAX #29 that join characters can apply to a pair of them): one the platform's own segmenter
+ *   breaks in both `a` + it and it + `a` (so no Extend, ZWJ, SpacingMark or Prepend), and neither CR
+ *   (which joins LF), a Hangul jamo or syllable (which join each other), a regional indicator
+ *   (which pair up) nor a lone surrogate. Marks after it join it.
+ * - CONTROL: simple, but marks after it do not join it (GB4: tab, LF, U+0085…).
+ * - INERT_MARK: joins whatever precedes it (Extend or SpacingMark: `a` + it is one segment) but
+ *   lets nothing join after it: not a ZWJ (😀 + it + 😀 would be one segment) nor an Indic linker
+ *   (a virama: क + it + क would be one). After a simple character and inert marks, a simple
+ *   character always starts a new grapheme.
+ * - OTHER: left to the segmenter.
+ * Probed once per character met, from the segmenter itself, so the two cannot disagree;
+ * characters past the first three planes are left to the segmenter.
  */
-function simpleWidth(text: string, i: number): number {
+function kindAt(text: string, i: number): number {
   const unit = text.charCodeAt(i)
-  if (unit < 0x80) return unit === 13 ? 0 : 1
+  if (unit < 0x80) return unit === 13 ? OTHER : unit < 0x20 || unit === 0x7f ? CONTROL : SIMPLE
+  return kindOf(text, i)
+}
+
+const widthAt = (text: string, i: number): number => (text.codePointAt(i)! > 0xffff ? 2 : 1)
+
+/** The kind (see kindAt) of the non-ASCII character at `i`. */
+function kindOf(text: string, i: number): number {
   const code = text.codePointAt(i)!
-  const width = code > 0xffff ? 2 : 1
   const plane = code >>> 16
   if (plane > 2 || (code >= 0xd800 && code <= 0xdfff) || isHangul(code) || (code >= 0x1f1e6 && code <= 0x1f1ff))
-    return 0
-  const table = (simple[plane] ??= new Uint8Array(0x10000))
+    return OTHER
+  const table = (kinds[plane] ??= new Uint8Array(0x10000))
   let known = table[code & 0xffff]
   if (known === 0) {
     segmenter ??= new Intl.Segmenter()
     const char = String.fromCodePoint(code)
-    const breaks = (pair: string) => [...segmenter!.segment(pair)].length === 2
-    known = table[code & 0xffff] = breaks(`a${char}`) && breaks(`${char}a`) ? SIMPLE : NOT_SIMPLE
+    const segments = (sample: string) => [...segmenter!.segment(sample)].length
+    if (segments(`a${char}`) === 2 && segments(`${char}a`) === 2)
+      known = segments(`${char}\u0301`) === 1 ? SIMPLE : CONTROL
+    else if (segments(`a${char}`) === 1 && segments(`😀${char}😀`) === 2 && segments(`\u0915${char}\u0915`) === 2)
+      known = INERT_MARK
+    else known = OTHER
+    table[code & 0xffff] = known
   }
-  return known === SIMPLE ? width : 0
+  return known
 }
 
+/** See kindAt. */
 const SIMPLE = 1
-const NOT_SIMPLE = 2
-/** Per plane (BMP, SMP, SIP), by code point: 0 not probed yet, else SIMPLE or NOT_SIMPLE. Made on first use, 64 KB each. */
-const simple: (Uint8Array | undefined)[] = []
+/** Simple, but nothing joins it (GB4: a control). */
+const CONTROL = 2
+const INERT_MARK = 3
+const OTHER = 4
+/** Per plane (BMP, SMP, SIP), by code point: 0 not probed yet, else its kind. Made on first use, 64 KB each. */
+const kinds: (Uint8Array | undefined)[] = []
 
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff

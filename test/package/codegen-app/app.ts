@@ -42,7 +42,11 @@ results.noteMissing = await notes.com.example.getNote({ id: '3kznmn7xqxl23' }).t
 )
 const note = await client.com.example.createNote({ title: 'through the PDS' }, { proxy: NOTES_SERVICE })
 results.note = (await client.com.example.getNote({ id: note.id }, { proxy: NOTES_SERVICE })).note
-results.validNote = validate('com.example.note', { title: 'a', createdAt: new Date().toISOString() }).success
+results.validNote = validate('com.example.note', {
+  $type: 'com.example.note',
+  title: 'a',
+  createdAt: new Date().toISOString(),
+}).success
 results.invalidNote = validate('com.example.note', { title: 5 }).success
 
 console.log(JSON.stringify(results))

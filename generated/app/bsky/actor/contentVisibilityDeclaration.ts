@@ -17,7 +17,7 @@ export interface Record {
   /** Whether the account requests that its posts be hidden from algorithmic recommendations. Consumers must treat a missing record as false. */
   hideFromAlgorithmicRecommendations: boolean
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.actor.contentVisibilityDeclaration',
   { hideFromAlgorithmicRecommendations: /*#__PURE__*/ l.boolean() },
   { required: ['hideFromAlgorithmicRecommendations'] },

@@ -32,7 +32,7 @@ export interface Record {
   pinnedPost?: ComAtprotoRepoStrongRef.Main
   createdAt?: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object('app.bsky.actor.profile', {
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record('app.bsky.actor.profile', {
   displayName: /*#__PURE__*/ l.string({ maxLength: 640, maxGraphemes: 64 }),
   description: /*#__PURE__*/ l.string({ maxLength: 2560, maxGraphemes: 256 }),
   pronouns: /*#__PURE__*/ l.string({ maxLength: 200, maxGraphemes: 20 }),

@@ -23,7 +23,7 @@ export interface Record {
   durationMinutes?: number
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.actor.status',
   {
     status: /*#__PURE__*/ l.string(),

@@ -28,7 +28,7 @@ export interface Record {
   contentMode?: 'app.bsky.feed.defs#contentModeUnspecified' | 'app.bsky.feed.defs#contentModeVideo' | (string & {})
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.feed.generator',
   {
     did: /*#__PURE__*/ l.string({ format: l.didFormat }),

@@ -19,7 +19,7 @@ export interface Record {
   createdAt: string
   via?: ComAtprotoRepoStrongRef.Main
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.feed.like',
   {
     subject: ComAtprotoRepoStrongRef.mainSchema,

@@ -87,7 +87,7 @@ export interface Record {
   /** Client-declared timestamp when this post was originally created. */
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.feed.post',
   {
     text: /*#__PURE__*/ l.string({ maxLength: 3000, maxGraphemes: 300 }),

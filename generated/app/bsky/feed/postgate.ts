@@ -22,7 +22,7 @@ export interface Record {
   /** List of rules defining who can embed this post. If value is an empty array or is undefined, no particular rules apply and anyone can embed. */
   embeddingRules?: (l.$Typed<DisableRule> | l.UnknownTyped)[]
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.feed.postgate',
   {
     createdAt: /*#__PURE__*/ l.string({ format: l.datetimeFormat }),

@@ -24,7 +24,7 @@ export interface Record {
   /** List of hidden reply URIs. */
   hiddenReplies?: string[]
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.feed.threadgate',
   {
     post: /*#__PURE__*/ l.string({ format: l.atUriFormat }),

@@ -27,7 +27,7 @@ export interface Record {
   labels?: l.$Typed<ComAtprotoLabelDefs.SelfLabels> | l.UnknownTyped
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.graph.list',
   {
     purpose: AppBskyGraphDefs.listPurposeSchema,

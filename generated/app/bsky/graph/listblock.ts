@@ -18,7 +18,7 @@ export interface Record {
   subject: string
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.graph.listblock',
   {
     subject: /*#__PURE__*/ l.string({ format: l.atUriFormat }),

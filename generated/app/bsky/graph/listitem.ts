@@ -20,7 +20,7 @@ export interface Record {
   list: string
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.graph.listitem',
   {
     subject: /*#__PURE__*/ l.string({ format: l.didFormat }),

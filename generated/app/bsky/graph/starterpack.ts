@@ -35,7 +35,7 @@ export interface Record {
   feeds?: FeedItem[]
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.graph.starterpack',
   {
     name: /*#__PURE__*/ l.string({ minLength: 1, maxLength: 500, maxGraphemes: 50 }),

@@ -23,7 +23,7 @@ export interface Record {
   /** Date of when the verification was created. */
   createdAt: string
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.graph.verification',
   {
     subject: /*#__PURE__*/ l.string({ format: l.didFormat }),

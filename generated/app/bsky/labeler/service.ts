@@ -27,7 +27,7 @@ export interface Record {
   /** Set of record types (collection NSIDs) which can be reported to this service. If not defined (distinct from empty array), default is any record type. */
   subjectCollections?: string[]
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.labeler.service',
   {
     policies: AppBskyLabelerDefs.labelerPoliciesSchema,

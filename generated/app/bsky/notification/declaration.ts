@@ -17,7 +17,7 @@ export interface Record {
   /** A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'. */
   allowSubscriptions: 'followers' | 'mutuals' | 'none' | (string & {})
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'app.bsky.notification.declaration',
   { allowSubscriptions: /*#__PURE__*/ l.string() },
   { required: ['allowSubscriptions'] },

@@ -18,7 +18,7 @@ export interface Record {
   /** Declaration about group chat invitation preferences for the record owner. */
   allowGroupInvites?: 'all' | 'none' | 'following' | (string & {})
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'chat.bsky.actor.declaration',
   { allowIncoming: /*#__PURE__*/ l.string(), allowGroupInvites: /*#__PURE__*/ l.string() },
   { required: ['allowIncoming'] },

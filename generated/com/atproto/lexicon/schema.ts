@@ -17,7 +17,7 @@ export interface Record {
   /** Indicates the 'version' of the Lexicon language. Must be '1' for the current atproto/Lexicon schema system. */
   lexicon: number
 }
-export const recordSchema: l.ObjectSchema<Record> = /*#__PURE__*/ l.object(
+export const recordSchema: l.RecordSchema<Record> = /*#__PURE__*/ l.record(
   'com.atproto.lexicon.schema',
   { lexicon: /*#__PURE__*/ l.integer() },
   { required: ['lexicon'] },
