@@ -66,7 +66,9 @@ async function sessionWorkflow(
   step('Restore the saved session in a new client: no login, no request at all')
   const restoredCounts: Record<string, number> = {}
   const restored = new Client({ service, fetch: countingFetch(restoredCounts) })
-  await restored.authenticate(identifier, password, CreateSessionResponse.fromJSON(JSON.parse(saved)))
+  // The saving form is the session's JSON (what the store holds, under the account's DID).
+  const savedJson = JSON.stringify(client.authenticated())
+  await restored.authenticate(identifier, password, CreateSessionResponse.fromJSON(JSON.parse(savedJson)))
   show(`requests while authenticating: ${Object.values(restoredCounts).reduce((a, b) => a + b, 0)}`)
   show(`getSession: ${(await restored.com.atproto.server.getSession()).handle}`)
 
