@@ -19,6 +19,8 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
   --bundled X      where the modules of the lexicons bundled with blueskysdk (com.atproto, app.bsky, …)
                    are imported from instead of being generated again (default: blueskysdk/lexicons,
                    when --runtime is not given); refs resolve to them, identical copies merge
+  --prefer X       which copy wins when a --lexicons file has the id of a bundled document but differs:
+                   bundled (the file is ignored) or own (generated from the file); unset, it is an error
   --no-bundled     generate every document from the --lexicons folders alone
   --no-format      skip prettier
   --force          replace --out even if it is a folder the generator did not write (no .blueskysdk-codegen)
@@ -43,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
         'no-client': { type: 'boolean' },
         bundled: { type: 'string' },
         'no-bundled': { type: 'boolean' },
+        prefer: { type: 'string' },
         'no-format': { type: 'boolean' },
         force: { type: 'boolean' },
         version: { type: 'boolean' },
@@ -66,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
   if (values.client !== undefined && values['no-client']) throw new UsageProblem('--client and --no-client conflict')
   if (values.bundled !== undefined && values['no-bundled'])
     throw new UsageProblem('--bundled and --no-bundled conflict')
+  if (values.prefer !== undefined && values.prefer !== 'bundled' && values.prefer !== 'own')
+    throw new UsageProblem(`--prefer ${values.prefer}: say bundled or own`)
   for (const dir of values.lexicons) {
     const found = await stat(dir).catch(() => undefined)
     if (!found) throw new UsageProblem(`--lexicons ${dir}: no such folder`)
@@ -79,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     runtime: values.runtime,
     client: values['no-client'] ? false : values.client,
     bundled: values['no-bundled'] ? false : values.bundled,
+    prefer: values.prefer as 'bundled' | 'own' | undefined,
     format: !values['no-format'],
     force: values.force,
   })
@@ -89,6 +95,10 @@ async function main(argv: string[]): Promise<number> {
   for (const [namespace, count] of Object.entries(report.namespaces).sort()) console.log(`  ${namespace} ${count}`)
   if (report.reused.length)
     console.log(`  imported from the bundled lexicons: ${report.reused.length} (${report.reused.join(', ')})`)
+  for (const { id, file, kept } of report.overridden)
+    console.log(
+      `  ${id}: ${kept === 'own' ? `generated from ${file}, not the bundled copy` : `the bundled copy, not ${file}`}`,
+    )
   for (const { id, def, type } of report.skipped)
     console.log(`  no code for ${type} ${def === 'main' ? id : `${id}#${def}`}`)
   return 0

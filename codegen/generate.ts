@@ -6,7 +6,7 @@ import { emitModule } from './emit-module.js'
 import { emitRegistry, REGISTRY_FILE } from './emit-registry.js'
 import { BUNDLED_LEXICONS_DIR, BUNDLED_MODULES, checkRuntimeVersion } from './bundled.js'
 import { OutputDirectoryError } from './errors.js'
-import { type LexiconSet, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
+import { type LexiconSet, type LexiconSource, loadLexicons, type Override, readLexiconDir } from './load.js'
 import { type Plan, planModules } from './plan.js'
 
 export interface GenerateOptions {
@@ -33,6 +33,12 @@ export interface GenerateOptions {
    * generates every document from `lexicons` alone (the default when `runtime` is a path).
    */
   bundled?: string | false
+  /**
+   * Which copy wins when one of `lexicons` has the id of a bundled document but differs from it:
+   * `bundled` (the file is ignored) or `own` (generated from the file; the app's documents refer to
+   * it). Unset, such a copy is an error.
+   */
+  prefer?: 'bundled' | 'own'
   /** Format with prettier (default true). */
   format?: boolean
   /**
@@ -47,6 +53,8 @@ export interface GenerateReport {
   documents: number
   /** Bundled documents the output imports from the runtime package instead of generating them. */
   reused: string[]
+  /** Bundled documents the sources held a differing copy of, and which copy `prefer` kept. */
+  overridden: Override[]
   files: number
   /** Documents per namespace (first two NSID segments). */
   namespaces: Record<string, number>
@@ -77,7 +85,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
   ])
   if (bundled && !isPath(bundled)) await checkRuntimeVersion(out)
   const bundledIds = bundled ? undefined : await bundledDocumentIds()
-  const set = loadLexicons(sources, { bundled: bundledSources, bundledIds })
+  const set = loadLexicons(sources, { bundled: bundledSources, bundledIds, prefer: options.prefer })
   const client = options.client ?? (options.runtime === undefined ? DEFAULT_CLIENT : false)
   const clientFor = client ? importResolver(client, out) : undefined
   const { files, plan } = generateFiles(set, {
@@ -101,6 +109,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateReport
   return {
     documents: set.documents.size - set.bundled.size,
     reused: [...reused].sort(),
+    overridden: [...set.overridden],
     files: formatted.size,
     namespaces,
     skipped: plan.skipped,

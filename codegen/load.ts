@@ -31,6 +31,8 @@ export class LexiconSet {
     documents: LoadedDocument[],
     /** Ids of the documents that came from the runtime package's bundled lexicons. */
     readonly bundled: ReadonlySet<string> = new Set(),
+    /** Bundled documents the app's sources hold a different copy of, and which copy `prefer` kept. */
+    readonly overridden: readonly Override[] = [],
   ) {
     this.documents = new Map(documents.map((d) => [d.doc.id, d]))
   }
@@ -55,6 +57,13 @@ export async function readLexiconDir(dir: string): Promise<LexiconSource[]> {
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, 'utf8') })))
 }
 
+export interface Override {
+  id: string
+  /** The app's file with the differing copy. */
+  file: string
+  kept: 'bundled' | 'own'
+}
+
 export interface LoadOptions {
   /**
    * The lexicons bundled with the runtime package: refs resolve to them, and a document of the
@@ -63,6 +72,12 @@ export interface LoadOptions {
   bundled?: readonly LexiconSource[]
   /** Ids the runtime package bundles, when `bundled` is not used: only to suggest it for unresolvable refs. */
   bundledIds?: ReadonlySet<string>
+  /**
+   * Which copy wins when a source document has the id of a bundled one and differs from it: the
+   * bundled one (the source file is ignored), or the app's own (generated from its file, and what the
+   * app's other documents refer to; bundled modules keep their own). Unset, such a copy is a problem.
+   */
+  prefer?: 'bundled' | 'own'
 }
 
 /**
@@ -76,6 +91,7 @@ export function loadLexicons(sources: readonly LexiconSource[], options: LoadOpt
   const fileById = new Map<string, string>()
   const bundledJson = new Map<string, { file: string; json: unknown }>()
   const bundledSources = options.bundled ?? []
+  const overridden: Override[] = []
 
   for (const [index, { file, text }] of [...bundledSources, ...sources].entries()) {
     const isBundled = index < bundledSources.length
@@ -99,11 +115,22 @@ export function loadLexicons(sources: readonly LexiconSource[], options: LoadOpt
     if (isBundled) bundledJson.set(doc.id, { file, json })
     const copyOf = isBundled ? undefined : bundledJson.get(doc.id)
     if (copyOf && sameJson(copyOf.json, json)) continue // a copy of a bundled document: one and the same
+    if (copyOf && options.prefer === 'bundled') {
+      overridden.push({ id: doc.id, file, kept: 'bundled' })
+      continue
+    }
+    if (copyOf && options.prefer === 'own') {
+      overridden.push({ id: doc.id, file, kept: 'own' })
+      bundledJson.delete(doc.id)
+      documents[documents.findIndex((loaded) => loaded.doc.id === doc.id)] = { file, doc }
+      fileById.set(doc.id, file)
+      continue
+    }
     if (copyOf) {
       problems.push({
         file,
         path: '$.id',
-        message: `${doc.id} is also bundled with blueskysdk, and this copy differs from it: remove this file to use the bundled one, or generate every document from your own files with --no-bundled`,
+        message: `${doc.id} is also bundled with blueskysdk, and this copy differs from it: remove this file to use the bundled one, say which copy wins with --prefer bundled or --prefer own, or generate every document from your own files with --no-bundled`,
       })
       continue
     }
@@ -116,7 +143,7 @@ export function loadLexicons(sources: readonly LexiconSource[], options: LoadOpt
     documents.push({ file, doc })
   }
 
-  const set = new LexiconSet(documents, new Set(bundledJson.keys()))
+  const set = new LexiconSet(documents, new Set(bundledJson.keys()), overridden)
   for (const { file, doc } of documents) {
     forEachRef(doc, (ref, keys, inUnion) => {
       const target = set.resolve(doc.id, ref)

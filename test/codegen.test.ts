@@ -179,6 +179,49 @@ describe('codegen with the bundled lexicons', () => {
   })
 })
 
+describe('a differing copy of a bundled lexicon, settled by --prefer', () => {
+  // The app's post refers to strongRef; its vendored copy makes `cid` optional.
+  const setUp = async () => {
+    const doc = structuredClone(post) as any
+    doc.defs.main.record.properties.subject = { type: 'ref', ref: 'com.atproto.repo.strongRef' }
+    const strongRef = JSON.parse(
+      await readFile(path.join(repoRoot, 'lexicons/com/atproto/repo/strongRef.json'), 'utf8'),
+    )
+    strongRef.defs.main.required = ['uri']
+    return [source('post.json', doc), source('mine/strongRef.json', strongRef)]
+  }
+  const subjectWithoutCid = {
+    text: 'hi',
+    subject: { uri: 'at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3jwdwj2ctlk26' },
+  }
+
+  it('bundled: the copy is ignored, and the app refers to the bundled document', async () => {
+    const set = await generateTemp(await setUp(), { bundled: true, prefer: 'bundled' })
+    expect(set.report).toMatchObject({
+      documents: 1,
+      reused: ['com.atproto.repo.strongRef'],
+      overridden: [{ id: 'com.atproto.repo.strongRef', file: 'mine/strongRef.json', kept: 'bundled' }],
+    })
+    const { recordSchema } = await set.module<{ recordSchema: unknown }>('com.example.post')
+    const { validate } = await import('../src/schema.js')
+    const result = validate(recordSchema as never, subjectWithoutCid)
+    expect(result.success === false && result.issues.map((i) => i.path)).toEqual(['subject.cid'])
+  })
+
+  it('own: the copy is generated, and the app refers to it', async () => {
+    const set = await generateTemp(await setUp(), { bundled: true, prefer: 'own' })
+    expect(set.report).toMatchObject({
+      documents: 2,
+      reused: [],
+      overridden: [{ id: 'com.atproto.repo.strongRef', file: 'mine/strongRef.json', kept: 'own' }],
+    })
+    await expect(readdir(path.join(set.dir, 'com'))).resolves.toEqual(['atproto', 'example'])
+    const { recordSchema } = await set.module<{ recordSchema: unknown }>('com.example.post')
+    const { validate } = await import('../src/schema.js')
+    expect(validate(recordSchema as never, subjectWithoutCid).success).toBe(true)
+  })
+})
+
 describe('codegen output directory', () => {
   it('is refused when it holds files the generator did not write, unless forced', async () => {
     const dir = await tempDir()
@@ -220,6 +263,7 @@ describe('codegen CLI', () => {
         `--lexicons ${path.join(dir, 'nope')}: no such folder`,
       ],
       [['--lexicons', dir], 'missing --out DIR'],
+      [['--lexicons', dir, '--out', path.join(dir, 'out'), '--prefer', 'mine'], '--prefer mine: say bundled or own'],
     ] as const
     for (const [args, message] of calls) {
       const result = await run(tsx, [cli, ...args]).catch((e) => e)

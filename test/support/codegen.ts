@@ -24,7 +24,7 @@ export interface GeneratedSet {
  */
 export async function generateTemp(
   lexicons: string | string[] | LexiconSource[],
-  options: { format?: boolean; client?: string; bundled?: boolean } = {},
+  options: { format?: boolean; client?: string; bundled?: boolean; prefer?: 'bundled' | 'own' } = {},
 ): Promise<GeneratedSet> {
   const dir = await tempDir()
   const out = path.join(dir, 'generated')
@@ -36,6 +36,7 @@ export async function generateTemp(
     // The repository's own generated/ plays the runtime package's bundled modules.
     bundled: options.bundled ? path.join(repoRoot, 'generated') : false,
     format: options.format ?? false,
+    prefer: options.prefer,
   })
   const registry = (await import(path.join(out, 'lexicons.ts'))) as { validate: GeneratedSet['validate'] }
   return {
