@@ -262,12 +262,38 @@ function isTagValue(tag: string): boolean {
 }
 
 /** Keeps the earliest-listed of overlapping matches, so list links first. */
+/**
+ * The matches that overlap no earlier one (earlier in `found`: links win over mentions, mentions over
+ * tags), in text order. Linear in the matches, not quadratic: `found` is a few runs in text order
+ * (one per pattern), and each run is swept against what is kept so far, both sorted.
+ */
 function withoutOverlaps(found: Found[]): Found[] {
-  const kept: Found[] = []
-  for (const match of found) {
-    if (!kept.some((k) => match.start < k.end && k.start < match.end)) kept.push(match)
+  let kept: Found[] = []
+  for (let runStart = 0; runStart < found.length;) {
+    let runEnd = runStart + 1
+    while (runEnd < found.length && found[runEnd].start >= found[runEnd - 1].start) runEnd++
+    const accepted: Found[] = []
+    let k = 0
+    for (let i = runStart; i < runEnd; i++) {
+      const match = found[i]
+      while (k < kept.length && kept[k].end <= match.start) k++
+      const clashesKept = k < kept.length && kept[k].start < match.end
+      const clashesRun = accepted.length > 0 && accepted[accepted.length - 1].end > match.start
+      if (!clashesKept && !clashesRun) accepted.push(match)
+    }
+    kept = mergeByStart(kept, accepted)
+    runStart = runEnd
   }
   return kept
+}
+
+function mergeByStart(a: Found[], b: Found[]): Found[] {
+  const merged: Found[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length)
+    merged.push(j >= b.length || (i < a.length && a[i].start <= b[j].start) ? a[i++] : b[j++])
+  return merged
 }
 
 async function resolveHandles(

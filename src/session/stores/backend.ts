@@ -19,12 +19,15 @@ export interface KeyValueBackend {
 }
 
 export interface LockOptions {
-  /** How long to wait for the lock (default 30 s). */
+  /** How long to wait for the lock (default 2 min). */
   waitMs?: number
 }
 
-/** The default wait for a lock: longer than a refresh may take (its deadline), so a waiter sees its outcome. */
-export const LOCK_WAIT_MS = 30_000
+/**
+ * The default wait for a lock: longer than a refresh may take (a call's default deadline is 110 s),
+ * so that a waiter sees the holder's outcome rather than giving up and refreshing beside it.
+ */
+export const LOCK_WAIT_MS = 120_000
 
 /** How long a lock outlives a holder that stopped without releasing it (a crash): then another may take it. */
 export const LOCK_LEASE_MS = 30_000
