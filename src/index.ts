@@ -12,6 +12,9 @@ export {
   type SessionOptions,
 } from './session/password-session.js'
 export { OAuthSessionAuth, type OAuthSessionLike } from './session/oauth.js'
+export { OAuthScope, oauthScope, type RecordCollection, type RepoAction } from './client/oauth-scope.js'
+/** The lexicon set bundled with the SDK (what every `Client` knows): for `OAuthScope#check` and `createClient({ lexicons })`. */
+export { lexicons as bundledLexicons } from '../generated/client.js'
 export { AuthenticationError, SessionStoreError, type SessionStoreOperation } from './session/errors.js'
 export { MemorySessionStore, type SessionData, type SessionStore } from './session/store.js'
 export { KeyedSessionStore, type KeyedStoreOptions } from './session/stores/session-store.js'

@@ -15,6 +15,7 @@ import type { GetSessionResponse } from '../generated/com/atproto/server/getSess
 import { validate } from '../generated/lexicons.js'
 import {
   Client,
+  oauthScope,
   type DeclaredError,
   type RequestBuilder,
   type ValidationResult,
@@ -152,5 +153,15 @@ describe('types', () => {
     const result = validate('app.bsky.feed.post', {})
     if (result.success) expectTypeOf(result.value).toEqualTypeOf<AppBskyFeedPost.Record>()
     expectTypeOf(validate('com.example.unknown#x', {})).toEqualTypeOf<ValidationResult<unknown>>()
+  })
+
+  it('types OAuth repo scopes by the record collections the program knows', () => {
+    oauthScope().repo(['app.bsky.feed.post', 'app.bsky.graph.follow', '*'], { action: 'create' })
+    // @ts-expect-error: a query is no record collection
+    oauthScope().repo('app.bsky.feed.getTimeline')
+    // @ts-expect-error: no such action (not run: it would throw)
+    void (() => oauthScope().repo('app.bsky.feed.post', { action: 'upsert' }))
+    // @ts-expect-error: an rpc scope names its service (not run: it would throw)
+    void (() => oauthScope().rpc('app.bsky.actor.getProfile'))
   })
 })

@@ -44,6 +44,11 @@ export class LexiconRegistry {
     return loadExport(collection, entry[1], isRecordSchemaOf(collection)) as Promise<LexSchema<unknown>>
   }
 
+  /** What `nsid` is in these sets (`record`, `query`, `procedure`, `subscription`, …), loaded as needed; undefined if none defines it. */
+  async kindOf(nsid: string): Promise<LexiconKind | undefined> {
+    return this.#knows(nsid) ? (await this.#entry(nsid))?.[0] : undefined
+  }
+
   #knows(nsid: string): boolean {
     const namespace = namespaceOf(nsid)
     return this.#sets.some((set) => Object.hasOwn(set.namespaces, namespace))
