@@ -15,7 +15,7 @@ const APPS: Record<string, { links: Record<string, string>; source: string }> = 
 export async function scenario(service: string, identifier: string, password: string, text: string) {
   const client = new Client({ service })
   const session = await client.authenticate(identifier, password)
-  const record = { $type: 'app.bsky.feed.post', text, createdAt: new Date().toISOString() }
+  const record = { $type: 'app.bsky.feed.post' as const, text, createdAt: new Date().toISOString() }
   await client.com.atproto.repo.createRecord({ repo: session.did, collection: 'app.bsky.feed.post', record })
   const profile = await client.app.bsky.actor.getProfile({ actor: session.did })
   return profile.displayName ?? profile.handle
