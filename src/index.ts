@@ -12,6 +12,17 @@ export {
   type SessionOptions,
 } from './session/password-session.js'
 export { OAuthSessionAuth, type OAuthSessionLike } from './session/oauth.js'
+export {
+  DidDocumentInvalidError,
+  DidNotFoundError,
+  HandleConflictError,
+  HandleMismatchError,
+  HandleNotFoundError,
+  IdentityResolver,
+  type DidDocument,
+  type Identity,
+  type IdentityResolverOptions,
+} from './session/identity.js'
 export { OAuthScope, oauthScope, type RecordCollection, type RepoAction } from './client/oauth-scope.js'
 /** The lexicon set bundled with the SDK (what every `Client` knows): for `OAuthScope#check` and `createClient({ lexicons })`. */
 export { lexicons as bundledLexicons } from '../generated/client.js'

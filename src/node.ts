@@ -11,3 +11,4 @@ export {
   type PostgresPoolLike,
   type PostgresSessionStoreOptions,
 } from './session/stores/postgres.js'
+export { nodeDnsTxt } from './session/node-dns.js'

@@ -38,6 +38,7 @@ const PACKAGES: Record<Layer, string[]> = {
 const NODE_BUILTINS: Record<string, string[]> = {
   'src/session/stores/file.ts': ['node:crypto', 'node:fs/promises', 'node:path'],
   'src/session/stores/postgres.ts': ['node:async_hooks'],
+  'src/session/node-dns.ts': ['node:dns/promises'],
 }
 const NODE_ENTRY = 'src/node.ts'
 

@@ -77,7 +77,11 @@ function refused(nsid: string, method: string, where: string, response: Response
   )
 }
 
-/** `localhost` or a loopback IP literal: this machine, where `http:` is not in clear on a network. */
+/**
+ * `localhost` itself or a loopback IP literal (the URL parser has already normalized `127.1` and
+ * the like): this machine, where `http:` is not in clear on a network. Not `*.localhost`: a
+ * resolver may send such a name anywhere.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)
 }

@@ -79,8 +79,8 @@ export function createClient<const L extends LexiconSet | readonly LexiconSet[] 
   return new Client(options) as Client & NamespacesOf<L>
 }
 
-function ownSession(options: ClientOptions): PasswordSession | undefined {
-  if (options.service === undefined) return undefined
+/** The client's own PasswordSession: on its `service`, or (with none) on the PDS `authenticate` finds for the handle. */
+function ownSession(options: ClientOptions): PasswordSession {
   const { service, fetch, timeoutMs, retry } = options
   const { sessionStore, onSessionChange, onSessionStoreError, keepCredentials, clockSkewMs } = options
   return new PasswordSession({

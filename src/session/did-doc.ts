@@ -1,3 +1,5 @@
+import { isLoopbackHost } from '../client/redirects.js'
+
 /**
  * The PDS a session's DID document names (`#atproto_pds`), if it is one we may follow. A DID
  * document is data from the network, so it is trusted only if it is the session's own (its `id` is
@@ -6,9 +8,15 @@
  * `http:` URL elsewhere would send tokens in clear).
  */
 export function pdsEndpoint(didDoc: unknown, session: { did: string; handle: string }): string | undefined {
-  const doc = didDoc as { id?: unknown; alsoKnownAs?: unknown; service?: unknown } | undefined
+  const doc = didDoc as { id?: unknown; alsoKnownAs?: unknown } | undefined
   if (doc?.id !== session.did || !claimsHandle(doc.alsoKnownAs, session.handle)) return undefined
-  if (!Array.isArray(doc.service)) return undefined
+  return pdsOf(doc)
+}
+
+/** The document's `#atproto_pds` endpoint, if `https:` (or `http:` to this machine); whose document it is, is the caller's to check. */
+export function pdsOf(didDoc: unknown): string | undefined {
+  const doc = didDoc as { service?: unknown } | undefined
+  if (!Array.isArray(doc?.service)) return undefined
   for (const service of doc.service as { id?: unknown; type?: unknown; serviceEndpoint?: unknown }[]) {
     if (typeof service?.id !== 'string' || !service.id.endsWith('#atproto_pds')) continue
     if (service.type !== 'AtprotoPersonalDataServer' || typeof service.serviceEndpoint !== 'string') continue
@@ -18,7 +26,7 @@ export function pdsEndpoint(didDoc: unknown, session: { did: string; handle: str
     } catch {
       return undefined
     }
-    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return url.toString()
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url.toString()
     return undefined
   }
   return undefined
@@ -28,12 +36,4 @@ export function pdsEndpoint(didDoc: unknown, session: { did: string; handle: str
 function claimsHandle(alsoKnownAs: unknown, handle: string): boolean {
   const uri = `at://${handle.toLowerCase()}`
   return Array.isArray(alsoKnownAs) && alsoKnownAs.some((aka) => typeof aka === 'string' && aka.toLowerCase() === uri)
-}
-
-/**
- * `localhost` itself or a loopback IP literal (the URL parser has already normalized `127.1` and
- * the like). Not `*.localhost`: a resolver may send such a name anywhere.
- */
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)
 }

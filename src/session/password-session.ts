@@ -3,8 +3,9 @@ import type { Auth, AuthContext } from '../client/auth.js'
 import { NetworkError, TimeoutError } from '../client/errors.js'
 import { checkServiceUrl, readErrorBody, type RetryOptions } from '../client/transport.js'
 import { XRPCClient } from '../client/xrpc-client.js'
-import { XRPCError } from '../runtime/errors.js'
+import { UsageError, XRPCError } from '../runtime/errors.js'
 import { pdsEndpoint } from './did-doc.js'
+import { IdentityResolver } from './identity.js'
 import { AuthenticationError, SessionStoreError, type SessionStoreOperation } from './errors.js'
 import { issuedAt, tokenState } from './jwt.js'
 import type { SessionData, SessionStore } from './store.js'
@@ -29,8 +30,14 @@ export interface SessionOptions {
 }
 
 export interface PasswordSessionOptions extends SessionOptions {
-  /** The service to log in at (`https://bsky.social`): session calls always go here, and the password only here. */
-  service: string | URL
+  /**
+   * The service to log in at (`https://bsky.social`): session calls always go here, and the password
+   * only here. Left out, `authenticate` finds it from the handle or DID it is given (its verified DID
+   * document's PDS, through `identity`): log in by handle anywhere.
+   */
+  service?: string | URL
+  /** Resolves a handle or DID to its PDS when there is no `service` (default: a new `IdentityResolver`). */
+  identity?: IdentityResolver
   /** For the session's own calls (createSession, refreshSession, deleteSession). */
   fetch?: typeof globalThis.fetch
   timeoutMs?: number
@@ -71,12 +78,12 @@ const DEAD_SESSION = new Set(['ExpiredToken', 'InvalidToken', 'AuthenticationReq
 export class PasswordSession implements Auth {
   readonly #options: PasswordSessionOptions
   /** The session's own calls, to the configured service. */
-  readonly #xrpc: XRPCClient
+  #xrpc: XRPCClient | undefined
   #session: SessionData | undefined
   #credentials: { identifier: string; password: string } | undefined
   #refreshing: Promise<void> | undefined
   /** The configured service, and the PDS the current session's DID document names (read once per session). */
-  readonly #service: Destination
+  #service: Destination | undefined
   #routing: { session: SessionData | undefined; pds: Destination | undefined } = { session: undefined, pds: undefined }
   /**
    * The refresh token of the session the store last held as far as this object saw (read or
@@ -90,10 +97,36 @@ export class PasswordSession implements Auth {
 
   constructor(options: PasswordSessionOptions) {
     this.#options = { ...options }
-    const { service, fetch, timeoutMs, retry } = options
+    if (options.service !== undefined) this.#useService(options.service)
+  }
+
+  /** Where the session's calls go from now on (and the password, only there). */
+  #useService(service: string | URL): void {
     checkServiceUrl(service)
+    const { fetch, timeoutMs, retry } = this.#options
     this.#service = destination(String(service))
     this.#xrpc = new XRPCClient({ service, fetch, timeoutMs, retry })
+  }
+
+  /** The client of the session's own calls: the service's, once it is known. */
+  get #sessionCalls(): XRPCClient {
+    if (!this.#xrpc)
+      throw new UsageError('No service: give the PasswordSession a `service`, or authenticate with a handle or DID')
+    return this.#xrpc
+  }
+
+  /**
+   * With no `service`, the PDS of the identifier's verified identity (a handle whose DID names it
+   * back, or a DID): logging in by handle works wherever the account is hosted.
+   */
+  async #findService(identifier: string): Promise<void> {
+    if (this.#service) return
+    if (identifier.includes('@'))
+      throw new UsageError('A login by email needs the service: give the PasswordSession a `service`')
+    this.#options.identity ??= new IdentityResolver({ fetch: this.#options.fetch })
+    const { pds, did } = await this.#options.identity.resolve(identifier)
+    if (!pds) throw new UsageError(`The DID document of ${did} names no PDS to log in at`)
+    this.#useService(pds)
   }
 
   /** The current session (serializable with `JSON.stringify`, restorable with `CreateSessionResponse.fromJSON`). */
@@ -122,6 +155,7 @@ export class PasswordSession implements Auth {
     saved?: unknown,
     { authFactorToken }: AuthenticateOptions = {},
   ): Promise<CreateSessionResponse> {
+    await this.#findService(identifier)
     const resumed = await this.resume(identifier, saved)
     // Held only once they have worked, for logging in again if the session dies. Not the factor
     // token: it is good for one login.
@@ -135,7 +169,7 @@ export class PasswordSession implements Auth {
     if (current) {
       try {
         const { deleteSession } = await import('../../generated/com/atproto/server/deleteSession.js')
-        await this.#xrpc.call(deleteSession, undefined, { headers: bearer(current.refreshJwt) })
+        await this.#sessionCalls.call(deleteSession, undefined, { headers: bearer(current.refreshJwt) })
       } catch (error) {
         if (!isDeadSession(error)) throw error
       }
@@ -146,11 +180,11 @@ export class PasswordSession implements Auth {
     if (current) await this.#options.onSessionChange?.('delete', current)
   }
 
-  serviceUrl(nsid: string): string {
-    return this.#destination(nsid).url
+  serviceUrl(nsid: string): string | undefined {
+    return this.#destination(nsid)?.url
   }
 
-  #destination(nsid: string): Destination {
+  #destination(nsid: string): Destination | undefined {
     const session = this.#session
     if (!session || SESSION_CALLS.has(nsid)) return this.#service
     if (this.#routing.session !== session) {
@@ -174,7 +208,8 @@ export class PasswordSession implements Auth {
     await this.fresh()
     const token = this.#session?.accessJwt
     // The token goes only where this session sends calls, never to a URL built elsewhere.
-    if (!token || !request.url.startsWith(this.#destination(nsid).origin)) return fetch(request)
+    const origin = this.#destination(nsid)?.origin
+    if (!token || origin === undefined || !request.url.startsWith(origin)) return fetch(request)
     const replay = replayable ? request.clone() : undefined
     request.headers.set('authorization', `Bearer ${token}`)
     const response = await fetch(request)
@@ -191,7 +226,7 @@ export class PasswordSession implements Auth {
     const session = this.#session
     return {
       type: 'PasswordSession',
-      service: this.#service.url,
+      service: this.#service?.url ?? null,
       session: session ? { did: session.did, handle: session.handle } : null,
     }
   }
@@ -233,7 +268,7 @@ export class PasswordSession implements Auth {
   private async login(identifier: string, password: string, authFactorToken?: string): Promise<CreateSessionResponse> {
     let response: CreateSessionResponse
     try {
-      response = await this.#xrpc.call(createSession, {
+      response = await this.#sessionCalls.call(createSession, {
         identifier,
         password,
         ...(authFactorToken && { authFactorToken }),
@@ -356,7 +391,10 @@ export class PasswordSession implements Auth {
   ) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#xrpc.call(refreshSession, undefined, { headers: bearer(refreshJwt), idempotent: true })
+        return await this.#sessionCalls.call(refreshSession, undefined, {
+          headers: bearer(refreshJwt),
+          idempotent: true,
+        })
       } catch (error) {
         if (!(error instanceof TimeoutError) || attempt === LOST_REFRESH_TRIES) throw error
       }
