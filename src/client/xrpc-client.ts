@@ -16,6 +16,7 @@ import {
   errorFromResponse,
   isBinary,
   isStream,
+  JSON_ENCODING,
   parseResponse,
   requestBody,
   type RetryOptions,
@@ -173,7 +174,7 @@ export class XRPCClient {
     const context = { nsid: endpoint.nsid, fetch: redirectSafeFetch(this.#fetch, endpoint.nsid), replayable: !streamed }
     const url = xrpcUrl(await this.#baseUrl(endpoint.nsid), endpoint.nsid, params)
     const ky = await this.#loadKy()
-    const binaryOutput = endpoint.output !== undefined && endpoint.output.encoding !== 'application/json'
+    const binaryOutput = endpoint.output !== undefined && endpoint.output.encoding !== JSON_ENCODING
     const attempts: Attempts = {
       nsid: endpoint.nsid,
       origin: new URL(url).origin,
