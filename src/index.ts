@@ -11,7 +11,7 @@ export {
   type SessionEvent,
   type SessionOptions,
 } from './session/password-session.js'
-export { OAuthSessionAuth, type OAuthSessionLike } from './session/oauth.js'
+export { OAuthSessionAuth, OAuthSessionError, type OAuthSessionLike } from './session/oauth.js'
 export {
   DidDocumentInvalidError,
   DidNotFoundError,

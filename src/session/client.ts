@@ -4,9 +4,18 @@ import type { Namespaces } from '../../generated/namespaces.js'
 import { XRPCClient, type XRPCClientOptions } from '../client/xrpc-client.js'
 import type { LexiconSet } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
+import type { Auth } from '../client/auth.js'
+import { isOAuthSession, OAuthSessionAuth, type OAuthSessionLike } from './oauth.js'
 import { type AuthenticateOptions, PasswordSession, type SessionOptions } from './password-session.js'
 
-export interface ClientOptions extends XRPCClientOptions, SessionOptions {}
+export interface ClientOptions extends Omit<XRPCClientOptions, 'auth'>, SessionOptions {
+  /**
+   * How calls are authenticated: a `PasswordSession`, `BearerAuth`, `noAuth`, any `Auth`, or an
+   * OAuth session of `@atproto/oauth-client-node`/`-browser` as it is. Without one, the client
+   * makes its own `PasswordSession` on `service`.
+   */
+  auth?: Auth | OAuthSessionLike
+}
 
 /**
  * The namespaced client for every bundled lexicon (app.bsky, chat.bsky, com.atproto, tools.ozone, …):
@@ -23,7 +32,7 @@ export class Client extends XRPCClient {
       )
     super({
       ...options,
-      auth: options.auth ?? ownSession(options),
+      auth: isOAuthSession(options.auth) ? new OAuthSessionAuth(options.auth) : (options.auth ?? ownSession(options)),
       lexicons: [bundledLexicons, ...listOf(options.lexicons)],
     })
   }
