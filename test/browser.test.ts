@@ -8,79 +8,27 @@
  * Needs /usr/bin/chromium (test/browser/install-chromium.sh installs it): skipped with a notice
  * without it, failed under CI=true.
  */
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type OutputFile } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PageConfig, PageResult } from './browser/page.js'
+import type { PageResult } from './browser/page.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { chromiumMissing, hasChromium, launchChromium } from './support/chromium.js'
+import { bundlePage, type PageBundle, servePage } from './support/page-server.js'
 
 const inCI = process.env.CI === 'true'
 if (!hasChromium && !inCI) console.warn(`[browser.test] SKIPPED: ${chromiumMissing}`)
 
 const ENTRY = fileURLToPath(new URL('./browser/page.ts', import.meta.url))
-const OUTDIR = path.join(path.dirname(ENTRY), 'out') // virtual: nothing is written
 
 let network: TestNetwork | undefined
 let account: Account
 let server: Server | undefined
 let browser: Browser | undefined
 let pageOrigin: string
-let bundle: { files: Map<string, OutputFile>; ms: number }
-
-/**
- * esbuild at its defaults for a browser bundle (no externals, no polyfills, no platform shims), in
- * memory: `/page.js` plus one chunk per dynamically imported module.
- */
-async function bundlePage(): Promise<{ files: Map<string, OutputFile>; ms: number }> {
-  const started = performance.now()
-  const result = await build({
-    entryPoints: { page: ENTRY },
-    outdir: OUTDIR,
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'esm',
-    splitting: true,
-    logLevel: 'silent',
-  })
-  expect(result.errors).toEqual([])
-  expect(result.warnings.map((w) => `${w.location?.file}:${w.location?.line}: ${w.text}`)).toEqual([])
-  const files = new Map(result.outputFiles.map((file) => [`/${path.relative(OUTDIR, file.path)}`, file]))
-  return { files, ms: Math.round(performance.now() - started) }
-}
-
-function servePage(files: Map<string, OutputFile>, config: () => PageConfig): Promise<Server> {
-  const http = createServer((req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://page').pathname
-    if (pathname === '/') {
-      // `<` escaped so no value can close the script element.
-      const json = JSON.stringify(config()).replace(/</g, '\\u003c')
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      res.end(
-        `<!doctype html><html><head><meta charset="utf-8"><title>blueskysdk in a browser</title>` +
-          `<link rel="icon" href="data:,">` +
-          `<script type="application/json" id="config">${json}</script>` +
-          `<script type="module" src="/page.js"></script></head><body></body></html>`,
-      )
-      return
-    }
-    const file = files.get(pathname)
-    if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
-      return
-    }
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(file.contents)
-  })
-  return new Promise((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(0, '127.0.0.1', () => resolve(http))
-  })
-}
+let bundle: PageBundle
 
 /** Runs every setup step, keeping whatever started so afterAll can stop it even if another step failed. */
 async function setUp(): Promise<void> {
@@ -93,7 +41,7 @@ async function setUp(): Promise<void> {
       account = await started.createAccount()
       browser = await launching
     }),
-    bundlePage().then((built) => {
+    bundlePage(ENTRY).then((built) => {
       bundle = built
     }),
   ])
