@@ -7,6 +7,8 @@
  *
  * With BLUESKY_SERVICE, BLUESKY_IDENTIFIER and BLUESKY_PASSWORD set it runs against that service
  * instead: read-only, unless `--write` (then it posts, likes, and deletes both again).
+ *
+ * `--oauth`: the OAuth sign-in instead (scripts/demo-oauth.ts).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -230,7 +232,9 @@ async function remote(service: string, identifier: string, password: string, wri
 }
 
 const { BLUESKY_SERVICE, BLUESKY_IDENTIFIER, BLUESKY_PASSWORD } = process.env
-if (BLUESKY_SERVICE && BLUESKY_IDENTIFIER && BLUESKY_PASSWORD) {
+if (process.argv.includes('--oauth')) {
+  await (await import('./demo-oauth.js')).oauthDemo()
+} else if (BLUESKY_SERVICE && BLUESKY_IDENTIFIER && BLUESKY_PASSWORD) {
   await remote(BLUESKY_SERVICE, BLUESKY_IDENTIFIER, BLUESKY_PASSWORD, process.argv.includes('--write'))
 } else {
   await local()
