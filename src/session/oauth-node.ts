@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { JoseKey, NodeOAuthClient, type OAuthSession } from '@atproto/oauth-client-node'
 import type { OAuthScope } from '../client/oauth-scope.js'
 import { UsageError } from '../runtime/errors.js'
+import { sessionErrorOf } from './oauth.js'
 import type { OAuthStores, OAuthStoreOptions } from './stores/oauth.js'
 import { MemorySessionStore } from './store.js'
 
@@ -60,11 +61,23 @@ export interface WebOAuthOptions extends OAuthClientCommonOptions {
 
 const DEFAULT_SCOPE = 'atproto transition:generic'
 
+/** The OAuth client whose `restore` reports a dead session (gone from the store, its refresh refused) as `OAuthSessionError`. */
+class SdkNodeOAuthClient extends NodeOAuthClient {
+  override async restore(did: string, refresh?: boolean | 'auto'): Promise<OAuthSession> {
+    try {
+      return await super.restore(did, refresh)
+    } catch (error) {
+      throw sessionErrorOf(did, error) ?? error
+    }
+  }
+}
+
 /**
  * A `NodeOAuthClient` of `@atproto/oauth-client-node` set up for a loopback app (no `clientId`) or a
  * confidential web back end (`clientId`, `redirectUris`, `keys`), with its stores and request
  * lock on the app's session store. Its sessions drive the namespaced client as they are:
- * `new Client({ auth: await oauth.restore(did) })`.
+ * `new Client({ auth: await oauth.restore(did) })`; `restore` throws `OAuthSessionError` for a
+ * session that is gone or can no longer be refreshed.
  */
 export async function createOAuthClient(options: LoopbackOAuthOptions | WebOAuthOptions): Promise<NodeOAuthClient> {
   const scope = String(options.scope ?? DEFAULT_SCOPE)
@@ -84,9 +97,9 @@ export async function createOAuthClient(options: LoopbackOAuthOptions | WebOAuth
   }
   if ('clientId' in options) {
     const keyset = await Promise.all(options.keys.map((key, index) => importKey(key, index)))
-    return new NodeOAuthClient({ ...common, keyset, clientMetadata: webMetadata(options, scope) })
+    return new SdkNodeOAuthClient({ ...common, keyset, clientMetadata: webMetadata(options, scope) })
   }
-  return new NodeOAuthClient({ ...common, clientMetadata: await loopbackMetadata(options, scope) })
+  return new SdkNodeOAuthClient({ ...common, clientMetadata: await loopbackMetadata(options, scope) })
 }
 
 /**

@@ -112,7 +112,7 @@ export class OAuthSessionAuth implements Auth {
  * The OAuth client's session errors (TokenRefreshError, TokenRevokedError, TokenInvalidError) carry
  * the account's DID as `sub`; its network errors (a PDS down) don't, and stay retryable.
  */
-function sessionErrorOf(did: string, error: unknown): OAuthSessionError | undefined {
+export function sessionErrorOf(did: string, error: unknown): OAuthSessionError | undefined {
   const sub = (error as { sub?: unknown } | null)?.sub
   if (typeof sub !== 'string') return undefined
   const reason = error instanceof Error && error.message ? error.message : 'its tokens are gone'
