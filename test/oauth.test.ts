@@ -215,6 +215,8 @@ describeAppview('OAuth with a loopback client', () => {
       const daveClient = new Client({ auth: daveSession })
       await daveSession.signOut()
       await expect(daveClient.com.atproto.server.getSession()).rejects.toBeInstanceOf(OAuthSessionError)
+      // And a session gone from the store can't be restored: the same error, not the OAuth client's own.
+      await expect(oauth.restore(dave.did)).rejects.toBeInstanceOf(OAuthSessionError)
     },
   )
 })
