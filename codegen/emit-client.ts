@@ -52,19 +52,20 @@ function entriesByNamespace(set: LexiconSet, plan: Plan): Map<string, Entry[]> {
   return byNamespace
 }
 
-interface HttpEndpoint {
+interface CallableEndpoint {
   id: string
-  kind: 'query' | 'procedure'
+  kind: 'query' | 'procedure' | 'subscription'
   file: string
   descriptor: string
   description: string | undefined
 }
 
-function httpEndpoints(set: LexiconSet, plan: Plan): HttpEndpoint[] {
-  const list: HttpEndpoint[] = []
+function callableEndpoints(set: LexiconSet, plan: Plan): CallableEndpoint[] {
+  const list: CallableEndpoint[] = []
   for (const module of plan.modules.values()) {
     const main = set.documents.get(module.id)!.doc.defs.main
-    if (!module.endpoint || (main.type !== 'query' && main.type !== 'procedure')) continue
+    if (!module.endpoint || (main.type !== 'query' && main.type !== 'procedure' && main.type !== 'subscription'))
+      continue
     list.push({
       id: module.id,
       kind: main.type,
@@ -142,6 +143,10 @@ function emitClientFile(set: LexiconSet, plan: Plan, namespaces: string[], optio
     w.writeLine(`import type * as ${record.alias} from ${lit(relativeImport(CLIENT_FILE, file))}`)
   }
   w.blankLine()
+  const subscriptions = callableEndpoints(set, plan)
+    .filter((endpoint) => endpoint.kind === 'subscription')
+    .map((endpoint) => endpoint.id)
+    .sort()
   w.write('export const lexicons: l.LexiconSet<Namespaces> = ').inlineBlock(() => {
     w.write('namespaces: ').inlineBlock(() => {
       for (const namespace of namespaces) {
@@ -149,6 +154,7 @@ function emitClientFile(set: LexiconSet, plan: Plan, namespaces: string[], optio
       }
     })
     w.write(',')
+    if (subscriptions.length) w.newLine().writeLine(`subscriptions: [${subscriptions.map(lit).join(', ')}],`)
   })
   w.newLine()
   if (records.length) {
@@ -178,12 +184,12 @@ function emitClientFile(set: LexiconSet, plan: Plan, namespaces: string[], optio
 
 interface NamespaceNode {
   children: Map<string, NamespaceNode>
-  endpoint?: HttpEndpoint
+  endpoint?: CallableEndpoint
   typeName?: string
 }
 
 export function emitNamespaces(set: LexiconSet, plan: Plan, runtimeSpecifier: string): string {
-  const endpoints = httpEndpoints(set, plan)
+  const endpoints = callableEndpoints(set, plan)
   const table = new NameTable()
   table.reserve('l')
   const aliases = new Map(endpoints.map((e) => [e.id, table.claim(moduleAlias(e.id))]))

@@ -71,6 +71,11 @@ export const lexicons: l.LexiconSet<Namespaces> = {
     'tools.ozone.team': () => import('./tools/ozone/team/_namespace.js'),
     'tools.ozone.verification': () => import('./tools/ozone/verification/_namespace.js'),
   },
+  subscriptions: [
+    'chat.bsky.moderation.subscribeModEvents',
+    'com.atproto.label.subscribeLabels',
+    'com.atproto.sync.subscribeRepos',
+  ],
 }
 
 // The record types of this set, for every client: `createRecord` types `record` by `collection`.

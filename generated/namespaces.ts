@@ -168,6 +168,7 @@ import type * as ChatBskyModerationGetConvo from './chat/bsky/moderation/getConv
 import type * as ChatBskyModerationGetConvoMembers from './chat/bsky/moderation/getConvoMembers.js'
 import type * as ChatBskyModerationGetConvos from './chat/bsky/moderation/getConvos.js'
 import type * as ChatBskyModerationGetMessageContext from './chat/bsky/moderation/getMessageContext.js'
+import type * as ChatBskyModerationSubscribeModEvents from './chat/bsky/moderation/subscribeModEvents.js'
 import type * as ChatBskyModerationUpdateActorAccess from './chat/bsky/moderation/updateActorAccess.js'
 import type * as ChatBskyNotificationGetPreferences from './chat/bsky/notification/getPreferences.js'
 import type * as ChatBskyNotificationPutPreferences from './chat/bsky/notification/putPreferences.js'
@@ -196,6 +197,7 @@ import type * as ComAtprotoIdentitySignPlcOperation from './com/atproto/identity
 import type * as ComAtprotoIdentitySubmitPlcOperation from './com/atproto/identity/submitPlcOperation.js'
 import type * as ComAtprotoIdentityUpdateHandle from './com/atproto/identity/updateHandle.js'
 import type * as ComAtprotoLabelQueryLabels from './com/atproto/label/queryLabels.js'
+import type * as ComAtprotoLabelSubscribeLabels from './com/atproto/label/subscribeLabels.js'
 import type * as ComAtprotoLexiconResolveLexicon from './com/atproto/lexicon/resolveLexicon.js'
 import type * as ComAtprotoModerationCreateReport from './com/atproto/moderation/createReport.js'
 import type * as ComAtprotoRepoApplyWrites from './com/atproto/repo/applyWrites.js'
@@ -248,6 +250,7 @@ import type * as ComAtprotoSyncListRepos from './com/atproto/sync/listRepos.js'
 import type * as ComAtprotoSyncListReposByCollection from './com/atproto/sync/listReposByCollection.js'
 import type * as ComAtprotoSyncNotifyOfUpdate from './com/atproto/sync/notifyOfUpdate.js'
 import type * as ComAtprotoSyncRequestCrawl from './com/atproto/sync/requestCrawl.js'
+import type * as ComAtprotoSyncSubscribeRepos from './com/atproto/sync/subscribeRepos.js'
 import type * as ComAtprotoTempAddReservedHandle from './com/atproto/temp/addReservedHandle.js'
 import type * as ComAtprotoTempCheckHandleAvailability from './com/atproto/temp/checkHandleAvailability.js'
 import type * as ComAtprotoTempCheckSignupQueue from './com/atproto/temp/checkSignupQueue.js'
@@ -765,6 +768,8 @@ export interface ChatBskyModerationNamespace {
   /** Gets existing conversations by their IDs, for moderation purposes. Does not require the requester to be a member of the conversations. Unknown IDs are silently omitted from the response. */
   getConvos: l.Call<typeof ChatBskyModerationGetConvos.getConvos>
   getMessageContext: l.Call<typeof ChatBskyModerationGetMessageContext.getMessageContext>
+  /** Subscribe to stream of chat events targeted to moderation. Private endpoint. */
+  subscribeModEvents: l.Call<typeof ChatBskyModerationSubscribeModEvents.subscribeModEvents>
   updateActorAccess: l.Call<typeof ChatBskyModerationUpdateActorAccess.updateActorAccess>
 }
 
@@ -858,6 +863,8 @@ export interface ComAtprotoIdentityNamespace {
 export interface ComAtprotoLabelNamespace {
   /** Find labels relevant to the provided AT-URI patterns. Public endpoint for moderation services, though may return different or additional results with auth. */
   queryLabels: l.Call<typeof ComAtprotoLabelQueryLabels.queryLabels>
+  /** Subscribe to stream of labels (and negations). Public endpoint implemented by mod services. Uses same sequencing scheme as repo event stream. */
+  subscribeLabels: l.Call<typeof ComAtprotoLabelSubscribeLabels.subscribeLabels>
 }
 
 /** `client.com.atproto.lexicon` */
@@ -982,6 +989,8 @@ export interface ComAtprotoSyncNamespace {
   notifyOfUpdate: l.Call<typeof ComAtprotoSyncNotifyOfUpdate.notifyOfUpdate>
   /** Request a service to persistently crawl hosted repos. Expected use is new PDS instances declaring their existence to Relays. Does not require auth. */
   requestCrawl: l.Call<typeof ComAtprotoSyncRequestCrawl.requestCrawl>
+  /** Repository event stream, aka Firehose endpoint. Outputs repo commits with diff data, and identity update events, for all repositories on the current server. See the atproto specifications for details around stream sequencing, repo versioning, CAR diff format, and more. Public and does not require auth; implemented by PDS and Relay. */
+  subscribeRepos: l.Call<typeof ComAtprotoSyncSubscribeRepos.subscribeRepos>
 }
 
 /** `client.com.atproto.temp` */

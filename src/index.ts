@@ -61,6 +61,7 @@ export type {
   LexiconSet,
   ProcedureEndpoint,
   QueryEndpoint,
+  SubscriptionEndpoint,
 } from './runtime/descriptors.js'
 export type {
   Call,
@@ -85,4 +86,22 @@ export {
   type ExternalInput,
 } from './facade/facade.js'
 export { paginate, type PaginateOptions } from './facade/paginate.js'
+export {
+  InvalidMessageError,
+  isRecordWrite,
+  MemoryCursorStore,
+  type CursorStore,
+  type ReconnectEvent,
+  type ReconnectOptions,
+  type RecordDelete,
+  type RecordWrite,
+  type RecordWriteOf,
+  type RepoOperation,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionMessage,
+  type SubscriptionStats,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './runtime/subscription.js'
 export { RichText, detectFacets, checkPostText, PostTextTooLongError, type Facet } from './facade/rich-text.js'

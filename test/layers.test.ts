@@ -28,7 +28,7 @@ const ALLOWED: Record<Layer, Layer[]> = {
 const PACKAGES: Record<Layer, string[]> = {
   runtime: [],
   generated: [],
-  client: ['ky'],
+  client: ['ky', '@atcute/cbor', '@atcute/car'],
   session: [],
   facade: [],
   entry: [],

@@ -1,4 +1,11 @@
-import type { HttpEndpoint, LexiconKind, LexiconNamespace, LexiconSet } from '../runtime/descriptors.js'
+import type {
+  HttpEndpoint,
+  LexiconKind,
+  LexiconNamespace,
+  LexiconSet,
+  SubscriptionEndpoint,
+  ErrorClasses,
+} from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
 import type { LexSchema } from '../runtime/schema/core.js'
 import { ObjectSchema } from '../runtime/schema/composites.js'
@@ -34,6 +41,19 @@ export class LexiconRegistry {
       const entry = await this.#entry(nsid)
       if (!entry || (entry[0] !== 'query' && entry[0] !== 'procedure')) throw unknownMethod(nsid)
       return loadExport(nsid, entry[1], isDescriptorOf(nsid)) as Promise<HttpEndpoint>
+    }
+  }
+
+  /**
+   * A loader of the subscription `nsid`, or undefined if no set lists it: a set names its
+   * subscriptions up front, since a call must know at once whether it opens a stream.
+   */
+  subscription(nsid: string): (() => Promise<SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>>) | undefined {
+    if (!this.#sets.some((set) => set.subscriptions?.includes(nsid))) return undefined
+    return async () => {
+      const entry = await this.#entry(nsid)
+      if (!entry || entry[0] !== 'subscription') throw unknownMethod(nsid)
+      return loadExport(nsid, entry[1], isDescriptorOf(nsid)) as Promise<SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>>
     }
   }
 
@@ -73,7 +93,7 @@ const namespaceOf = (nsid: string): string => nsid.slice(0, Math.max(nsid.lastIn
 
 export function unknownMethod(nsid: string): UsageError {
   return new UsageError(
-    `Unknown XRPC method ${JSON.stringify(nsid)}: no query or procedure of that NSID in this client's lexicons`,
+    `Unknown XRPC method ${JSON.stringify(nsid)}: no query, procedure or subscription of that NSID in this client's lexicons`,
   )
 }
 

@@ -1,6 +1,6 @@
 import type { KyInstance } from 'ky'
 import type { Call, CallOptions } from '../runtime/calls.js'
-import type { HttpEndpoint, LexiconSet } from '../runtime/descriptors.js'
+import type { Endpoint, HttpEndpoint, LexiconSet, SubscriptionEndpoint, ErrorClasses } from '../runtime/descriptors.js'
 import { UsageError } from '../runtime/errors.js'
 import { type Attempts, defaultDeadlineMs, retrySettings, type RetrySettings, sendAttempts } from './attempts.js'
 import { type Auth, noAuth } from './auth.js'
@@ -9,6 +9,8 @@ import { OriginLimiter } from './limiter.js'
 import { attachNamespaces } from './namespaces.js'
 import { checkRecords, writesRecords } from './record-checks.js'
 import { redirectSafeFetch } from './redirects.js'
+import type { SubscribeOptions } from '../runtime/subscription.js'
+import { WebSocketSubscription } from './subscription/subscription.js'
 import { type CallState, createRequest, fieldsOf } from './request-builder.js'
 import {
   checked,
@@ -113,10 +115,16 @@ export class XRPCClient {
    * Calls an endpoint by its descriptor, or by NSID (`'app.bsky.actor.getProfile'`) when one of the
    * client's lexicon sets defines it: `(params, options)` for queries, `(input, options)` for procedures.
    */
-  call<E extends HttpEndpoint>(endpoint: E, ...args: Parameters<Call<E>>): ReturnType<Call<E>>
+  call<E extends Endpoint>(endpoint: E, ...args: Parameters<Call<E>>): ReturnType<Call<E>>
   call(nsid: string, ...args: unknown[]): unknown
-  call(endpoint: HttpEndpoint | string, ...args: unknown[]): unknown {
-    if (typeof endpoint !== 'string') return this.#request(endpoint.nsid, endpoint, args)
+  call(endpoint: Endpoint | string, ...args: unknown[]): unknown {
+    const [first, options] = args as [Record<string, unknown> | undefined, SubscribeOptions | undefined]
+    if (typeof endpoint !== 'string') {
+      if (endpoint.type === 'subscription') return this.#subscribe(endpoint.nsid, async () => endpoint, first, options)
+      return this.#request(endpoint.nsid, endpoint, args)
+    }
+    const subscription = this.#lexicons.subscription(endpoint)
+    if (subscription) return this.#subscribe(endpoint, subscription, first, options)
     const load = this.#lexicons.endpoint(endpoint)
     if (!load) throw unknownMethod(endpoint)
     return this.#request(endpoint, load, args)
@@ -145,6 +153,25 @@ export class XRPCClient {
       options: { ...options },
     }
     return createRequest(state, (s) => this.#send(s))
+  }
+
+  /**
+   * Opens a subscription when first iterated (see `Subscription`). Subscriptions are public streams:
+   * no auth is sent (browsers can't set headers on a WebSocket), only the service is the auth's.
+   */
+  #subscribe(
+    nsid: string,
+    endpoint: () => Promise<SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>>,
+    params: Record<string, unknown> | undefined,
+    options: SubscribeOptions | undefined,
+  ): WebSocketSubscription<unknown> {
+    const context = {
+      endpoint,
+      baseUrl: () => this.#baseUrl(nsid),
+      recordSchema: (collection: string) => this.#lexicons.record(collection),
+      validate: validationOf(this.#options.validate).response,
+    }
+    return new WebSocketSubscription(nsid, context, params ?? {}, options ?? {})
   }
 
   /** The base URL a call of `nsid` goes to: the auth's choice, else the configured service. */

@@ -1,4 +1,5 @@
-import type { BinaryBody, BinaryInput, HttpEndpoint } from './descriptors.js'
+import type { BinaryBody, BinaryInput, Endpoint, HttpEndpoint, SubscriptionEndpoint } from './descriptors.js'
+import type { SubscribeOptions, Subscription, SubscriptionMessage } from './subscription.js'
 
 /**
  * How an endpoint is called, as types: what generated `namespaces.ts` files declare and the client
@@ -71,8 +72,19 @@ type ParamsOf<E extends HttpEndpoint> = TypesOf<E>['params']
 type InputOf<E extends HttpEndpoint> = (TypesOf<E> & { input: unknown })['input']
 type ResponseOf<E extends HttpEndpoint> = TypesOf<E>['response']
 
+type SubscriptionTypesOf<E extends SubscriptionEndpoint<string, any, any, any>> = NonNullable<E['~types']>
+
 /** The call signature of an endpoint in the namespaced API and `client.call`. */
-export type Call<E extends HttpEndpoint> = E extends { readonly type: 'query' }
+export type Call<E extends Endpoint> = E extends SubscriptionEndpoint<string, any, any, any>
+  ? (
+      params?: SubscriptionTypesOf<E>['params'],
+      options?: SubscribeOptions,
+    ) => Subscription<SubscriptionMessage<SubscriptionTypesOf<E>['message']>>
+  : E extends HttpEndpoint
+    ? HttpCall<E>
+    : never
+
+type HttpCall<E extends HttpEndpoint> = E extends { readonly type: 'query' }
   ? // Params may be left out, to be set with the fluent setters (then await or `send()`).
     (params?: ParamsOf<E>, options?: CallOptions) => QueryBuilder<ParamsOf<E>, ResponseOf<E>>
   : E['nsid'] extends keyof RecordWriteCalls<E>

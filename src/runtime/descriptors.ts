@@ -66,6 +66,8 @@ export interface SubscriptionEndpoint<
 > extends EndpointBase<N, Params, Errors> {
   readonly type: 'subscription'
   readonly message: LexSchema<Message> | undefined
+  /** Types only (never set): read by `Call` with indexed access. */
+  readonly '~types'?: { readonly params: Params; readonly message: Message }
 }
 
 export type Endpoint =
@@ -98,6 +100,8 @@ export type LexiconKind = 'query' | 'procedure' | 'subscription' | 'record'
  */
 export interface LexiconSet<out N = unknown> {
   readonly namespaces: { readonly [namespace: string]: () => Promise<LexiconNamespace> }
+  /** The set's subscriptions by NSID: a call of one returns a stream at once, so the client must know it before loading anything. */
+  readonly subscriptions?: readonly string[]
   /** Types only (never set): the namespaced API of the set. */
   readonly '~namespaces'?: N
 }

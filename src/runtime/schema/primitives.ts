@@ -163,7 +163,7 @@ export interface BytesOptions {
   maxLength?: number
 }
 
-/** Bytes in their JSON form, `{ $bytes: base64 }` (padding optional, as the data model allows). */
+/** Bytes in their JSON form, `{ $bytes: base64 }` (padding optional, as the data model allows), or decoded from CBOR. */
 export class BytesSchema extends LexSchema<Bytes> {
   readonly type = 'bytes'
   readonly expects = '{ $bytes: base64 }'
@@ -173,6 +173,8 @@ export class BytesSchema extends LexSchema<Bytes> {
   }
 
   check(value: unknown, ctx: CheckContext): Bytes | Fail {
+    const binary = binaryBytes(value)
+    if (binary) return this.#checkSize(value, binary.length, ctx)
     const b64 = isPlainObject(value) ? value.$bytes : undefined
     if (
       typeof b64 !== 'string' ||
@@ -184,7 +186,10 @@ export class BytesSchema extends LexSchema<Bytes> {
     }
     let unpadded = b64.length
     while (unpadded > 0 && b64.charCodeAt(unpadded - 1) === 61 /* = */) unpadded--
-    const size = Math.floor((unpadded * 3) / 4)
+    return this.#checkSize(value, Math.floor((unpadded * 3) / 4), ctx)
+  }
+
+  #checkSize(value: unknown, size: number, ctx: CheckContext): Bytes | Fail {
     const o = this.options
     if (o.maxLength !== undefined && size > o.maxLength)
       return fail(ctx, value, this.expects, `must not be larger than ${o.maxLength} bytes`)
@@ -194,7 +199,7 @@ export class BytesSchema extends LexSchema<Bytes> {
   }
 }
 
-/** A CID link in its JSON form, `{ $link: cid }`. */
+/** A CID link in its JSON form, `{ $link: cid }`, or decoded from CBOR. */
 export class CidLinkSchema extends LexSchema<CidLink> {
   readonly type = 'cid-link'
   readonly expects = '{ $link: cid }'
@@ -276,9 +281,31 @@ export function hasTypeTag(value: unknown): value is Record<string, unknown> & {
   return isPlainObject(value) && typeof value.$type === 'string' && value.$type !== ''
 }
 
-/** `{ $link: cid }` and nothing else (interop data-model: "link with extra fields" is invalid). */
+/**
+ * `{ $link: cid }` and nothing else (interop data-model: "link with extra fields" is invalid), or a
+ * link in its binary form.
+ */
 function isCidLink(value: unknown): value is CidLink {
+  if (binaryCid(value)) return true
   return isPlainObject(value) && typeof value.$link === 'string' && onlyKeys(value, LINK_KEYS) && isCid(value.$link)
+}
+
+/*
+ * The binary forms of decoded DAG-CBOR (firehose frames, CAR blocks, as @atcute/cbor gives them): a
+ * link over the CID's bytes, whose `$link` string is made only when read, and bytes over a
+ * Uint8Array, whose `$bytes` likewise. No JSON value holds a Uint8Array, so JSON data never takes
+ * these paths; the decoder has already refused a CID other than the data model's (CIDv1, dag-cbor
+ * or raw, sha-256).
+ */
+function binaryCid(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && (value as { bytes?: unknown }).bytes instanceof Uint8Array && '$link' in value
+  )
+}
+
+function binaryBytes(value: unknown): Uint8Array | undefined {
+  const buf = typeof value === 'object' && value !== null ? (value as { buf?: unknown }).buf : undefined
+  return buf instanceof Uint8Array && '$bytes' in (value as object) ? buf : undefined
 }
 
 const LINK_KEYS = new Set(['$link'])
