@@ -129,7 +129,8 @@ describe('layers', () => {
           continue
         }
         const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]
-        if (!PACKAGES[layer].includes(name) && !PEER_PACKAGES[file]?.includes(name)) violations.push(`${file} (${layer}) imports the package ${name}`)
+        if (!PACKAGES[layer].includes(name) && !PEER_PACKAGES[file]?.includes(name))
+          violations.push(`${file} (${layer}) imports the package ${name}`)
       }
     }
     expect(violations).toEqual([])
@@ -175,7 +176,14 @@ describe('the generator package', () => {
 })
 
 describe('entry points', () => {
-  const entries = ['src/index.ts', 'src/xrpc.ts', 'src/node.ts', 'src/oauth.ts', 'src/schema.ts', 'src/runtime/index.ts']
+  const entries = [
+    'src/index.ts',
+    'src/xrpc.ts',
+    'src/node.ts',
+    'src/oauth.ts',
+    'src/schema.ts',
+    'src/runtime/index.ts',
+  ]
   const internals = ['FAIL', 'CheckContext', 'fail', 'prefixIssues', 'compilation', 'STANDARD_ERRORS', 'TAKE_OVER']
 
   it('are curated lists: no `export *`', async () => {

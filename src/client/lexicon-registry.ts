@@ -48,12 +48,16 @@ export class LexiconRegistry {
    * A loader of the subscription `nsid`, or undefined if no set lists it: a set names its
    * subscriptions up front, since a call must know at once whether it opens a stream.
    */
-  subscription(nsid: string): (() => Promise<SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>>) | undefined {
+  subscription(
+    nsid: string,
+  ): (() => Promise<SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>>) | undefined {
     if (!this.#sets.some((set) => set.subscriptions?.includes(nsid))) return undefined
     return async () => {
       const entry = await this.#entry(nsid)
       if (!entry || entry[0] !== 'subscription') throw unknownMethod(nsid)
-      return loadExport(nsid, entry[1], isDescriptorOf(nsid)) as Promise<SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>>
+      return loadExport(nsid, entry[1], isDescriptorOf(nsid)) as Promise<
+        SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>
+      >
     }
   }
 

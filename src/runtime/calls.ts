@@ -75,14 +75,15 @@ type ResponseOf<E extends HttpEndpoint> = TypesOf<E>['response']
 type SubscriptionTypesOf<E extends SubscriptionEndpoint<string, any, any, any>> = NonNullable<E['~types']>
 
 /** The call signature of an endpoint in the namespaced API and `client.call`. */
-export type Call<E extends Endpoint> = E extends SubscriptionEndpoint<string, any, any, any>
-  ? (
-      params?: SubscriptionTypesOf<E>['params'],
-      options?: SubscribeOptions,
-    ) => Subscription<SubscriptionMessage<SubscriptionTypesOf<E>['message']>>
-  : E extends HttpEndpoint
-    ? HttpCall<E>
-    : never
+export type Call<E extends Endpoint> =
+  E extends SubscriptionEndpoint<string, any, any, any>
+    ? (
+        params?: SubscriptionTypesOf<E>['params'],
+        options?: SubscribeOptions,
+      ) => Subscription<SubscriptionMessage<SubscriptionTypesOf<E>['message']>>
+    : E extends HttpEndpoint
+      ? HttpCall<E>
+      : never
 
 type HttpCall<E extends HttpEndpoint> = E extends { readonly type: 'query' }
   ? // Params may be left out, to be set with the fluent setters (then await or `send()`).

@@ -299,7 +299,10 @@ function isCidLink(value: unknown): value is CidLink {
  */
 function binaryCid(value: unknown): boolean {
   return (
-    typeof value === 'object' && value !== null && (value as { bytes?: unknown }).bytes instanceof Uint8Array && '$link' in value
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { bytes?: unknown }).bytes instanceof Uint8Array &&
+    '$link' in value
   )
 }
 
