@@ -3,7 +3,8 @@
  * in-process on 127.0.0.1 (a PDS and a PLC directory, plus the AppView where PostgreSQL is
  * reachable): log in, save the session to a file, restore it without logging in, survive an expired
  * access token, share one session between two clients, post with rich text and an image, like,
- * list with pagination, show typed errors and a record refused before it is sent.
+ * list with pagination, show typed errors and a record refused before it is sent, all while tailing
+ * the PDS's firehose (every op as a typed, validated record operation).
  *
  * With BLUESKY_SERVICE, BLUESKY_IDENTIFIER and BLUESKY_PASSWORD set it runs against that service
  * instead: read-only, unless `--write` (then it posts, likes, and deletes both again).
@@ -13,8 +14,19 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import WebSocket from 'ws'
 import { RecordNotFoundError } from '../generated/com/atproto/repo/getRecord.js'
-import { bskyFacade, Client, CreateSessionResponse, paginate, PasswordSession, ValidationError } from '../src/index.js'
+import { isCommit, isIdentity } from '../generated/com/atproto/sync/subscribeRepos.js'
+import {
+  bskyFacade,
+  Client,
+  CreateSessionResponse,
+  isRecordWrite,
+  paginate,
+  PasswordSession,
+  ValidationError,
+  type WebSocketConstructor,
+} from '../src/index.js'
 import { FileSessionStore } from '../src/node.js'
 import type { TestNetwork } from '../test/network/index.js'
 import { realPng } from '../test/support/images.js'
@@ -183,6 +195,34 @@ async function appviewReads(client: Client, actor: string) {
     show(`  ${item.post.author.handle}: ${(item.post.record as { text?: string }).text?.slice(0, 60)}`)
 }
 
+/**
+ * Tails the firehose of `service` from its first event (a fresh local PDS: its whole history, then
+ * live), printing each op; the returned function stops it.
+ */
+function tailFirehose(service: string): () => Promise<void> {
+  step("Tail the PDS's firehose (com.atproto.sync.subscribeRepos) from cursor 0, beside everything below")
+  // Node 20 has no global WebSocket: ws there (and it pauses reading when the loop falls behind).
+  const webSocket = ((globalThis as { WebSocket?: unknown }).WebSocket ?? WebSocket) as WebSocketConstructor
+  const firehose = new Client({ service }).com.atproto.sync.subscribeRepos({ cursor: 0 }, { webSocket })
+  const tail = (async () => {
+    for await (const message of firehose) {
+      if (isIdentity(message)) show(`⇢ firehose #${message.seq} identity ${message.did} ${message.handle ?? ''}`)
+      if (!isCommit(message)) continue
+      for (const op of message.ops) {
+        const text = isRecordWrite(op, 'app.bsky.feed.post') ? `: ${JSON.stringify(op.record.text)}` : ''
+        show(`⇢ firehose #${message.seq} ${op.action} ${op.collection}/${op.rkey}${text}`)
+      }
+    }
+  })().catch((error: unknown) => show(`⇢ firehose ended: ${String(error)}`))
+  return async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300)) // the last writes' events
+    await firehose.close()
+    await tail
+    const { received, reconnects, invalid } = firehose.stats
+    show(`firehose: ${received} messages up to seq ${firehose.cursor}, ${invalid} invalid, ${reconnects} reconnects`)
+  }
+}
+
 async function local() {
   const { postgresProblem } = await import('../test/network/postgres.js')
   const { startNetwork } = await import('../test/network/index.js')
@@ -196,6 +236,7 @@ async function local() {
     show(`PDS at ${network.pdsUrl}`)
     const account = await network.createAccount('sdkdemo')
     show(`created ${account.handle} (${account.did})`)
+    const stopTail = tailFirehose(network.pdsUrl)
     const client = await sessionWorkflow(
       network.pdsUrl,
       account.handle,
@@ -216,6 +257,8 @@ async function local() {
     }
     step('Log out: the session ends on the server and leaves the store')
     await client.logout()
+    step('Stop tailing the firehose')
+    await stopTail()
   } finally {
     await network.close()
     await rm(scratch, { recursive: true, force: true })

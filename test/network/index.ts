@@ -28,10 +28,22 @@ export interface Account {
   refreshJwt: string
 }
 
+export interface OzoneService {
+  url: string
+  /** The labeler's DID: the `src` of its labels. */
+  did: string
+  /** An `authorization` header for a call of `lxm` as Ozone's moderator (or admin, triage). */
+  modHeaders(lxm: string, role?: 'admin' | 'moderator' | 'triage'): Promise<{ authorization: string }>
+  /** The DID calls made with modHeaders act as. */
+  moderatorDid: string
+}
+
 export interface TestNetwork {
   pdsUrl: string
   plcUrl: string
   appviewUrl?: string
+  /** With the AppView: Ozone, a real labeler (its label stream, and its moderation API as a moderator). */
+  ozone?: OzoneService
   /** The PDS's HS256 secret for access and refresh tokens, e.g. to mint expired ones. */
   jwtSecret: string
   /** The temp dir holding the PDS's SQLite files and blobs; close() removes it. */
@@ -61,6 +73,7 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
   process.env.TMPDIR = tempDir
   let network: TestNetworkNoAppView
   let appviewUrl: string | undefined
+  let ozone: OzoneService | undefined
   let postgres: typeof import('./postgres.js') | undefined
   const cleanUp = async () => {
     try {
@@ -84,6 +97,13 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
         pds: pdsConfig,
       })
       appviewUrl = withAppview.bsky.url
+      const testOzone = withAppview.ozone
+      ozone = {
+        url: testOzone.url,
+        did: testOzone.ctx.cfg.service.did,
+        modHeaders: (lxm, role) => testOzone.modHeaders(lxm, role),
+        moderatorDid: testOzone.moderatorAccnt.did,
+      }
       network = withAppview
     } else {
       network = await TestNetworkNoAppView.create({
@@ -111,6 +131,7 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
     pdsUrl,
     plcUrl: network.plc.url,
     appviewUrl,
+    ozone,
     jwtSecret,
     dataDir: tempDir,
     async createAccount(name = `user${++accounts}${randomBytes(3).toString('hex')}`) {
