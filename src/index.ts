@@ -97,6 +97,8 @@ export {
   type RecordWrite,
   type RecordWriteOf,
   type RepoOperation,
+  type RepoSignatureChecker,
+  RepoVerificationError,
   type SubscribeOptions,
   type Subscription,
   type SubscriptionMessage,

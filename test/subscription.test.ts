@@ -19,6 +19,7 @@ import {
   isRecordWrite,
   MemoryCursorStore,
   PasswordSession,
+  RepoVerificationError,
   UsageError,
   ValidationError,
   type RepoOperation,
@@ -26,11 +27,12 @@ import {
   type WebSocketConstructor,
 } from '../src/index.js'
 import { FileCursorStore, RedisCursorStore } from '../src/node.js'
+import { repoVerifier } from '../src/verify.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { connectRedis, describeRedis } from './network/redis.js'
 import { repoRoot } from './support/codegen.js'
 import { realPng } from './support/images.js'
-import { startStreamProxy, type StreamProxy } from './support/stream-proxy.js'
+import { startStreamProxy, type StreamProxy, type Tampering } from './support/stream-proxy.js'
 
 const webSocket = ((globalThis as { WebSocket?: unknown }).WebSocket ?? WebSocket) as WebSocketConstructor
 const usesWs = webSocket === (WebSocket as unknown)
@@ -271,6 +273,55 @@ describe('faults on the stream', () => {
     // The frame that could not be read is the one reported, not dropped in silence; the rest all came.
     expect(seqs).toEqual(range(1, head).filter((seq) => seq !== 4))
     expect(sub.stats.invalid).toBe(1)
+  })
+})
+
+describe('verify: every repo event against what its repo signed', () => {
+  let head: number
+  beforeAll(async () => {
+    await post('signed, and proven by the tree') // a commit creating a record: what the proxy lies about
+    head = await headSeq()
+  })
+
+  it('accepts the real stream: every commit and sync signed by its repo, every op proven by the signed tree', async () => {
+    const verify = repoVerifier({ plcUrl: network.plcUrl })
+    const sub = new Client({ service: network.pdsUrl }).com.atproto.sync.subscribeRepos(
+      { cursor: 0 },
+      { ...base, verify },
+    )
+    expect(await seqsUntil(sub, head)).toEqual(range(1, head))
+    expect(sub.stats.invalid).toBe(0)
+  })
+
+  const cases: [Tampering, RegExp][] = [
+    ['record', /the record of app\.bsky\.feed\.post\/\w+ does not hash to its CID/],
+    ['op', /the signed tree does not hold app\.bsky\.feed\.post\/\w+ at the op's CID/],
+    ['signature', /the commit's signature is not did:plc:/],
+  ]
+  for (const [how, reason] of cases) {
+    it(`refuses a commit that lies (${how}) with a RepoVerificationError, never as data`, async () => {
+      const verify = repoVerifier({ plcUrl: network.plcUrl })
+      proxy.tamperAfter(0, how)
+      const sub = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos({ cursor: 0 }, { ...base, verify })
+      const seen: number[] = []
+      const error = await (async () => {
+        for await (const message of sub) seen.push(seqOf(message)!)
+      })().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(RepoVerificationError)
+      expect((error as RepoVerificationError).reason).toMatch(reason)
+      // Everything before the lie came, and the cursor stops before it.
+      expect(seen).toEqual(range(1, (error as RepoVerificationError).seq! - 1))
+      expect(sub.cursor).toBe((error as RepoVerificationError).seq! - 1)
+    })
+  }
+
+  it('without verify, the same lie would pass for data: what verify is for', async () => {
+    proxy.tamperAfter(0, 'record')
+    const sub = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos({ cursor: 0 }, base)
+    for await (const message of sub) {
+      if (isCommit(message)) for (const op of message.ops) if (op.record?.text === 'not what was signed') return
+      if (seqOf(message)! >= head) throw new Error('the tampered commit never came')
+    }
   })
 })
 

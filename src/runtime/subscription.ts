@@ -95,6 +95,21 @@ export interface SubscribeOptions {
   onInvalidMessage?: (error: InvalidMessageError) => void
   /** Called before each reconnection. */
   onReconnect?: (event: ReconnectEvent) => void
+  /**
+   * Verifies each `#commit` and `#sync` of `com.atproto.sync.subscribeRepos` against what its repo
+   * signed (`repoVerifier()` of `blueskysdk/verify`): one that fails is a `RepoVerificationError`,
+   * reported like an invalid message, never data.
+   */
+  verify?: RepoSignatureChecker
+}
+
+/**
+ * Checks a repo's signatures: whether `sig` is the repo `did`'s signature of `data`, by the
+ * `#atproto` key of its DID document. `fresh`: look the key up again, not from a cache (asked
+ * after a cached key failed: keys rotate).
+ */
+export interface RepoSignatureChecker {
+  check(did: string, data: Uint8Array, sig: Uint8Array, fresh: boolean): Promise<boolean>
 }
 
 export interface SubscriptionStats {
@@ -138,6 +153,11 @@ export class InvalidMessageError extends BlueskySDKError {
     const { name, message, nsid, seq, type, reason, issues } = this
     return { name, message, nsid, seq, type, reason, issues }
   }
+}
+
+/** A repo event that `verify` refused: its signature, its blocks or its ops' proof do not hold. */
+export class RepoVerificationError extends InvalidMessageError {
+  override name = 'RepoVerificationError'
 }
 
 /**

@@ -150,7 +150,7 @@ export class IdentityResolver {
    */
   async resolveHandle(handle: string): Promise<string> {
     const name = normalizeHandle(handle)
-    return this.#cached(`handle:${name}`, async () => {
+    return this.#cached(`handle:${name}`, false, async () => {
       const [fromDns, fromHttps] = await Promise.all([this.#dnsDids(name), this.#httpsDid(name)])
       const dids = [...new Set([...fromDns, ...(fromHttps ? [fromHttps] : [])])]
       if (dids.length > 1) throw new HandleConflictError(name, dids)
@@ -159,10 +159,13 @@ export class IdentityResolver {
     })
   }
 
-  /** The DID's document: `did:plc` from the PLC directory, `did:web` from its host; its `id` must be the DID. */
-  async resolveDid(did: string): Promise<DidDocument> {
+  /**
+   * The DID's document: `did:plc` from the PLC directory, `did:web` from its host; its `id` must be
+   * the DID. `fresh`: asked again rather than from the cache (a key it holds failed to verify).
+   */
+  async resolveDid(did: string, options: { fresh?: boolean } = {}): Promise<DidDocument> {
     if (!isDid(did)) throw new DidNotFoundError(did, 'not a DID')
-    const text = await this.#cached(`did:${did}`, async () => {
+    const text = await this.#cached(`did:${did}`, options.fresh ?? false, async () => {
       const url = didDocumentUrl(did, this.#options.plcUrl ?? 'https://plc.directory')
       const body = await this.#get(url, DOCUMENT_LIMIT, (reason) => new DidNotFoundError(did, reason))
       return body
@@ -229,7 +232,7 @@ export class IdentityResolver {
    * An answer from the cache while fresh; past `ttlMs` and within `staleMs`, the stale answer is
    * served and asked again in the background; older, asked again now. Failures are not cached.
    */
-  async #cached(key: string, lookup: () => Promise<string>): Promise<string> {
+  async #cached(key: string, fresh: boolean, lookup: () => Promise<string>): Promise<string> {
     const ttl = this.#options.ttlMs ?? 60 * 60_000
     const stale = this.#options.staleMs ?? 24 * 60 * 60_000
     const entry = parseEntry(await this.#cache.get(`identity:${key}`).catch(() => undefined))
@@ -249,6 +252,7 @@ export class IdentityResolver {
       }
       return running
     }
+    if (fresh) return refresh()
     if (entry && age < ttl) return entry.value
     if (entry && age < ttl + stale) {
       refresh().catch(() => {}) // stale-while-revalidate: this answer now, a fresh one next time
@@ -285,15 +289,24 @@ function handleOf(document: DidDocument): string | undefined {
 }
 
 function identityOf(document: DidDocument, handle: string | undefined): Identity {
+  return { did: document.id, handle, pds: pdsOf(document), signingKey: signingKeyOf(document), document }
+}
+
+/** The `#atproto` verification method's `publicKeyMultibase`: the repo's signing key. */
+function signingKeyOf(document: DidDocument): string | undefined {
+  return signingMethodOf(document)?.publicKeyMultibase
+}
+
+/**
+ * The `#atproto` verification method: the repo's signing key, as `publicKeyMultibase` of its `type`
+ * (`Multikey` today; older documents name the curve, `EcdsaSecp256k1VerificationKey2019`).
+ */
+export function signingMethodOf(document: DidDocument): { type: string; publicKeyMultibase: string } | undefined {
   const methods = Array.isArray(document.verificationMethod) ? document.verificationMethod : []
   const signing = methods.find((method) => method?.id === '#atproto' || method?.id === `${document.id}#atproto`)
-  return {
-    did: document.id,
-    handle,
-    pds: pdsOf(document),
-    signingKey: typeof signing?.publicKeyMultibase === 'string' ? signing.publicKeyMultibase : undefined,
-    document,
-  }
+  return typeof signing?.publicKeyMultibase === 'string' && typeof signing.type === 'string'
+    ? { type: signing.type, publicKeyMultibase: signing.publicKeyMultibase }
+    : undefined
 }
 
 /** `did:plc:…` → the directory's URL; `did:web:host` (`%3A` for a port) → `https://host/.well-known/did.json`. */

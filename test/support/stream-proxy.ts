@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { fromUint8Array, writeCarStream } from '@atcute/car'
+import { BytesWrapper, decode, decodeFirst, encode } from '@atcute/cbor'
+import { CidLinkWrapper, create } from '@atcute/cid'
 import WebSocket, { WebSocketServer } from 'ws'
 
 /**
@@ -23,6 +27,12 @@ export interface StreamProxy {
   stallAfter(n: number): void
   /** The frame after the next `n` goes out with its bytes mangled (`garble`) or cut short (`truncate`). */
   corruptAfter(n: number, how?: 'garble' | 'truncate'): void
+  /**
+   * The first commit creating a record after the next `n` frames goes out as a well-formed frame
+   * that lies: its record's bytes changed under the same CID (`record`), its op pointing at another
+   * CID (`op`), or its commit re-signed with random bytes and re-addressed, CAR and all (`signature`).
+   */
+  tamperAfter(n: number, how: Tampering): void
   close(): Promise<void>
 }
 
@@ -38,6 +48,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
   const queries: URLSearchParams[] = []
   let forwarded = 0
   let fault: { at: number; kind: 'drop' | 'stall' | 'garble' | 'truncate' } | undefined
+  let tampering: { at: number; how: Tampering } | undefined
 
   wss.on('connection', (client, request) => {
     const url = new URL(request.url ?? '/', 'http://proxy')
@@ -48,9 +59,21 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
       remote.terminate()
       client.terminate()
     }
+    // Frames go out in order, each after the one before (tampering is asynchronous).
+    let sending = Promise.resolve()
     remote.on('message', (data: Buffer, isBinary) => {
+      sending = sending.then(() => forward(data, isBinary))
+    })
+    const forward = async (data: Buffer, isBinary: boolean) => {
       if (stalled || client.readyState !== WebSocket.OPEN) return
-      let bytes = data
+      let bytes: Buffer | Uint8Array = data
+      if (tampering && forwarded >= tampering.at) {
+        const lie = await tamper(data, tampering.how)
+        if (lie) {
+          tampering = undefined
+          bytes = lie
+        }
+      }
       if (fault && forwarded >= fault.at) {
         const { kind } = fault
         fault = undefined
@@ -66,7 +89,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
       }
       forwarded++
       client.send(bytes, { binary: isBinary })
-    })
+    }
     remote.on('close', (code, reason) => {
       if (client.readyState === WebSocket.OPEN) client.close(code === 1005 ? 1000 : code, reason)
     })
@@ -85,6 +108,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
     dropAfter: (n) => void (fault = { at: forwarded + n, kind: 'drop' }),
     stallAfter: (n) => void (fault = { at: forwarded + n, kind: 'stall' }),
     corruptAfter: (n, how = 'garble') => void (fault = { at: forwarded + n, kind: how }),
+    tamperAfter: (n, how) => void (tampering = { at: forwarded + n, how }),
     close: async () => {
       for (const client of wss.clients) client.terminate()
       for (const socket of sockets) socket.destroy()
@@ -99,4 +123,44 @@ function garble(data: Buffer): Buffer {
   const copy = Buffer.from(data)
   copy[0] = 0xff
   return copy
+}
+
+export type Tampering = 'record' | 'op' | 'signature'
+
+interface CommitBody {
+  commit: CidLinkWrapper
+  blocks: BytesWrapper
+  ops: { action: string; path: string; cid: CidLinkWrapper | null }[]
+  [key: string]: unknown
+}
+
+/** The frame re-encoded with one lie in it, or undefined if it is not a commit creating a record. */
+async function tamper(frame: Uint8Array, how: Tampering): Promise<Uint8Array | undefined> {
+  const [header, rest] = decodeFirst(frame) as [{ op: number; t?: string }, Uint8Array]
+  if (header.op !== 1 || header.t !== '#commit') return undefined
+  const body = decode(rest) as CommitBody
+  const op = body.ops.find((o) => o.action === 'create' && o.cid)
+  if (!op) return undefined
+  const car = fromUint8Array(body.blocks.buf)
+  const blocks = [...car].map((entry) => ({ cid: entry.cid.bytes, data: entry.bytes }))
+  const sameCid = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
+  let roots = car.roots
+  if (how === 'op') op.cid = body.commit
+  if (how === 'record') {
+    const block = blocks.find((b) => sameCid(b.cid, op.cid!.bytes))!
+    block.data = encode({ ...(decode(block.data) as object), text: 'not what was signed' })
+  }
+  if (how === 'signature') {
+    const block = blocks.find((b) => sameCid(b.cid, body.commit.bytes))!
+    const commit = decode(block.data) as Record<string, unknown>
+    block.data = encode({ ...commit, sig: new BytesWrapper(randomBytes(64)) })
+    const cid = await create(0x71, block.data)
+    block.cid = cid.bytes
+    body.commit = new CidLinkWrapper(cid.bytes)
+    roots = [body.commit]
+  }
+  const chunks: Uint8Array[] = []
+  for await (const chunk of writeCarStream(roots, blocks)) chunks.push(chunk)
+  body.blocks = new BytesWrapper(Buffer.concat(chunks))
+  return Buffer.concat([encode(header), encode(body)])
 }

@@ -6,7 +6,9 @@ import type { CidLink } from '../../runtime/schema/types.js'
 import type { RecordWrite, RepoOperation } from '../../runtime/subscription.js'
 
 /** A commit's blocks that cannot be read as a CAR file, or an op naming a record block that is not a record. */
-export class InvalidCommitError extends Error {}
+export class InvalidCommitError extends Error {
+  override name = 'InvalidCommitError'
+}
 
 /**
  * The record operations of a commit. `recordSchema(collection)` gives the lexicon of a collection
@@ -14,11 +16,11 @@ export class InvalidCommitError extends Error {}
  * `check` false none is validated.
  */
 export async function recordOperations(
-  commit: { ops: readonly LexiconRepoOp[]; blocks: unknown; tooBig?: boolean },
+  commit: { ops: readonly LexiconRepoOp[]; tooBig?: boolean },
+  blocks: ReadonlyMap<string, Uint8Array>,
   recordSchema: (collection: string) => Promise<LexSchema<unknown> | undefined>,
   check: boolean,
 ): Promise<RepoOperation[]> {
-  const blocks = blocksByCid(commit.blocks)
   const operations: RepoOperation[] = []
   for (const op of commit.ops) {
     const slash = op.path.indexOf('/')
@@ -30,7 +32,7 @@ export async function recordOperations(
       operations.push({ ...base, action: 'delete', cid: null })
       continue
     }
-    const block = blocks.get(cidKey(op.cid))
+    const block = blocks.get(blockKey(op.cid))
     let record: AnyRecord | undefined
     if (block) {
       try {
@@ -64,26 +66,28 @@ interface LexiconRepoOp {
   prev?: CidLink
 }
 
-/** The CAR's blocks by CID, read in place (each block a view into the frame). */
-function blocksByCid(blocks: unknown): Map<string, Uint8Array> {
+/** A commit's (or a sync's) CAR: its roots, and its blocks by CID (see `blockKey`), read in place (views into the frame). */
+export function readCar(blocks: unknown): { roots: readonly unknown[]; blocks: Map<string, Uint8Array> } {
   const map = new Map<string, Uint8Array>()
   const bytes = (blocks as { buf?: unknown } | undefined)?.buf
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) return map
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) return { roots: [], blocks: map }
   try {
-    for (const entry of fromUint8Array(bytes)) map.set(keyOf(entry.cid.bytes), entry.bytes)
+    const car = fromUint8Array(bytes)
+    for (const entry of car) map.set(keyOf(entry.cid.bytes), entry.bytes)
+    return { roots: car.roots, blocks: map }
   } catch (error) {
     throw new InvalidCommitError(`its blocks are not a CAR file (${(error as Error).message})`)
   }
-  return map
 }
 
 /** A CID's bytes as a string key: exact, and cheaper than its base32 form. */
-function keyOf(bytes: Uint8Array): string {
+export function keyOf(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])
 }
 
-function cidKey(link: CidLink): string {
-  const bytes = (link as { bytes?: unknown }).bytes
+/** The key of a link in its binary form (as decoded from CBOR) in a `carBlocks` map. */
+export function blockKey(link: unknown): string {
+  const bytes = (link as { bytes?: unknown } | null)?.bytes
   if (bytes instanceof Uint8Array) return keyOf(bytes)
-  throw new InvalidCommitError('an op whose CID is not a binary CID link')
+  throw new InvalidCommitError('a CID that is not a binary CID link')
 }

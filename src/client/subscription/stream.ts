@@ -4,13 +4,16 @@ import type { LexSchema } from '../../runtime/schema/core.js'
 import { validate } from '../../runtime/schema/core.js'
 import { NetworkError } from '../errors.js'
 import { decodeFrame, InvalidFrameError } from './frames.js'
-import { InvalidCommitError, recordOperations } from './repo-commit.js'
+import { InvalidCommitError, readCar, recordOperations } from './repo-commit.js'
+import { verifyRepoEvent } from './verify-commit.js'
 import { frameBytes, openSocket, webSocketUrl } from './socket.js'
 import {
   type CursorStore,
   InvalidMessageError,
   type ReconnectEvent,
   type ReconnectOptions,
+  type RepoSignatureChecker,
+  RepoVerificationError,
   type SubscriptionStats,
   type WebSocketConstructor,
   type WebSocketLike,
@@ -42,6 +45,7 @@ export interface ResolvedSubscribeOptions {
   stallTimeoutMs: number
   onInvalidMessage: ((error: InvalidMessageError) => void) | undefined
   onReconnect: ((event: ReconnectEvent) => void) | undefined
+  verify: RepoSignatureChecker | undefined
 }
 
 type Item =
@@ -52,6 +56,7 @@ type Item =
 const RESUMABLE_ERRORS = new Set(['ConsumerTooSlow'])
 
 const REPO_COMMIT = 'com.atproto.sync.subscribeRepos#commit'
+const REPO_SYNC = 'com.atproto.sync.subscribeRepos#sync'
 
 export class SubscriptionStream {
   readonly stats: SubscriptionStats = {
@@ -392,12 +397,38 @@ export class SubscriptionStream {
       if (!result.success)
         return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, undefined, result.issues), seq)
     }
-    if (type === REPO_COMMIT && Array.isArray(body.ops)) {
+    if ((type === REPO_COMMIT && Array.isArray(body.ops)) || type === REPO_SYNC) {
+      let car
       try {
-        body.ops = await recordOperations(body as never, this.#options.recordSchema, this.#options.validate)
+        car = readCar(body.blocks)
       } catch (error) {
         if (!(error instanceof InvalidCommitError)) throw error
         return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, error.message, []), seq)
+      }
+      const { verify } = this.#options
+      if (verify) {
+        const repo = type === REPO_COMMIT ? body.repo : body.did
+        const event = { did: repo as string, rev: body.rev as string, commit: body.commit }
+        const ops = type === REPO_COMMIT && !body.tooBig ? (body.ops as { path: string; cid: unknown }[]) : undefined
+        try {
+          await verifyRepoEvent({ ...event, ops }, car.roots, car.blocks, verify)
+        } catch (error) {
+          if (!(error instanceof InvalidCommitError)) throw error
+          return this.#reportInvalid(new RepoVerificationError(nsid, seq, type, error.message, []), seq)
+        }
+      }
+      if (type === REPO_COMMIT) {
+        try {
+          body.ops = await recordOperations(
+            body as never,
+            car.blocks,
+            this.#options.recordSchema,
+            this.#options.validate,
+          )
+        } catch (error) {
+          if (!(error instanceof InvalidCommitError)) throw error
+          return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, error.message, []), seq)
+        }
       }
     }
     if (seq !== undefined) this.#delivered = seq

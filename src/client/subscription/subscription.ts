@@ -131,6 +131,7 @@ export class WebSocketSubscription<M> implements Subscription<M> {
       stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
       onInvalidMessage: options.onInvalidMessage,
       onReconnect: options.onReconnect,
+      verify: options.verify,
     }
     const stream = new SubscriptionStream(endpoint, this.#params, resolved, WebSocket, startCursor)
     this.#engine = stream

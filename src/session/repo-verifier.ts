@@ -1,0 +1,55 @@
+import { type FoundPublicKey, getPublicKeyFromDidController, verifySig } from '@atcute/crypto'
+import type { RepoSignatureChecker } from '../runtime/subscription.js'
+import { IdentityResolver, signingMethodOf } from './identity.js'
+
+export interface RepoVerifierOptions {
+  /** Where DID documents come from (default: a resolver of its own on `plcUrl`, caching for an hour). */
+  resolver?: IdentityResolver
+  /** The PLC directory, when no `resolver` is given (default `https://plc.directory`). */
+  plcUrl?: string
+}
+
+/** Parsed keys kept, by their type and multibase form; past this many the map starts over (a relay sees millions of repos). */
+const KEY_CACHE_LIMIT = 50_000
+
+/**
+ * What `verify` of `subscribeRepos` takes: repo signatures checked by the `#atproto` key of each
+ * repo's DID document (`did:plc` and `did:web`, through an IdentityResolver and its cache),
+ * secp256k1 or P-256, low-S only, with `@atcute/crypto` (an optional peer dependency: install it to
+ * verify). `subscribeRepos({}, { verify: repoVerifier() })`.
+ */
+export function repoVerifier(options: RepoVerifierOptions = {}): RepoSignatureChecker {
+  const resolver = options.resolver ?? new IdentityResolver({ plcUrl: options.plcUrl })
+  const keys = new Map<string, FoundPublicKey>()
+  return {
+    async check(did, data, sig, fresh) {
+      const method = signingMethodOf(await resolver.resolveDid(did, { fresh }))
+      if (method === undefined) return false
+      const id = `${method.type} ${method.publicKeyMultibase}`
+      let key = keys.get(id)
+      if (!key) {
+        try {
+          key = compressed(getPublicKeyFromDidController(method))
+        } catch {
+          return false // a key of a kind atproto doesn't sign with
+        }
+        if (keys.size >= KEY_CACHE_LIMIT) keys.clear()
+        keys.set(id, key)
+      }
+      return verifySig(key, sig as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
+    },
+  }
+}
+
+/**
+ * The key with its point compressed (33 bytes), as the verifier takes it: older documents (the
+ * `EcdsaSecp256k1VerificationKey2019` form) hold it uncompressed (65 bytes, 0x04, x, y).
+ */
+function compressed(key: FoundPublicKey): FoundPublicKey {
+  const bytes = key.publicKeyBytes
+  if (bytes.length !== 65 || bytes[0] !== 0x04) return key
+  const point = new Uint8Array(33)
+  point[0] = 0x02 | (bytes[64] & 1)
+  point.set(bytes.subarray(1, 33), 1)
+  return { ...key, publicKeyBytes: point } as FoundPublicKey
+}
