@@ -22,6 +22,7 @@ import {
   RepoVerificationError,
   UsageError,
   ValidationError,
+  XRPCError,
   type RepoOperation,
   type SubscribeOptions,
   type WebSocketConstructor,
@@ -234,6 +235,24 @@ describe('faults on the stream', () => {
     expect(proxy.connections()).toBe(before + 2)
     expect(proxy.queries().at(-1)!.get('cursor')).toBe(String(reconnects[0]))
     expect(reconnects[0]).toBeGreaterThanOrEqual(5)
+  })
+
+  it('comes back after a ConsumerTooSlow error frame, from where it was; another error frame ends it, typed', async () => {
+    proxy.errorAfter(6, 'ConsumerTooSlow')
+    const reasons: string[] = []
+    const sub = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos(
+      { cursor: 0 },
+      { ...base, onReconnect: (event) => reasons.push(event.reason) },
+    )
+    expect(await seqsUntil(sub, head)).toEqual(range(1, head))
+    expect(reasons).toEqual(['ended with ConsumerTooSlow'])
+
+    proxy.errorAfter(2, 'SomethingElse')
+    const ended = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos({ cursor: 0 }, base)
+    const error = await seqsUntil(ended, head).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(XRPCError)
+    expect(error).toMatchObject({ error: 'SomethingElse', status: 0, message: 'SomethingElse (from the proxy)' })
+    expect(ended.cursor).toBe(2)
   })
 
   it('finds a stalled connection and reconnects', async () => {

@@ -33,6 +33,8 @@ export interface StreamProxy {
    * CID (`op`), or its commit re-signed with random bytes and re-addressed, CAR and all (`signature`).
    */
   tamperAfter(n: number, how: Tampering): void
+  /** After `n` more frames, sends an error frame (`{ op: -1 }`, `{ error, message }`) and closes, as a server ending a stream does. */
+  errorAfter(n: number, error: string): void
   close(): Promise<void>
 }
 
@@ -49,6 +51,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
   let forwarded = 0
   let fault: { at: number; kind: 'drop' | 'stall' | 'garble' | 'truncate' } | undefined
   let tampering: { at: number; how: Tampering } | undefined
+  let ending: { at: number; error: string } | undefined
 
   wss.on('connection', (client, request) => {
     const url = new URL(request.url ?? '/', 'http://proxy')
@@ -67,6 +70,14 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
     const forward = async (data: Buffer, isBinary: boolean) => {
       if (stalled || client.readyState !== WebSocket.OPEN) return
       let bytes: Buffer | Uint8Array = data
+      if (ending && forwarded >= ending.at) {
+        const { error } = ending
+        ending = undefined
+        client.send(Buffer.concat([encode({ op: -1 }), encode({ error, message: `${error} (from the proxy)` })]))
+        client.close(1008)
+        remote.terminate()
+        return
+      }
       if (tampering && forwarded >= tampering.at) {
         const lie = await tamper(data, tampering.how)
         if (lie) {
@@ -109,6 +120,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
     stallAfter: (n) => void (fault = { at: forwarded + n, kind: 'stall' }),
     corruptAfter: (n, how = 'garble') => void (fault = { at: forwarded + n, kind: how }),
     tamperAfter: (n, how) => void (tampering = { at: forwarded + n, how }),
+    errorAfter: (n, error) => void (ending = { at: forwarded + n, error }),
     close: async () => {
       for (const client of wss.clients) client.terminate()
       for (const socket of sockets) socket.destroy()
