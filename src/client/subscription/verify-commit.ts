@@ -44,8 +44,12 @@ export async function verifyRepoEvent(
   const valid =
     (await checker.check(event.did, signed, sig, false)) || (await checker.check(event.did, signed, sig, true))
   if (!valid) throw new InvalidCommitError(`the commit's signature is not ${event.did}'s`)
-  for (const op of event.ops ?? []) {
-    const found = await lookUp(blockKey(commit.data), op.path, blocks, hashed)
+  const ops = event.ops ?? []
+  // The lexicon's limit, kept even unvalidated: each op walks the tree, so ops times nodes is the work.
+  if (ops.length > MAX_OPS) throw new InvalidCommitError(`${ops.length} ops, more than a commit holds (${MAX_OPS})`)
+  const nodes = new Map<string, MstNode>()
+  for (const op of ops) {
+    const found = await lookUp(blockKey(commit.data), op.path, blocks, hashed, nodes)
     const expected = op.cid === null || op.cid === undefined ? undefined : blockKey(op.cid)
     if (found !== expected)
       throw new InvalidCommitError(
@@ -58,6 +62,10 @@ export async function verifyRepoEvent(
   }
 }
 
+/** The most ops a commit holds (the lexicon's `maxLength`), and a key's longest suffix (record keys are at most 512 bytes). */
+const MAX_OPS = 200
+const MAX_KEY_BYTES = 1024
+
 interface MstNode {
   l: unknown
   e: { p: number; k: { buf: Uint8Array }; v: unknown; t: unknown }[]
@@ -69,19 +77,27 @@ async function lookUp(
   path: string,
   blocks: ReadonlyMap<string, Uint8Array>,
   hashed: Set<string>,
+  nodes: Map<string, MstNode>,
 ): Promise<string | undefined> {
   let nodeKey: string | undefined = root
   for (let depth = 0; nodeKey !== undefined; depth++) {
     if (depth > 128) throw new InvalidCommitError('an MST deeper than any repo')
-    const node = decode(await verifiedBlock(nodeKey, blocks, hashed, `an MST node on the path of ${path}`)) as MstNode
-    if (!Array.isArray(node?.e)) throw new InvalidCommitError('an MST node without entries')
+    let node = nodes.get(nodeKey)
+    if (!node) {
+      node = decode(await verifiedBlock(nodeKey, blocks, hashed, `an MST node on the path of ${path}`)) as MstNode
+      if (!Array.isArray(node?.e)) throw new InvalidCommitError('an MST node without entries')
+      nodes.set(nodeKey, node)
+    }
     // Entries hold keys in order, each with the subtree of keys between it and the next; `l` the ones before all.
     let subtree: unknown = node.l
     let previous = ''
     let next: string | undefined
     let descended = false
     for (const entry of node.e) {
-      const key = previous.slice(0, entry.p) + latin1(entry.k.buf)
+      const suffix = entry?.k?.buf
+      if (!(suffix instanceof Uint8Array) || suffix.length > MAX_KEY_BYTES || typeof entry.p !== 'number')
+        throw new InvalidCommitError('an MST entry that is not one')
+      const key = previous.slice(0, entry.p) + latin1(suffix)
       if (key === path) return blockKey(entry.v)
       if (path < key) {
         next = subtree === null || subtree === undefined ? undefined : blockKey(subtree)
