@@ -28,7 +28,7 @@ const ALLOWED: Record<Layer, Layer[]> = {
 const PACKAGES: Record<Layer, string[]> = {
   runtime: [],
   generated: [],
-  client: ['ky', '@atcute/cbor', '@atcute/car'],
+  client: ['ky', '@atcute/cbor'],
   session: [],
   facade: [],
   entry: [],

@@ -37,8 +37,8 @@ const BIG = { maxBuffer: 16 * 1024 * 1024 }
 
 /**
  * The runtime package's promise: an app that installs it gets at most this much in node_modules.
- * 3 MB for the SDK and ky, and 0.25 MB since subscriptions for the firehose's DAG-CBOR and CAR
- * decoders (@atcute/cbor, @atcute/car and their four small dependencies, ~200 KB).
+ * 3 MB for the SDK and ky, and 0.25 MB since subscriptions for the firehose's DAG-CBOR
+ * decoder (@atcute/cbor and its three small dependencies, ~130 KB).
  */
 const RUNTIME_INSTALL_LIMIT = 3.25 * 1000 * 1000
 /** Packages that are build tools: none belongs in a runtime-only app. */
@@ -131,19 +131,12 @@ function appEnv(account: { handle: string; password: string }): NodeJS.ProcessEn
 const lastJsonLine = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!)
 
 describe('an app that installs the runtime alone', () => {
-  it(`gets the runtime, ky and the DAG-CBOR/CAR codecs, ${RUNTIME_INSTALL_LIMIT / 1e6} MB at most, no bins and no build tools`, async () => {
+  it(`gets the runtime, ky and the DAG-CBOR codec, ${RUNTIME_INSTALL_LIMIT / 1e6} MB at most, no bins and no build tools`, async () => {
     const modules = path.join(runtimeApp, 'node_modules')
     const packages = (await readdir(modules)).filter((name) => !name.startsWith('.'))
     expect(packages.sort()).toEqual(['@atcute', 'blueskysdk', 'ky'])
-    // The subscriptions' frame and CAR decoders (@atcute/cbor, @atcute/car) and what they use.
-    expect((await readdir(path.join(modules, '@atcute'))).sort()).toEqual([
-      'car',
-      'cbor',
-      'cid',
-      'multibase',
-      'uint8array',
-      'varint',
-    ])
+    // The subscriptions' DAG-CBOR decoder (@atcute/cbor) and what it uses.
+    expect((await readdir(path.join(modules, '@atcute'))).sort()).toEqual(['cbor', 'cid', 'multibase', 'uint8array'])
     for (const tool of BUILD_TOOLS) expect(packages).not.toContain(tool)
     await expect(stat(path.join(modules, '.bin'))).rejects.toThrow()
     const files = await filesUnder(modules)

@@ -1,53 +1,57 @@
-import { fromUint8Array } from '@atcute/car'
 import { decode } from '@atcute/cbor'
 import type { AnyRecord } from '../../runtime/calls.js'
 import { type LexSchema, validate, type ValidationIssue } from '../../runtime/schema/core.js'
 import type { CidLink } from '../../runtime/schema/types.js'
-import type { RecordWrite, RepoOperation } from '../../runtime/subscription.js'
+import type { RecordDelete, RecordWrite, RepoOperation } from '../../runtime/subscription.js'
+import type { CarBlocks } from './car.js'
 
-/** A commit's blocks that cannot be read as a CAR file, or an op naming a record block that is not a record. */
+/** A commit whose ops name records its blocks don't hold, or hold as something else than records. */
 export class InvalidCommitError extends Error {
   override name = 'InvalidCommitError'
 }
 
 /**
  * The record operations of a commit. `recordSchema(collection)` gives the lexicon of a collection
- * the client knows (undefined otherwise, and then the record passes through as plain data); with
- * `check` false none is validated.
+ * the client knows (undefined otherwise, and then the record passes through as plain data), or
+ * none to validate nothing. Synchronous, as it runs on every commit: the caller loads the schemas
+ * first (`collectionsOf`).
  */
-export async function recordOperations(
+export function recordOperations(
   commit: { ops: readonly LexiconRepoOp[]; tooBig?: boolean },
-  blocks: ReadonlyMap<string, Uint8Array>,
-  recordSchema: (collection: string) => Promise<LexSchema<unknown> | undefined>,
-  check: boolean,
-): Promise<RepoOperation[]> {
+  blocks: CarBlocks,
+  recordSchema: ((collection: string) => LexSchema<unknown> | undefined) | undefined,
+): RepoOperation[] {
   const operations: RepoOperation[] = []
   for (const op of commit.ops) {
-    const slash = op.path.indexOf('/')
-    const collection = slash < 0 ? op.path : op.path.slice(0, slash)
-    const rkey = slash < 0 ? '' : op.path.slice(slash + 1)
-    const base: { path: string; collection: string; rkey: string; prev?: CidLink } = { path: op.path, collection, rkey }
-    if (op.prev) base.prev = op.prev
+    const { path } = op
+    const slash = path.indexOf('/')
+    const collection = slash < 0 ? path : path.slice(0, slash)
+    const rkey = slash < 0 ? '' : path.slice(slash + 1)
+    // Each op made whole in one literal, so that all have one shape (spreads made it several, and slow).
     if (op.action === 'delete' || !op.cid) {
-      operations.push({ ...base, action: 'delete', cid: null })
+      const removal: RecordDelete = { action: 'delete', path, collection, rkey, cid: null }
+      if (op.prev) removal.prev = op.prev
+      operations.push(removal)
       continue
     }
-    const block = blocks.get(blockKey(op.cid))
+    const block = blocks.get(cidBytes(op.cid))
     let record: AnyRecord | undefined
     if (block) {
       try {
         record = decode(block) as AnyRecord
       } catch (error) {
-        throw new InvalidCommitError(`the block of ${op.path} is not DAG-CBOR (${(error as Error).message})`)
+        throw new InvalidCommitError(`the block of ${path} is not DAG-CBOR (${(error as Error).message})`)
       }
       if (typeof record !== 'object' || record === null || Array.isArray(record))
-        throw new InvalidCommitError(`the block of ${op.path} is not a record`)
+        throw new InvalidCommitError(`the block of ${path} is not a record`)
     } else if (!commit.tooBig) {
-      throw new InvalidCommitError(`the commit's blocks do not hold the record of ${op.path}`)
+      throw new InvalidCommitError(`the commit's blocks do not hold the record of ${path}`)
     }
-    const write: RecordWrite = { ...base, action: op.action === 'update' ? 'update' : 'create', cid: op.cid, record }
-    if (check && record !== undefined) {
-      const schema = await recordSchema(collection)
+    const action = op.action === 'update' ? 'update' : 'create'
+    const write: RecordWrite = { action, path, collection, rkey, cid: op.cid, record, invalid: undefined }
+    if (op.prev) write.prev = op.prev
+    if (recordSchema && record !== undefined) {
+      const schema = recordSchema(collection)
       if (schema) {
         const result = validate(schema, record)
         if (!result.success) write.invalid = result.issues
@@ -58,6 +62,14 @@ export async function recordOperations(
   return operations
 }
 
+/** The collections a commit's ops write to: whose schemas `recordOperations` needs. */
+export function collectionsOf(commit: { ops: readonly LexiconRepoOp[] }): string[] {
+  return commit.ops.map((op) => {
+    const slash = op.path.indexOf('/')
+    return slash < 0 ? op.path : op.path.slice(0, slash)
+  })
+}
+
 /** The lexicon's op as validated: `cid` a link in its binary form (or JSON form). */
 interface LexiconRepoOp {
   action: string
@@ -66,28 +78,9 @@ interface LexiconRepoOp {
   prev?: CidLink
 }
 
-/** A commit's (or a sync's) CAR: its roots, and its blocks by CID (see `blockKey`), read in place (views into the frame). */
-export function readCar(blocks: unknown): { roots: readonly unknown[]; blocks: Map<string, Uint8Array> } {
-  const map = new Map<string, Uint8Array>()
-  const bytes = (blocks as { buf?: unknown } | undefined)?.buf
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) return { roots: [], blocks: map }
-  try {
-    const car = fromUint8Array(bytes)
-    for (const entry of car) map.set(keyOf(entry.cid.bytes), entry.bytes)
-    return { roots: car.roots, blocks: map }
-  } catch (error) {
-    throw new InvalidCommitError(`its blocks are not a CAR file (${(error as Error).message})`)
-  }
-}
-
-/** A CID's bytes as a string key: exact, and cheaper than its base32 form. */
-export function keyOf(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[])
-}
-
-/** The key of a link in its binary form (as decoded from CBOR) in a `carBlocks` map. */
-export function blockKey(link: unknown): string {
+/** The 36 bytes of a link in its binary form (as decoded from CBOR). */
+export function cidBytes(link: unknown): Uint8Array {
   const bytes = (link as { bytes?: unknown } | null)?.bytes
-  if (bytes instanceof Uint8Array) return keyOf(bytes)
+  if (bytes instanceof Uint8Array) return bytes
   throw new InvalidCommitError('a CID that is not a binary CID link')
 }

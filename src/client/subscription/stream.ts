@@ -4,7 +4,8 @@ import type { LexSchema } from '../../runtime/schema/core.js'
 import { validate } from '../../runtime/schema/core.js'
 import { NetworkError } from '../errors.js'
 import { decodeFrame, InvalidFrameError } from './frames.js'
-import { InvalidCommitError, readCar, recordOperations } from './repo-commit.js'
+import { InvalidCarError, readCar } from './car.js'
+import { collectionsOf, InvalidCommitError, recordOperations } from './repo-commit.js'
 import { verifyRepoEvent } from './verify-commit.js'
 import { frameBytes, openSocket, webSocketUrl } from './socket.js'
 import {
@@ -57,6 +58,7 @@ const RESUMABLE_ERRORS = new Set(['ConsumerTooSlow'])
 
 const REPO_COMMIT = 'com.atproto.sync.subscribeRepos#commit'
 const REPO_SYNC = 'com.atproto.sync.subscribeRepos#sync'
+const SCHEMA_CACHE_LIMIT = 10_000
 
 export class SubscriptionStream {
   readonly stats: SubscriptionStats = {
@@ -93,6 +95,13 @@ export class SubscriptionStream {
   #committed: number | undefined
   #storing: Promise<void> | undefined
   #storeAgain = false
+
+  /**
+   * Record schemas by collection, loaded once each (undefined for one the client doesn't know). A
+   * firehose names any collection: past SCHEMA_CACHE_LIMIT the cache starts over rather than grow.
+   */
+  readonly #schemas = new Map<string, LexSchema<unknown> | undefined>()
+  readonly #schemaOf = (collection: string) => this.#schemas.get(collection)
 
   /** What ends the stream once the queue is read: a terminal error frame, a broken cursor store, retries spent. */
   #failure: unknown
@@ -400,10 +409,11 @@ export class SubscriptionStream {
     if ((type === REPO_COMMIT && Array.isArray(body.ops)) || type === REPO_SYNC) {
       let car
       try {
-        car = readCar(body.blocks)
+        car = readCar(bytesOf(body.blocks))
       } catch (error) {
-        if (!(error instanceof InvalidCommitError)) throw error
-        return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, error.message, []), seq)
+        if (!(error instanceof InvalidCarError)) throw error
+        const reason = `its blocks are not a CAR file: ${error.message}`
+        return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, reason, []), seq)
       }
       const { verify } = this.#options
       if (verify) {
@@ -418,13 +428,16 @@ export class SubscriptionStream {
         }
       }
       if (type === REPO_COMMIT) {
+        const commit = body as unknown as Parameters<typeof recordOperations>[0]
+        if (this.#options.validate) {
+          for (const collection of collectionsOf(commit)) {
+            if (this.#schemas.has(collection)) continue
+            if (this.#schemas.size >= SCHEMA_CACHE_LIMIT) this.#schemas.clear()
+            this.#schemas.set(collection, await this.#options.recordSchema(collection))
+          }
+        }
         try {
-          body.ops = await recordOperations(
-            body as never,
-            car.blocks,
-            this.#options.recordSchema,
-            this.#options.validate,
-          )
+          body.ops = recordOperations(commit, car.blocks, this.#options.validate ? this.#schemaOf : undefined)
         } catch (error) {
           if (!(error instanceof InvalidCommitError)) throw error
           return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, error.message, []), seq)
@@ -474,6 +487,12 @@ export class SubscriptionStream {
         if (this.#storeAgain) this.#store() // committed between the last write and now
       })
   }
+}
+
+/** The bytes of a `bytes` field in its binary form (an empty array for none, as a `tooBig` commit may have). */
+function bytesOf(value: unknown): Uint8Array {
+  const buf = (value as { buf?: unknown } | undefined)?.buf
+  return buf instanceof Uint8Array ? buf : new Uint8Array(0)
 }
 
 function invalidFrame(nsid: string, reason: string): InvalidMessageError {

@@ -1,6 +1,7 @@
 import { decode, encode } from '@atcute/cbor'
 import type { RepoSignatureChecker } from '../../runtime/subscription.js'
-import { blockKey, InvalidCommitError, keyOf } from './repo-commit.js'
+import { type CarBlocks, sameBytes } from './car.js'
+import { cidBytes, InvalidCommitError } from './repo-commit.js'
 
 /**
  * `verify` of a subscription: a repo event checked against what its repo signed. For a `#commit`
@@ -24,14 +25,14 @@ interface SignedCommit {
 export async function verifyRepoEvent(
   event: { did: string; rev: string; commit: unknown; ops?: readonly { path: string; cid: unknown }[] },
   roots: readonly unknown[],
-  blocks: ReadonlyMap<string, Uint8Array>,
+  blocks: CarBlocks,
   checker: RepoSignatureChecker,
 ): Promise<void> {
-  const hashed = new Set<string>()
-  const rootKey = event.commit === undefined ? blockKey(roots[0]) : blockKey(event.commit)
-  if (roots.length === 0 || blockKey(roots[0]) !== rootKey)
-    throw new InvalidCommitError("the CAR's root is not the event's commit")
-  const commit = decode(await verifiedBlock(rootKey, blocks, hashed, 'the commit')) as SignedCommit
+  const hashed = new Set<Uint8Array>()
+  if (roots.length === 0) throw new InvalidCommitError('the CAR has no root')
+  const root = cidBytes(event.commit === undefined ? roots[0] : event.commit)
+  if (!sameBytes(cidBytes(roots[0]), root)) throw new InvalidCommitError("the CAR's root is not the event's commit")
+  const commit = decode(await verifiedBlock(root, blocks, hashed, 'the commit')) as SignedCommit
   if (commit?.did !== event.did)
     throw new InvalidCommitError(`the commit is of ${String(commit?.did)}, not ${event.did}`)
   if (commit.rev !== event.rev) throw new InvalidCommitError(`the commit's rev is ${commit.rev}, not ${event.rev}`)
@@ -47,11 +48,13 @@ export async function verifyRepoEvent(
   const ops = event.ops ?? []
   // The lexicon's limit, kept even unvalidated: each op walks the tree, so ops times nodes is the work.
   if (ops.length > MAX_OPS) throw new InvalidCommitError(`${ops.length} ops, more than a commit holds (${MAX_OPS})`)
-  const nodes = new Map<string, MstNode>()
+  const nodes = new Map<Uint8Array, MstNode>()
+  const data = cidBytes(commit.data)
   for (const op of ops) {
-    const found = await lookUp(blockKey(commit.data), op.path, blocks, hashed, nodes)
-    const expected = op.cid === null || op.cid === undefined ? undefined : blockKey(op.cid)
-    if (found !== expected)
+    const found = await lookUp(data, op.path, blocks, hashed, nodes)
+    const expected = op.cid === null || op.cid === undefined ? undefined : cidBytes(op.cid)
+    const matches = found === undefined || expected === undefined ? found === expected : sameBytes(found, expected)
+    if (!matches)
       throw new InvalidCommitError(
         expected === undefined
           ? `the signed tree still holds ${op.path}, which the op deletes`
@@ -71,62 +74,63 @@ interface MstNode {
   e: { p: number; k: { buf: Uint8Array }; v: unknown; t: unknown }[]
 }
 
-/** The key of the value `path` maps to in the MST under `root`, or undefined when the tree proves it absent. */
+/** The CID of the value `path` maps to in the MST under `root`, or undefined when the tree proves it absent. */
 async function lookUp(
-  root: string,
+  root: Uint8Array,
   path: string,
-  blocks: ReadonlyMap<string, Uint8Array>,
-  hashed: Set<string>,
-  nodes: Map<string, MstNode>,
-): Promise<string | undefined> {
-  let nodeKey: string | undefined = root
-  for (let depth = 0; nodeKey !== undefined; depth++) {
+  blocks: CarBlocks,
+  hashed: Set<Uint8Array>,
+  nodes: Map<Uint8Array, MstNode>,
+): Promise<Uint8Array | undefined> {
+  let nodeCid: Uint8Array | undefined = root
+  for (let depth = 0; nodeCid !== undefined; depth++) {
     if (depth > 128) throw new InvalidCommitError('an MST deeper than any repo')
-    let node = nodes.get(nodeKey)
+    const block = await verifiedBlock(nodeCid, blocks, hashed, `an MST node on the path of ${path}`)
+    let node = nodes.get(block)
     if (!node) {
-      node = decode(await verifiedBlock(nodeKey, blocks, hashed, `an MST node on the path of ${path}`)) as MstNode
+      node = decode(block) as MstNode
       if (!Array.isArray(node?.e)) throw new InvalidCommitError('an MST node without entries')
-      nodes.set(nodeKey, node)
+      nodes.set(block, node)
     }
     // Entries hold keys in order, each with the subtree of keys between it and the next; `l` the ones before all.
     let subtree: unknown = node.l
     let previous = ''
-    let next: string | undefined
     let descended = false
+    let next: Uint8Array | undefined
     for (const entry of node.e) {
       const suffix = entry?.k?.buf
       if (!(suffix instanceof Uint8Array) || suffix.length > MAX_KEY_BYTES || typeof entry.p !== 'number')
         throw new InvalidCommitError('an MST entry that is not one')
       const key = previous.slice(0, entry.p) + latin1(suffix)
-      if (key === path) return blockKey(entry.v)
+      if (key === path) return cidBytes(entry.v)
       if (path < key) {
-        next = subtree === null || subtree === undefined ? undefined : blockKey(subtree)
+        next = subtree === null || subtree === undefined ? undefined : cidBytes(subtree)
         descended = true
         break
       }
       subtree = entry.t
       previous = key
     }
-    if (!descended) next = subtree === null || subtree === undefined ? undefined : blockKey(subtree)
-    nodeKey = next
+    if (!descended) next = subtree === null || subtree === undefined ? undefined : cidBytes(subtree)
+    nodeCid = next
   }
   return undefined
 }
 
-/** The block of `key`, checked to hash to its CID (once per event). A block the proof needs and the event lacks fails it. */
+/** The block of `cid`, checked to hash to it (once per event). A block the proof needs and the event lacks fails it. */
 async function verifiedBlock(
-  key: string,
-  blocks: ReadonlyMap<string, Uint8Array>,
-  hashed: Set<string>,
+  cid: Uint8Array,
+  blocks: CarBlocks,
+  hashed: Set<Uint8Array>,
   what: string,
 ): Promise<Uint8Array> {
-  const block = blocks.get(key)
+  const block = blocks.get(cid)
   if (!block) throw new InvalidCommitError(`the event's blocks lack ${what}`)
-  if (!hashed.has(key)) {
+  if (!hashed.has(block)) {
     // A CID of the data model: version, codec, sha-256 (0x12), 32 bytes, then the digest.
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', block as Uint8Array<ArrayBuffer>))
-    if (keyOf(digest) !== key.slice(4)) throw new InvalidCommitError(`${what} does not hash to its CID`)
-    hashed.add(key)
+    if (!sameBytes(digest, cid.subarray(4))) throw new InvalidCommitError(`${what} does not hash to its CID`)
+    hashed.add(block)
   }
   return block
 }
