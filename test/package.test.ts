@@ -37,8 +37,8 @@ const BIG = { maxBuffer: 16 * 1024 * 1024 }
 
 /**
  * The runtime package's promise: an app that installs it gets at most this much in node_modules.
- * 3 MB for the SDK and ky, and 0.25 MB since subscriptions for the firehose's DAG-CBOR
- * decoder (@atcute/cbor and its three small dependencies, ~130 KB).
+ * 3 MB for the SDK and ky, and 0.25 MB more since subscriptions: their code, and the firehose's DAG-CBOR
+ * decoder (@atcute/cbor and its three small dependencies, ~115 KB).
  */
 const RUNTIME_INSTALL_LIMIT = 3.25 * 1000 * 1000
 /** Packages that are build tools: none belongs in a runtime-only app. */
