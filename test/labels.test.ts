@@ -8,9 +8,17 @@ import WebSocket from 'ws'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { isLabels } from '../generated/com/atproto/label/subscribeLabels.js'
 import type { Label } from '../generated/com/atproto/label/defs.js'
-import { Client, PasswordSession, type SubscribeOptions, type WebSocketConstructor } from '../src/index.js'
+import {
+  Client,
+  LabelVerificationError,
+  PasswordSession,
+  type SubscribeOptions,
+  type WebSocketConstructor,
+} from '../src/index.js'
+import { signatureVerifier } from '../src/verify.js'
 import { describeAppview } from './network/describe-appview.js'
 import { type OzoneService, startNetwork, type TestNetwork } from './network/index.js'
+import { startStreamProxy } from './support/stream-proxy.js'
 
 const webSocket = ((globalThis as { WebSocket?: unknown }).WebSocket ?? WebSocket) as WebSocketConstructor
 const base: SubscribeOptions = { webSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 } }
@@ -51,10 +59,17 @@ describeAppview('subscribeLabels from a real labeler (Ozone)', () => {
   }
 
   /** The labels of the stream from `cursor` until `count` have come, with the seq of the last message. */
-  async function labelsFrom(cursor: number, count: number): Promise<{ labels: Label[]; seq: number }> {
+  async function labelsFrom(
+    cursor: number,
+    count: number,
+    options: SubscribeOptions = {},
+  ): Promise<{ labels: Label[]; seq: number }> {
     const labels: Label[] = []
     let seq = cursor
-    const sub = new Client({ service: ozone.url }).com.atproto.label.subscribeLabels({ cursor }, base)
+    const sub = new Client({ service: ozone.url }).com.atproto.label.subscribeLabels(
+      { cursor },
+      { ...base, ...options },
+    )
     for await (const message of sub) {
       expect(isLabels(message)).toBe(true)
       if (!isLabels(message)) continue
@@ -86,5 +101,25 @@ describeAppview('subscribeLabels from a real labeler (Ozone)', () => {
     await label(['rude'])
     const third = await labelsFrom(second.seq, 1)
     expect(third.labels.map((l) => [l.val, l.neg ?? false])).toEqual([['rude', false]])
+  })
+
+  it('verifies each label against its labeler’s #atproto_label key, and refuses one that was changed', async () => {
+    const verify = signatureVerifier({ plcUrl: network.plcUrl })
+    const verified = await labelsFrom(0, 2, { verify })
+    expect(verified.labels.map((l) => l.val)).toEqual(['spam', 'rude'])
+
+    const proxy = await startStreamProxy(ozone.url)
+    try {
+      proxy.tamperAfter(0, 'label')
+      const sub = new Client({ service: proxy.url }).com.atproto.label.subscribeLabels(
+        { cursor: 0 },
+        { ...base, verify },
+      )
+      const error = await sub.next().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(LabelVerificationError)
+      expect(String(error)).toMatch(/the label not-what-was-signed on at:\/\/\S+ is not signed by did:plc:/)
+    } finally {
+      await proxy.close()
+    }
   })
 })

@@ -50,7 +50,7 @@ const PEER_ENTRIES = ['src/verify.ts']
 /** Optional peer dependencies, each imported by one file, reached from its own entry only. */
 const PEER_PACKAGES: Record<string, string[]> = {
   'src/session/oauth-node.ts': ['@atproto/oauth-client-node'],
-  'src/session/repo-verifier.ts': ['@atcute/crypto'],
+  'src/session/signature-verifier.ts': ['@atcute/crypto'],
 }
 
 const ENTRY_POINTS: Record<string, Layer> = {

@@ -28,7 +28,7 @@ import {
   type WebSocketConstructor,
 } from '../src/index.js'
 import { FileCursorStore, RedisCursorStore } from '../src/node.js'
-import { repoVerifier } from '../src/verify.js'
+import { signatureVerifier } from '../src/verify.js'
 import { type Account, startNetwork, type TestNetwork } from './network/index.js'
 import { connectRedis, describeRedis } from './network/redis.js'
 import { repoRoot } from './support/codegen.js'
@@ -36,6 +36,8 @@ import { realPng } from './support/images.js'
 import { startStreamProxy, type StreamProxy, type Tampering } from './support/stream-proxy.js'
 
 const webSocket = ((globalThis as { WebSocket?: unknown }).WebSocket ?? WebSocket) as WebSocketConstructor
+// ws's class is a WebSocketConstructor as it is, with no cast (tsc checks this line).
+const withWs: SubscribeOptions = { webSocket: WebSocket }
 const usesWs = webSocket === (WebSocket as unknown)
 
 let network: TestNetwork
@@ -44,7 +46,7 @@ let alice: Account
 let client: Client
 
 /** Options every subscription of these tests takes: the WebSocket, fast reconnection. */
-const base: SubscribeOptions = { webSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 } }
+const base: SubscribeOptions = { ...withWs, webSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 } }
 
 beforeAll(async () => {
   network = await startNetwork()
@@ -255,6 +257,22 @@ describe('faults on the stream', () => {
     expect(ended.cursor).toBe(2)
   })
 
+  it('with reconnect off, ends the loop when the server ends the stream normally, and throws when it drops it', async () => {
+    proxy.endAfter(3)
+    const ends = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos(
+      { cursor: 0 },
+      { ...base, reconnect: false },
+    )
+    expect(await seqsUntil(ends, head)).toEqual([1, 2, 3])
+    proxy.dropAfter(3)
+    const drops = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos(
+      { cursor: 0 },
+      { ...base, reconnect: false },
+    )
+    const error = await seqsUntil(drops, head).catch((e: unknown) => e)
+    expect(String(error)).toMatch(/^NetworkError: The com.atproto.sync.subscribeRepos stream closed \(1006/)
+  })
+
   it('finds a stalled connection and reconnects', async () => {
     proxy.stallAfter(4)
     const reasons: string[] = []
@@ -303,7 +321,7 @@ describe('verify: every repo event against what its repo signed', () => {
   })
 
   it('accepts the real stream: every commit and sync signed by its repo, every op proven by the signed tree', async () => {
-    const verify = repoVerifier({ plcUrl: network.plcUrl })
+    const verify = signatureVerifier({ plcUrl: network.plcUrl })
     const sub = new Client({ service: network.pdsUrl }).com.atproto.sync.subscribeRepos(
       { cursor: 0 },
       { ...base, verify },
@@ -319,7 +337,7 @@ describe('verify: every repo event against what its repo signed', () => {
   ]
   for (const [how, reason] of cases) {
     it(`refuses a commit that lies (${how}) with a RepoVerificationError, never as data`, async () => {
-      const verify = repoVerifier({ plcUrl: network.plcUrl })
+      const verify = signatureVerifier({ plcUrl: network.plcUrl })
       proxy.tamperAfter(0, how)
       const sub = new Client({ service: proxy.url }).com.atproto.sync.subscribeRepos({ cursor: 0 }, { ...base, verify })
       const seen: number[] = []

@@ -78,7 +78,11 @@ export interface SubscribeOptions {
   validate?: boolean
   /** The WebSocket class (default: the global `WebSocket`; on Node 20, which has none, pass `ws`'s). */
   webSocket?: WebSocketConstructor
-  /** Reconnection after a dropped or stalled connection, resuming after the last seq received; `false` to end instead. */
+  /**
+   * Reconnection after a dropped or stalled connection, resuming after the last seq received;
+   * `false` to end instead: with a `NetworkError`, or, when the server closed the stream normally
+   * (1000), by ending the loop.
+   */
   reconnect?: ReconnectOptions | false
   /** Messages read ahead of the app before reading pauses (default 1000). */
   maxBufferedMessages?: number
@@ -96,20 +100,21 @@ export interface SubscribeOptions {
   /** Called before each reconnection. */
   onReconnect?: (event: ReconnectEvent) => void
   /**
-   * Verifies each `#commit` and `#sync` of `com.atproto.sync.subscribeRepos` against what its repo
-   * signed (`repoVerifier()` of `blueskysdk/verify`): one that fails is a `RepoVerificationError`,
-   * reported like an invalid message, never data.
+   * Verifies signed messages (`signatureVerifier()` of `blueskysdk/verify`): each `#commit` and
+   * `#sync` of `com.atproto.sync.subscribeRepos` against what its repo signed, each label of
+   * `com.atproto.label.subscribeLabels` against its labeler's key. One that fails is a
+   * `RepoVerificationError` or `LabelVerificationError`, reported like an invalid message, never data.
    */
-  verify?: RepoSignatureChecker
+  verify?: SignatureChecker
 }
 
 /**
- * Checks a repo's signatures: whether `sig` is the repo `did`'s signature of `data`, by the
- * `#atproto` key of its DID document. `fresh`: look the key up again, not from a cache (asked
- * after a cached key failed: keys rotate).
+ * Checks signatures: whether `sig` is `did`'s signature of `data` by the key `keyId` of its DID
+ * document (`atproto` for a repo, `atproto_label` for a labeler). `fresh`: look the key up again,
+ * not from a cache (asked after a cached key failed: keys rotate).
  */
-export interface RepoSignatureChecker {
-  check(did: string, data: Uint8Array, sig: Uint8Array, fresh: boolean): Promise<boolean>
+export interface SignatureChecker {
+  check(did: string, keyId: string, data: Uint8Array, sig: Uint8Array, fresh: boolean): Promise<boolean>
 }
 
 export interface SubscriptionStats {
@@ -160,6 +165,11 @@ export class RepoVerificationError extends InvalidMessageError {
   override name = 'RepoVerificationError'
 }
 
+/** A `#labels` message with a label that `verify` refused: unsigned, or not signed by its `src`'s label key. */
+export class LabelVerificationError extends InvalidMessageError {
+  override name = 'LabelVerificationError'
+}
+
 /**
  * What the subscription needs of a WebSocket: the WHATWG interface (the global `WebSocket` of
  * browsers, Deno, Bun and Node 22+), plus what `ws` adds and is used where present: `pause()` and
@@ -168,10 +178,11 @@ export class RepoVerificationError extends InvalidMessageError {
  */
 export interface WebSocketLike {
   binaryType: string
-  onopen: ((event: unknown) => void) | null
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number; reason: string }) => void) | null
-  onerror: ((event: unknown) => void) | null
+  // Handlers take `any`: each implementation types its events its own way (ws's MessageEvent, the DOM's).
+  onopen: ((event: any) => void) | null
+  onmessage: ((event: any) => void) | null
+  onclose: ((event: any) => void) | null
+  onerror: ((event: any) => void) | null
   close(code?: number, reason?: string): void
   pause?(): void
   resume?(): void

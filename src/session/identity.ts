@@ -294,18 +294,22 @@ function identityOf(document: DidDocument, handle: string | undefined): Identity
 
 /** The `#atproto` verification method's `publicKeyMultibase`: the repo's signing key. */
 function signingKeyOf(document: DidDocument): string | undefined {
-  return signingMethodOf(document)?.publicKeyMultibase
+  return verificationMethodOf(document, 'atproto')?.publicKeyMultibase
 }
 
 /**
- * The `#atproto` verification method: the repo's signing key, as `publicKeyMultibase` of its `type`
- * (`Multikey` today; older documents name the curve, `EcdsaSecp256k1VerificationKey2019`).
+ * A verification method of the document, by id (`atproto`: the repo's signing key; `atproto_label`:
+ * a labeler's), as `publicKeyMultibase` of its `type` (`Multikey` today; older documents name the
+ * curve, `EcdsaSecp256k1VerificationKey2019`).
  */
-export function signingMethodOf(document: DidDocument): { type: string; publicKeyMultibase: string } | undefined {
+export function verificationMethodOf(
+  document: DidDocument,
+  id: string,
+): { type: string; publicKeyMultibase: string } | undefined {
   const methods = Array.isArray(document.verificationMethod) ? document.verificationMethod : []
-  const signing = methods.find((method) => method?.id === '#atproto' || method?.id === `${document.id}#atproto`)
-  return typeof signing?.publicKeyMultibase === 'string' && typeof signing.type === 'string'
-    ? { type: signing.type, publicKeyMultibase: signing.publicKeyMultibase }
+  const method = methods.find((m) => m?.id === `#${id}` || m?.id === `${document.id}#${id}`)
+  return typeof method?.publicKeyMultibase === 'string' && typeof method.type === 'string'
+    ? { type: method.type, publicKeyMultibase: method.publicKeyMultibase }
     : undefined
 }
 

@@ -30,11 +30,14 @@ export interface StreamProxy {
   /**
    * The first commit creating a record after the next `n` frames goes out as a well-formed frame
    * that lies: its record's bytes changed under the same CID (`record`), its op pointing at another
-   * CID (`op`), or its commit re-signed with random bytes and re-addressed, CAR and all (`signature`).
+   * CID (`op`), or its commit re-signed with random bytes and re-addressed, CAR and all (`signature`);
+   * or the first `#labels` message with its first label's value changed (`label`).
    */
   tamperAfter(n: number, how: Tampering): void
   /** After `n` more frames, sends an error frame (`{ op: -1 }`, `{ error, message }`) and closes, as a server ending a stream does. */
   errorAfter(n: number, error: string): void
+  /** After `n` more frames, closes the stream normally (1000), as a server with nothing more to send. */
+  endAfter(n: number): void
   close(): Promise<void>
 }
 
@@ -51,7 +54,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
   let forwarded = 0
   let fault: { at: number; kind: 'drop' | 'stall' | 'garble' | 'truncate' } | undefined
   let tampering: { at: number; how: Tampering } | undefined
-  let ending: { at: number; error: string } | undefined
+  let ending: { at: number; error: string | undefined } | undefined
 
   wss.on('connection', (client, request) => {
     const url = new URL(request.url ?? '/', 'http://proxy')
@@ -73,8 +76,9 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
       if (ending && forwarded >= ending.at) {
         const { error } = ending
         ending = undefined
-        client.send(Buffer.concat([encode({ op: -1 }), encode({ error, message: `${error} (from the proxy)` })]))
-        client.close(1008)
+        if (error)
+          client.send(Buffer.concat([encode({ op: -1 }), encode({ error, message: `${error} (from the proxy)` })]))
+        client.close(error ? 1008 : 1000)
         remote.terminate()
         return
       }
@@ -121,6 +125,7 @@ export async function startStreamProxy(upstream: string): Promise<StreamProxy> {
     corruptAfter: (n, how = 'garble') => void (fault = { at: forwarded + n, kind: how }),
     tamperAfter: (n, how) => void (tampering = { at: forwarded + n, how }),
     errorAfter: (n, error) => void (ending = { at: forwarded + n, error }),
+    endAfter: (n) => void (ending = { at: forwarded + n, error: undefined }),
     close: async () => {
       for (const client of wss.clients) client.terminate()
       for (const socket of sockets) socket.destroy()
@@ -137,7 +142,7 @@ function garble(data: Buffer): Buffer {
   return copy
 }
 
-export type Tampering = 'record' | 'op' | 'signature'
+export type Tampering = 'record' | 'op' | 'signature' | 'label'
 
 interface CommitBody {
   commit: CidLinkWrapper
@@ -149,6 +154,12 @@ interface CommitBody {
 /** The frame re-encoded with one lie in it, or undefined if it is not a commit creating a record. */
 async function tamper(frame: Uint8Array, how: Tampering): Promise<Uint8Array | undefined> {
   const [header, rest] = decodeFirst(frame) as [{ op: number; t?: string }, Uint8Array]
+  if (how === 'label') {
+    if (header.op !== 1 || header.t !== '#labels') return undefined
+    const labels = decode(rest) as { labels: { val: string }[] }
+    labels.labels[0].val = 'not-what-was-signed'
+    return Buffer.concat([encode(header), encode(labels)])
+  }
   if (header.op !== 1 || header.t !== '#commit') return undefined
   const body = decode(rest) as CommitBody
   const op = body.ops.find((o) => o.action === 'create' && o.cid)

@@ -11,7 +11,8 @@ export function openSocket(Class: WebSocketConstructor, url: string, maxFrameByt
   const socket = isWs
     ? new Class(url, undefined, { maxPayload: maxFrameBytes, perMessageDeflate: false })
     : new Class(url)
-  socket.binaryType = 'arraybuffer'
+  // ws hands over its own Buffer (a Uint8Array) with `nodebuffer`; `arraybuffer` would copy every frame.
+  socket.binaryType = isWs ? 'nodebuffer' : 'arraybuffer'
   return socket
 }
 

@@ -6,14 +6,15 @@ import { NetworkError } from '../errors.js'
 import { decodeFrame, InvalidFrameError } from './frames.js'
 import { InvalidCarError, readCar } from './car.js'
 import { collectionsOf, InvalidCommitError, recordOperations } from './repo-commit.js'
-import { verifyRepoEvent } from './verify-commit.js'
+import { verifyLabels, verifyRepoEvent } from './verify-commit.js'
 import { frameBytes, openSocket, webSocketUrl } from './socket.js'
 import {
   type CursorStore,
   InvalidMessageError,
   type ReconnectEvent,
   type ReconnectOptions,
-  type RepoSignatureChecker,
+  LabelVerificationError,
+  type SignatureChecker,
   RepoVerificationError,
   type SubscriptionStats,
   type WebSocketConstructor,
@@ -46,7 +47,7 @@ export interface ResolvedSubscribeOptions {
   stallTimeoutMs: number
   onInvalidMessage: ((error: InvalidMessageError) => void) | undefined
   onReconnect: ((event: ReconnectEvent) => void) | undefined
-  verify: RepoSignatureChecker | undefined
+  verify: SignatureChecker | undefined
 }
 
 type Item =
@@ -58,6 +59,7 @@ const RESUMABLE_ERRORS = new Set(['ConsumerTooSlow'])
 
 const REPO_COMMIT = 'com.atproto.sync.subscribeRepos#commit'
 const REPO_SYNC = 'com.atproto.sync.subscribeRepos#sync'
+const LABELS = 'com.atproto.label.subscribeLabels#labels'
 const SCHEMA_CACHE_LIMIT = 10_000
 
 export class SubscriptionStream {
@@ -106,6 +108,8 @@ export class SubscriptionStream {
   /** What ends the stream once the queue is read: a terminal error frame, a broken cursor store, retries spent. */
   #failure: unknown
   #closed = false
+  /** The server closed the stream normally and `reconnect` is off: the loop ends after the queue. */
+  #ended = false
   #wake: (() => void) | undefined
 
   constructor(
@@ -151,6 +155,10 @@ export class SubscriptionStream {
         continue
       }
       if (this.#failure !== undefined) throw this.#failure
+      if (this.#ended) {
+        await this.close()
+        return { done: true, value: undefined }
+      }
       await new Promise<void>((resolve) => (this.#wake = resolve))
     }
   }
@@ -197,15 +205,21 @@ export class SubscriptionStream {
     }
     this.#socket = socket
     this.#lastHeard = Date.now()
-    socket.onmessage = (event) => {
+    socket.onmessage = (event: { data: unknown }) => {
       if (socket !== this.#socket) return
       this.#lastHeard = Date.now()
       this.#onFrame(event.data)
     }
-    socket.onclose = (event) => {
+    socket.onclose = (event: { code: number; reason: string }) => {
       if (socket !== this.#socket) return
       this.#socket = undefined
       this.#stopStallWatch()
+      // Without reconnection, a server that ends the stream normally ends the loop, once it has read the queue.
+      if (this.#options.reconnect === false && event.code === 1000) {
+        this.#ended = true
+        this.#wakeUp()
+        return
+      }
       this.#onDisconnect(`closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`)
     }
     socket.onerror = () => {} // a close event follows, and says more
@@ -405,6 +419,14 @@ export class SubscriptionStream {
       const result = validate(message as LexSchema<unknown>, body)
       if (!result.success)
         return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, undefined, result.issues), seq)
+    }
+    if (type === LABELS && this.#options.verify && Array.isArray(body.labels)) {
+      try {
+        await verifyLabels(body.labels as Record<string, unknown>[], this.#options.verify)
+      } catch (error) {
+        if (!(error instanceof InvalidCommitError)) throw error
+        return this.#reportInvalid(new LabelVerificationError(nsid, seq, type, error.message, []), seq)
+      }
     }
     if ((type === REPO_COMMIT && Array.isArray(body.ops)) || type === REPO_SYNC) {
       let car

@@ -1,10 +1,11 @@
 import { decode, encode } from '@atcute/cbor'
-import type { RepoSignatureChecker } from '../../runtime/subscription.js'
+import type { SignatureChecker } from '../../runtime/subscription.js'
 import { type CarBlocks, sameBytes } from './car.js'
 import { cidBytes, InvalidCommitError } from './repo-commit.js'
 
 /**
- * `verify` of a subscription: a repo event checked against what its repo signed. For a `#commit`
+ * `verify` of a subscription: a repo event checked against what its repo signed (and labels
+ * against their labeler's key). For a `#commit`
  * or a `#sync`: the commit block is the one the event names (and the CAR's root), its bytes hash to
  * its CID, it is the event's repo and rev, and its signature is the repo's (the checker looks the
  * key up in the DID document). For each op of a `#commit`: the signed tree (`data`, an MST whose
@@ -26,7 +27,7 @@ export async function verifyRepoEvent(
   event: { did: string; rev: string; commit: unknown; ops?: readonly { path: string; cid: unknown }[] },
   roots: readonly unknown[],
   blocks: CarBlocks,
-  checker: RepoSignatureChecker,
+  checker: SignatureChecker,
 ): Promise<void> {
   const hashed = new Set<Uint8Array>()
   if (roots.length === 0) throw new InvalidCommitError('the CAR has no root')
@@ -41,9 +42,7 @@ export async function verifyRepoEvent(
   if (!(sig instanceof Uint8Array)) throw new InvalidCommitError('the commit is not signed')
   const { sig: _, ...unsigned } = commit
   const signed = encode(unsigned)
-  // A key that fails may have been rotated since it was cached: look it up again once.
-  const valid =
-    (await checker.check(event.did, signed, sig, false)) || (await checker.check(event.did, signed, sig, true))
+  const valid = await checkTwice(checker, event.did, 'atproto', signed, sig)
   if (!valid) throw new InvalidCommitError(`the commit's signature is not ${event.did}'s`)
   const ops = event.ops ?? []
   // The lexicon's limit, kept even unvalidated: each op walks the tree, so ops times nodes is the work.
@@ -63,6 +62,31 @@ export async function verifyRepoEvent(
     // The record the op carries is the one signed for.
     if (expected !== undefined) await verifiedBlock(expected, blocks, hashed, `the record of ${op.path}`)
   }
+}
+
+/**
+ * Verifies each label of a `#labels` message (`com.atproto.label.defs#label`, version 1): its `sig`
+ * is its `src`'s signature, by the `#atproto_label` key, of the label without `sig` as DAG-CBOR.
+ */
+export async function verifyLabels(
+  labels: readonly Record<string, unknown>[],
+  checker: SignatureChecker,
+): Promise<void> {
+  for (const label of labels) {
+    const { sig, ...unsigned } = label
+    const bytes = (sig as { buf?: unknown } | undefined)?.buf
+    if (!(bytes instanceof Uint8Array)) throw new InvalidCommitError(`the label ${String(label.val)} is not signed`)
+    if (typeof label.src !== 'string') throw new InvalidCommitError('a label without its src')
+    if (!(await checkTwice(checker, label.src, 'atproto_label', encode(unsigned), bytes)))
+      throw new InvalidCommitError(
+        `the label ${String(label.val)} on ${String(label.uri)} is not signed by ${label.src}`,
+      )
+  }
+}
+
+/** A key that fails may have been rotated since it was cached: look it up again once. */
+async function checkTwice(checker: SignatureChecker, did: string, keyId: string, data: Uint8Array, sig: Uint8Array) {
+  return (await checker.check(did, keyId, data, sig, false)) || (await checker.check(did, keyId, data, sig, true))
 }
 
 /** The most ops a commit holds (the lexicon's `maxLength`), and a key's longest suffix (record keys are at most 512 bytes). */

@@ -1,8 +1,8 @@
 import { type FoundPublicKey, getPublicKeyFromDidController, verifySig } from '@atcute/crypto'
-import type { RepoSignatureChecker } from '../runtime/subscription.js'
-import { IdentityResolver, signingMethodOf } from './identity.js'
+import type { SignatureChecker } from '../runtime/subscription.js'
+import { IdentityResolver, verificationMethodOf } from './identity.js'
 
-export interface RepoVerifierOptions {
+export interface SignatureVerifierOptions {
   /** Where DID documents come from (default: a resolver of its own on `plcUrl`, caching for an hour). */
   resolver?: IdentityResolver
   /** The PLC directory, when no `resolver` is given (default `https://plc.directory`). */
@@ -13,17 +13,17 @@ export interface RepoVerifierOptions {
 const KEY_CACHE_LIMIT = 50_000
 
 /**
- * What `verify` of `subscribeRepos` takes: repo signatures checked by the `#atproto` key of each
- * repo's DID document (`did:plc` and `did:web`, through an IdentityResolver and its cache),
- * secp256k1 or P-256, low-S only, with `@atcute/crypto` (an optional peer dependency: install it to
- * verify). `subscribeRepos({}, { verify: repoVerifier() })`.
+ * What `verify` of a subscription takes: signatures checked by a key of the signer's DID document
+ * (`#atproto` for repos, `#atproto_label` for labelers; `did:plc` and `did:web`, through an
+ * IdentityResolver and its cache), secp256k1 or P-256, low-S only, with `@atcute/crypto` (an
+ * optional peer dependency: install it to verify). `subscribeRepos({}, { verify: signatureVerifier() })`.
  */
-export function repoVerifier(options: RepoVerifierOptions = {}): RepoSignatureChecker {
+export function signatureVerifier(options: SignatureVerifierOptions = {}): SignatureChecker {
   const resolver = options.resolver ?? new IdentityResolver({ plcUrl: options.plcUrl })
   const keys = new Map<string, FoundPublicKey>()
   return {
-    async check(did, data, sig, fresh) {
-      const method = signingMethodOf(await resolver.resolveDid(did, { fresh }))
+    async check(did, keyId, data, sig, fresh) {
+      const method = verificationMethodOf(await resolver.resolveDid(did, { fresh }), keyId)
       if (method === undefined) return false
       const id = `${method.type} ${method.publicKeyMultibase}`
       let key = keys.get(id)
