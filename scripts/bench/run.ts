@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures blueskysdk beside the anchors in one run on this machine and writes
  * BENCHMARKS.md (also printed, and the tables into README.md between its bench markers).
- * Options: `--only bundle,install,startup,validation,text,codegen,typecheck,requests` (default all; a partial run
+ * Options: `--only bundle,install,startup,validation,text,codegen,typecheck,requests,firehose` (default all; a partial run
  * only prints, since the files promise figures from one run), `--lex-cli-runs N`.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -10,6 +10,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { bundleSection } from './bundle.js'
 import { codegenSection } from './codegen.js'
+import { firehoseSection } from './firehose.js'
 import { installSection } from './install.js'
 import { preparePackage } from './package.js'
 import { renderSection, type Section } from './report.js'
@@ -19,7 +20,7 @@ import { textSection } from './text.js'
 import { typecheckSection } from './typecheck.js'
 import { validationSection } from './validation.js'
 
-const ALL = ['bundle', 'install', 'startup', 'validation', 'text', 'codegen', 'typecheck', 'requests']
+const ALL = ['bundle', 'install', 'startup', 'validation', 'text', 'codegen', 'typecheck', 'requests', 'firehose']
 const { values } = parseArgs({
   options: { only: { type: 'string' }, 'lex-cli-runs': { type: 'string', default: '1' } },
 })
@@ -45,6 +46,7 @@ const steps: [string, string, () => Promise<Section>][] = [
   ['codegen', 'code generation (lex-cli takes minutes)…', () => codegenSection(3, Number(values['lex-cli-runs']))],
   ['typecheck', 'type-check cost…', async () => typecheckSection(scratch, await packageDir())],
   ['requests', 'request overhead (local PDS)…', async () => requestsSection(await packageDir())],
+  ['firehose', 'firehose throughput (local PDS)…', () => firehoseSection(scratch, packageDir)],
 ]
 const sections: Section[] = []
 try {
@@ -61,7 +63,7 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
 const markdown = [
   '# Benchmarks',
   '',
-  `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus().length} × ${cpu}, ${os.platform()}. Every figure is from the same run; ratios are ours divided by the best anchor (below 1× is better).`,
+  `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus().length} × ${cpu}, ${os.platform()}. Every figure is from the same run; ratios are ours divided by the best anchor (below 1× is better, except where a section says higher is better).`,
   '',
   ...sections.flatMap((section) => [renderSection(section), '']),
 ].join('\n')
