@@ -5,9 +5,12 @@ import type { CidLink } from '../../runtime/schema/types.js'
 import type { RecordDelete, RecordWrite, RepoOperation } from '../../runtime/subscription.js'
 import type { CarBlocks } from './car.js'
 
-/** A commit whose ops name records its blocks don't hold, or hold as something else than records. */
-export class InvalidCommitError extends Error {
-  override name = 'InvalidCommitError'
+/**
+ * A repo event (or a label) that doesn't hold: ops naming records its blocks lack or hold as
+ * something else, a proof or a signature that fails. Reported as an InvalidMessageError.
+ */
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError'
 }
 
 /**
@@ -40,12 +43,12 @@ export function recordOperations(
       try {
         record = decode(block) as AnyRecord
       } catch (error) {
-        throw new InvalidCommitError(`the block of ${path} is not DAG-CBOR (${(error as Error).message})`)
+        throw new InvalidEventError(`the block of ${path} is not DAG-CBOR (${(error as Error).message})`)
       }
       if (typeof record !== 'object' || record === null || Array.isArray(record))
-        throw new InvalidCommitError(`the block of ${path} is not a record`)
+        throw new InvalidEventError(`the block of ${path} is not a record`)
     } else if (!commit.tooBig) {
-      throw new InvalidCommitError(`the commit's blocks do not hold the record of ${path}`)
+      throw new InvalidEventError(`the commit's blocks do not hold the record of ${path}`)
     }
     const action = op.action === 'update' ? 'update' : 'create'
     const write: RecordWrite = { action, path, collection, rkey, cid: op.cid, record, invalid: undefined }
@@ -82,5 +85,5 @@ interface LexiconRepoOp {
 export function cidBytes(link: unknown): Uint8Array {
   const bytes = (link as { bytes?: unknown } | null)?.bytes
   if (bytes instanceof Uint8Array) return bytes
-  throw new InvalidCommitError('a CID that is not a binary CID link')
+  throw new InvalidEventError('a CID that is not a binary CID link')
 }

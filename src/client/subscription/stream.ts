@@ -5,7 +5,7 @@ import { validate } from '../../runtime/schema/core.js'
 import { NetworkError } from '../errors.js'
 import { decodeFrame, InvalidFrameError } from './frames.js'
 import { InvalidCarError, readCar } from './car.js'
-import { collectionsOf, InvalidCommitError, recordOperations } from './repo-commit.js'
+import { collectionsOf, InvalidEventError, recordOperations } from './repo-commit.js'
 import { verifyLabels, verifyRepoEvent } from './verify-commit.js'
 import { frameBytes, openSocket, webSocketUrl } from './socket.js'
 import {
@@ -20,19 +20,6 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from '../../runtime/subscription.js'
-
-/**
- * The engine of a subscription (loaded on its first `next()`, so that an app that never subscribes
- * bundles none of it): one WebSocket at a time, a bounded queue of decoded frames between it and the
- * consumer, reconnection, and the cursor.
- *
- * Three cursors: `received`, the last seq taken off the socket (a reconnection asks for what comes
- * after it, and frames at or below it are duplicates); `delivered`, the seq of the message last
- * handed to the consumer; `committed`, the last one whose handling is done (the consumer asked for
- * the next message, or called `commit()`), which is what the cursor store holds. So a crash, a
- * thrown handler or a `break` loses nothing: the next run starts after the last committed message,
- * and what it sees twice is at most what was delivered since the store's last write.
- */
 
 /** What the engine reads: the options with their defaults, and what the client supplies. */
 export interface ResolvedSubscribeOptions {
@@ -62,6 +49,18 @@ const REPO_SYNC = 'com.atproto.sync.subscribeRepos#sync'
 const LABELS = 'com.atproto.label.subscribeLabels#labels'
 const SCHEMA_CACHE_LIMIT = 10_000
 
+/**
+ * The engine of a subscription (loaded on its first `next()`, so that an app that never subscribes
+ * bundles none of it): one WebSocket at a time, a bounded queue of decoded frames between it and the
+ * consumer, reconnection, and the cursor.
+ *
+ * Three cursors: `received`, the last seq taken off the socket (a reconnection asks for what comes
+ * after it, and frames at or below it are duplicates); `delivered`, the seq of the message last
+ * handed to the consumer; `committed`, the last one whose handling is done (the consumer asked for
+ * the next message, or called `commit()`), which is what the cursor store holds. So a crash, a
+ * thrown handler or a `break` loses nothing: the next run starts after the last committed message,
+ * and what it sees twice is at most what was delivered since the store's last write.
+ */
 export class SubscriptionStream {
   readonly stats: SubscriptionStats = {
     received: 0,
@@ -424,7 +423,7 @@ export class SubscriptionStream {
       try {
         await verifyLabels(body.labels as Record<string, unknown>[], this.#options.verify)
       } catch (error) {
-        if (!(error instanceof InvalidCommitError)) throw error
+        if (!(error instanceof InvalidEventError)) throw error
         return this.#reportInvalid(new LabelVerificationError(nsid, seq, type, error.message, []), seq)
       }
     }
@@ -445,7 +444,7 @@ export class SubscriptionStream {
         try {
           await verifyRepoEvent({ ...event, ops }, car.roots, car.blocks, verify)
         } catch (error) {
-          if (!(error instanceof InvalidCommitError)) throw error
+          if (!(error instanceof InvalidEventError)) throw error
           return this.#reportInvalid(new RepoVerificationError(nsid, seq, type, error.message, []), seq)
         }
       }
@@ -461,7 +460,7 @@ export class SubscriptionStream {
         try {
           body.ops = recordOperations(commit, car.blocks, this.#options.validate ? this.#schemaOf : undefined)
         } catch (error) {
-          if (!(error instanceof InvalidCommitError)) throw error
+          if (!(error instanceof InvalidEventError)) throw error
           return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, error.message, []), seq)
         }
       }

@@ -1,7 +1,7 @@
 import { decode, encode } from '@atcute/cbor'
 import type { SignatureChecker } from '../../runtime/subscription.js'
 import { type CarBlocks, sameBytes } from './car.js'
-import { cidBytes, InvalidCommitError } from './repo-commit.js'
+import { cidBytes, InvalidEventError } from './repo-commit.js'
 
 /**
  * `verify` of a subscription: a repo event checked against what its repo signed (and labels
@@ -10,7 +10,7 @@ import { cidBytes, InvalidCommitError } from './repo-commit.js'
  * its CID, it is the event's repo and rev, and its signature is the repo's (the checker looks the
  * key up in the DID document). For each op of a `#commit`: the signed tree (`data`, an MST whose
  * nodes the event's blocks carry) maps the op's path to the op's CID, or, for a delete, to nothing;
- * every block walked, and each record, hashes to its CID. Anything else is an InvalidCommitError:
+ * every block walked, and each record, hashes to its CID. Anything else is an InvalidEventError:
  * the event is not data. (Whether the ops are all that changed since `prevData` is not checked.)
  */
 
@@ -30,23 +30,23 @@ export async function verifyRepoEvent(
   checker: SignatureChecker,
 ): Promise<void> {
   const hashed = new Set<Uint8Array>()
-  if (roots.length === 0) throw new InvalidCommitError('the CAR has no root')
+  if (roots.length === 0) throw new InvalidEventError('the CAR has no root')
   const root = cidBytes(event.commit === undefined ? roots[0] : event.commit)
-  if (!sameBytes(cidBytes(roots[0]), root)) throw new InvalidCommitError("the CAR's root is not the event's commit")
+  if (!sameBytes(cidBytes(roots[0]), root)) throw new InvalidEventError("the CAR's root is not the event's commit")
   const commit = decode(await verifiedBlock(root, blocks, hashed, 'the commit')) as SignedCommit
   if (commit?.did !== event.did)
-    throw new InvalidCommitError(`the commit is of ${String(commit?.did)}, not ${event.did}`)
-  if (commit.rev !== event.rev) throw new InvalidCommitError(`the commit's rev is ${commit.rev}, not ${event.rev}`)
-  if (commit.version !== 3) throw new InvalidCommitError(`a commit of version ${commit.version}`)
+    throw new InvalidEventError(`the commit is of ${String(commit?.did)}, not ${event.did}`)
+  if (commit.rev !== event.rev) throw new InvalidEventError(`the commit's rev is ${commit.rev}, not ${event.rev}`)
+  if (commit.version !== 3) throw new InvalidEventError(`a commit of version ${commit.version}`)
   const sig = commit.sig?.buf
-  if (!(sig instanceof Uint8Array)) throw new InvalidCommitError('the commit is not signed')
+  if (!(sig instanceof Uint8Array)) throw new InvalidEventError('the commit is not signed')
   const { sig: _, ...unsigned } = commit
   const signed = encode(unsigned)
   const valid = await checkTwice(checker, event.did, 'atproto', signed, sig)
-  if (!valid) throw new InvalidCommitError(`the commit's signature is not ${event.did}'s`)
+  if (!valid) throw new InvalidEventError(`the commit's signature is not ${event.did}'s`)
   const ops = event.ops ?? []
   // The lexicon's limit, kept even unvalidated: each op walks the tree, so ops times nodes is the work.
-  if (ops.length > MAX_OPS) throw new InvalidCommitError(`${ops.length} ops, more than a commit holds (${MAX_OPS})`)
+  if (ops.length > MAX_OPS) throw new InvalidEventError(`${ops.length} ops, more than a commit holds (${MAX_OPS})`)
   const nodes = new Map<Uint8Array, MstNode>()
   const data = cidBytes(commit.data)
   for (const op of ops) {
@@ -54,7 +54,7 @@ export async function verifyRepoEvent(
     const expected = op.cid === null || op.cid === undefined ? undefined : cidBytes(op.cid)
     const matches = found === undefined || expected === undefined ? found === expected : sameBytes(found, expected)
     if (!matches)
-      throw new InvalidCommitError(
+      throw new InvalidEventError(
         expected === undefined
           ? `the signed tree still holds ${op.path}, which the op deletes`
           : `the signed tree does not hold ${op.path} at the op's CID`,
@@ -75,10 +75,10 @@ export async function verifyLabels(
   for (const label of labels) {
     const { sig, ...unsigned } = label
     const bytes = (sig as { buf?: unknown } | undefined)?.buf
-    if (!(bytes instanceof Uint8Array)) throw new InvalidCommitError(`the label ${String(label.val)} is not signed`)
-    if (typeof label.src !== 'string') throw new InvalidCommitError('a label without its src')
+    if (!(bytes instanceof Uint8Array)) throw new InvalidEventError(`the label ${String(label.val)} is not signed`)
+    if (typeof label.src !== 'string') throw new InvalidEventError('a label without its src')
     if (!(await checkTwice(checker, label.src, 'atproto_label', encode(unsigned), bytes)))
-      throw new InvalidCommitError(
+      throw new InvalidEventError(
         `the label ${String(label.val)} on ${String(label.uri)} is not signed by ${label.src}`,
       )
   }
@@ -108,12 +108,12 @@ async function lookUp(
 ): Promise<Uint8Array | undefined> {
   let nodeCid: Uint8Array | undefined = root
   for (let depth = 0; nodeCid !== undefined; depth++) {
-    if (depth > 128) throw new InvalidCommitError('an MST deeper than any repo')
+    if (depth > 128) throw new InvalidEventError('an MST deeper than any repo')
     const block = await verifiedBlock(nodeCid, blocks, hashed, `an MST node on the path of ${path}`)
     let node = nodes.get(block)
     if (!node) {
       node = decode(block) as MstNode
-      if (!Array.isArray(node?.e)) throw new InvalidCommitError('an MST node without entries')
+      if (!Array.isArray(node?.e)) throw new InvalidEventError('an MST node without entries')
       nodes.set(block, node)
     }
     // Entries hold keys in order, each with the subtree of keys between it and the next; `l` the ones before all.
@@ -124,7 +124,7 @@ async function lookUp(
     for (const entry of node.e) {
       const suffix = entry?.k?.buf
       if (!(suffix instanceof Uint8Array) || suffix.length > MAX_KEY_BYTES || typeof entry.p !== 'number')
-        throw new InvalidCommitError('an MST entry that is not one')
+        throw new InvalidEventError('an MST entry that is not one')
       const key = previous.slice(0, entry.p) + latin1(suffix)
       if (key === path) return cidBytes(entry.v)
       if (path < key) {
@@ -149,11 +149,11 @@ async function verifiedBlock(
   what: string,
 ): Promise<Uint8Array> {
   const block = blocks.get(cid)
-  if (!block) throw new InvalidCommitError(`the event's blocks lack ${what}`)
+  if (!block) throw new InvalidEventError(`the event's blocks lack ${what}`)
   if (!hashed.has(block)) {
     // A CID of the data model: version, codec, sha-256 (0x12), 32 bytes, then the digest.
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', block as Uint8Array<ArrayBuffer>))
-    if (!sameBytes(digest, cid.subarray(4))) throw new InvalidCommitError(`${what} does not hash to its CID`)
+    if (!sameBytes(digest, cid.subarray(4))) throw new InvalidEventError(`${what} does not hash to its CID`)
     hashed.add(block)
   }
   return block
