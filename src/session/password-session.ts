@@ -5,7 +5,7 @@ import { checkServiceUrl, readErrorBody, type RetryOptions } from '../client/tra
 import { XRPCClient } from '../client/xrpc-client.js'
 import { UsageError, XRPCError } from '../runtime/errors.js'
 import { pdsEndpoint } from './did-doc.js'
-import { IdentityResolver } from './identity.js'
+import type { IdentityResolver } from './identity.js'
 import { AuthenticationError, SessionStoreError, type SessionStoreOperation } from './errors.js'
 import { issuedAt, tokenState } from './jwt.js'
 import type { SessionData, SessionStore } from './store.js'
@@ -123,6 +123,8 @@ export class PasswordSession implements Auth {
     if (this.#service) return
     if (identifier.includes('@'))
       throw new UsageError('A login by email needs the service: give the PasswordSession a `service`')
+    // Loaded only here: an app that gives the service (most) doesn't load identity resolution at all.
+    const { IdentityResolver } = await import('./identity.js')
     this.#options.identity ??= new IdentityResolver({ fetch: this.#options.fetch })
     const { pds, did } = await this.#options.identity.resolve(identifier)
     if (!pds) throw new UsageError(`The DID document of ${did} names no PDS to log in at`)
