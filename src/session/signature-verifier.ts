@@ -12,6 +12,9 @@ export interface SignatureVerifierOptions {
 /** Parsed keys kept, by their type and multibase form; past this many the map starts over (a relay sees millions of repos). */
 const KEY_CACHE_LIMIT = 50_000
 
+/** How often a DID's document may be fetched again after a key fails (a rotation is rare; a forger may be fast). */
+const FRESH_INTERVAL_MS = 60_000
+
 /**
  * What `verify` of a subscription takes: signatures checked by a key of the signer's DID document
  * (`#atproto` for repos, `#atproto_label` for labelers; `did:plc` and `did:web`, through an
@@ -21,8 +24,19 @@ const KEY_CACHE_LIMIT = 50_000
 export function signatureVerifier(options: SignatureVerifierOptions = {}): SignatureChecker {
   const resolver = options.resolver ?? new IdentityResolver({ plcUrl: options.plcUrl })
   const keys = new Map<string, FoundPublicKey>()
+  // When each DID's document was last asked for afresh: a stream of bad signatures must not turn
+  // into a request to the directory per message.
+  const refreshed = new Map<string, number>()
+  const mayRefresh = (did: string) => {
+    const now = Date.now()
+    if (now - (refreshed.get(did) ?? -Infinity) < FRESH_INTERVAL_MS) return false
+    if (refreshed.size >= KEY_CACHE_LIMIT) refreshed.clear()
+    refreshed.set(did, now)
+    return true
+  }
   return {
     async check(did, keyId, data, sig, fresh) {
+      if (fresh && !mayRefresh(did)) return false
       const method = verificationMethodOf(await resolver.resolveDid(did, { fresh }), keyId)
       if (method === undefined) return false
       const id = `${method.type} ${method.publicKeyMultibase}`

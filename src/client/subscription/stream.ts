@@ -62,15 +62,8 @@ const SCHEMA_CACHE_LIMIT = 10_000
  * and what it sees twice is at most what was delivered since the store's last write.
  */
 export class SubscriptionStream {
-  readonly stats: SubscriptionStats = {
-    received: 0,
-    duplicates: 0,
-    reconnects: 0,
-    pauses: 0,
-    invalid: 0,
-    buffered: 0,
-    peakBuffered: 0,
-  }
+  /** The subscription's counters, kept here and read through it. */
+  readonly stats: SubscriptionStats
   readonly #endpoint: SubscriptionEndpoint<string, unknown, unknown, ErrorClasses>
   readonly #options: ResolvedSubscribeOptions
   readonly #WebSocket: WebSocketConstructor
@@ -117,7 +110,9 @@ export class SubscriptionStream {
     options: ResolvedSubscribeOptions,
     WebSocket: WebSocketConstructor,
     startCursor: number | undefined,
+    stats: SubscriptionStats,
   ) {
+    this.stats = stats
     this.#endpoint = endpoint
     this.#options = options
     this.#WebSocket = WebSocket

@@ -86,18 +86,15 @@ export class WebSocketSubscription<M> implements Subscription<M> {
     return this.#engine?.cursor
   }
 
-  get stats(): SubscriptionStats {
-    return (
-      this.#engine?.stats ?? {
-        received: 0,
-        duplicates: 0,
-        reconnects: 0,
-        pauses: 0,
-        invalid: 0,
-        buffered: 0,
-        peakBuffered: 0,
-      }
-    )
+  /** What the connection has done so far (all zero until the loop first asks). */
+  readonly stats: SubscriptionStats = {
+    received: 0,
+    duplicates: 0,
+    reconnects: 0,
+    pauses: 0,
+    invalid: 0,
+    buffered: 0,
+    peakBuffered: 0,
   }
 
   async #open(): Promise<SubscriptionStream> {
@@ -133,7 +130,7 @@ export class WebSocketSubscription<M> implements Subscription<M> {
       onReconnect: options.onReconnect,
       verify: options.verify,
     }
-    const stream = new SubscriptionStream(endpoint, this.#params, resolved, WebSocket, startCursor)
+    const stream = new SubscriptionStream(endpoint, this.#params, resolved, WebSocket, startCursor, this.stats)
     this.#engine = stream
     if (this.#closed) await stream.close()
     return stream
