@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { ownPackage } from './bundled.js'
+import { commandOf } from './commands.js'
 import { LexiconError, OutputDirectoryError } from './errors.js'
 import { generate } from './generate.js'
 
@@ -25,12 +26,19 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
   --no-format      skip prettier
   --force          replace --out even if it is a folder the generator did not write (no .blueskysdk-codegen)
   --version        print the version
-  -h, --help       print this help`
+  -h, --help       print this help
+
+Lexicons from the network (each with --help):
+  blueskysdk-codegen pull <nsid | authority.*>… [--out DIR] [--lock FILE] [--check]
+  blueskysdk-codegen update [<nsid | authority.*>…]
+  blueskysdk-codegen publish DIR [--service URL]`
 
 /** A mistake in how the command was called: one line on stderr, exit code 2. */
 class UsageProblem extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  const command = commandOf(argv)
+  if (command) return (await command())(argv.slice(1), (message) => new UsageProblem(message))
   let values
   try {
     ;({ values } = parseArgs({

@@ -1,0 +1,274 @@
+import { readFile, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { BUNDLED_LEXICONS_DIR } from './bundled.js'
+import { isAuthority, isDnsServer, printable } from './lexicon-authority.js'
+import { documentFile, documentText, removeDocumentFile, writeFileAtomic } from './lexicon-files.js'
+import { LexiconResolver, type Published, ResolutionError } from './lexicon-resolve.js'
+import { forEachRef, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
+import {
+  defaultLockfile,
+  diffPins,
+  type Lockfile,
+  LockfileError,
+  lockfileText,
+  type Pin,
+  readLockfile,
+} from './lockfile.js'
+import { isNsid } from './names.js'
+import { loadSdk, MissingSdkError } from './sdk.js'
+
+const USAGE = `Usage: blueskysdk-codegen pull <nsid | authority.*>… [options]
+       blueskysdk-codegen pull --check [options]
+       blueskysdk-codegen update [<nsid | authority.*>…] [options]
+
+Resolves lexicons where their authorities publish them (DNS _lexicon.<domain> TXT → DID → its PDS →
+the com.atproto.lexicon.schema record), with the other lexicons they refer to, into --out, and pins
+each in a lockfile. pull adds to what the lockfile asks for and refuses to move a pin; update moves
+them to what is published now, printing what changed; pull --check writes nothing and exits 1 when
+the published lexicons, the lockfile or the files differ.
+
+  --out DIR        where the documents go, as <nsid path>.json (default: lexicons)
+  --lock FILE      the lockfile (default: lexicons.lock.json beside --out)
+  --lexicons DIR   lexicons you have already (repeatable): refs to them are not pulled
+  --no-bundled     also pull refs to the lexicons bundled with blueskysdk (com.atproto, app.bsky, …)
+  --check          pull only: verify, write nothing
+  --plc URL        the PLC directory for did:plc (default: https://plc.directory)
+  --dns HOST:PORT  DNS server for the TXT lookups (repeatable; default: the system's)
+  -h, --help       print this help`
+
+/** Documents one run may pull, refs followed: far beyond any real set, short of a hostile graph's end. */
+const MAX_DOCUMENTS = 2_000
+
+type Mode = 'pull' | 'update'
+
+export async function lexiconPull(mode: Mode, argv: string[], usage: (message: string) => Error): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', default: 'lexicons' },
+        lock: { type: 'string' },
+        lexicons: { type: 'string', multiple: true, default: [] },
+        'no-bundled': { type: 'boolean' },
+        check: { type: 'boolean' },
+        plc: { type: 'string' },
+        dns: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    throw usage(`${mode}: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
+  }
+  const { values, positionals: targets } = parsed
+  if (values.help) {
+    console.log(USAGE)
+    return 0
+  }
+  if (values.check && mode !== 'pull') throw usage('--check goes with pull (update always writes)')
+  for (const target of targets) {
+    const ok = target.endsWith('.*') ? isAuthority(target.slice(0, -2)) : isNsid(target)
+    if (!ok) throw usage(`${mode}: ${target} is neither an NSID nor an authority.* pattern`)
+  }
+  for (const server of values.dns ?? [])
+    if (!isDnsServer(server)) throw usage(`--dns ${server}: say an IP address, with :PORT if not 53`)
+  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc)) throw usage(`--plc ${values.plc}: not an http(s) URL`)
+  for (const dir of values.lexicons) {
+    const found = await stat(dir).catch(() => undefined)
+    if (!found?.isDirectory()) throw usage(`--lexicons ${dir}: no such folder`)
+  }
+  const out = values.out
+  const lockFile = values.lock ?? defaultLockfile(out)
+
+  let lock: Lockfile | undefined
+  try {
+    lock = await readLockfile(lockFile)
+  } catch (error) {
+    if (!(error instanceof LockfileError)) throw error
+    console.error(`blueskysdk-codegen: ${error.message}`)
+    return 1
+  }
+  if (values.check && !lock) {
+    console.error(`blueskysdk-codegen: no lockfile ${lockFile} to check against: pull first`)
+    return 1
+  }
+  const roots = [...new Set([...(lock?.pull ?? []), ...targets])].sort()
+  if (!roots.length) throw usage(`${mode}: name the NSIDs or authority.* to pull (no lockfile ${lockFile} lists any)`)
+
+  let pulled: Map<string, Published>
+  try {
+    const local = await localSources(values.lexicons, !values['no-bundled'], out)
+    pulled = await resolveAll(roots, local.ids, { plcUrl: values.plc, dns: values.dns })
+    checkSet(pulled, local)
+  } catch (error) {
+    if (!(error instanceof ResolutionError || error instanceof MissingSdkError)) throw error
+    console.error(`blueskysdk-codegen: ${error.message}`)
+    console.error('Nothing was written.')
+    return 1
+  }
+
+  const pins: Record<string, Pin> = {}
+  for (const { nsid, did, uri, cid } of pulled.values()) pins[nsid] = { did, uri, cid }
+  const changes = diffPins(lock?.lexicons ?? {}, pins)
+  const stale = await staleFiles(out, pulled)
+
+  if (values.check) return check(lockFile, lock!, roots, changes, stale)
+  if (mode === 'pull' && (changes.changed.length || changes.removed.length)) {
+    console.error(`blueskysdk-codegen: the published lexicons moved from what ${lockFile} pins:`)
+    for (const line of describeChanges(changes)) console.error(`  ${line}`)
+    console.error('Nothing was written; `blueskysdk-codegen update` accepts them.')
+    return 1
+  }
+
+  // Everything was resolved and checked before the first write.
+  for (const { nsid, file } of stale) await writeFileAtomic(file, documentText(pulled.get(nsid)!.doc))
+  for (const nsid of changes.removed) await removeDocumentFile(out, nsid)
+  await writeFileAtomic(lockFile, lockfileText({ pull: roots, lexicons: pins }))
+
+  const summary = `${pulled.size} lexicon${pulled.size === 1 ? '' : 's'} in ${out}, pinned in ${lockFile}`
+  const lines = describeChanges(changes)
+  if (mode === 'update') console.log(lines.length ? `Updated ${summary}:` : `Up to date: ${summary}`)
+  else console.log(`Pulled ${summary}${lines.length ? ':' : ''}`)
+  for (const line of lines) console.log(`  ${line}`)
+  const moved = new Set([...changes.added, ...changes.changed.map((c) => c.nsid)])
+  for (const { nsid, file, missing } of stale)
+    if (!moved.has(nsid)) console.log(`  ${missing ? 'wrote' : 'rewrote'} ${file} (${missing ? 'it was missing' : 'it was not the published document'})`)
+  return 0
+}
+
+interface LocalSources {
+  /** Ids of the documents in the --lexicons folders and (unless --no-bundled) bundled. */
+  ids: Set<string>
+  sources: LexiconSource[]
+  bundled: LexiconSource[]
+}
+
+/** The lexicons at hand, whose refs need no pulling; files under `out` are the pull's own, not among them. */
+async function localSources(dirs: string[], withBundled: boolean, out: string): Promise<LocalSources> {
+  const own = path.resolve(out) + path.sep
+  const sources = (await Promise.all(dirs.map(readLexiconDir)))
+    .flat()
+    .filter((source) => !path.resolve(source.file).startsWith(own))
+  const bundled = withBundled ? await readLexiconDir(BUNDLED_LEXICONS_DIR) : []
+  const ids = new Set<string>()
+  for (const { text } of [...sources, ...bundled]) {
+    const id = idOf(text)
+    if (id) ids.add(id)
+  }
+  return { ids, sources, bundled }
+}
+
+function idOf(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown } | null)?.id
+    return typeof id === 'string' ? id : undefined
+  } catch {
+    return undefined // the parser names the problem when the set is checked
+  }
+}
+
+/** The roots and every lexicon they refer to that is not at hand, from the network. */
+async function resolveAll(
+  roots: string[],
+  known: ReadonlySet<string>,
+  options: { plcUrl?: string; dns?: string[] },
+): Promise<Map<string, Published>> {
+  const resolver = new LexiconResolver(await loadSdk(), options)
+  const pulled = new Map<string, Published>()
+  const queue: string[] = []
+  const add = (published: Published) => {
+    pulled.set(published.nsid, published)
+    if (pulled.size > MAX_DOCUMENTS)
+      throw new ResolutionError(`more than ${MAX_DOCUMENTS} lexicons to pull: refusing to follow refs further`)
+    forEachRef(published.doc.defs, (ref) => {
+      const id = ref.startsWith('#') ? undefined : ref.split('#')[0]
+      // An id that is not an NSID is never asked for: the parser refuses it when the set is checked.
+      if (id && isNsid(id) && !pulled.has(id) && !known.has(id)) queue.push(id)
+    })
+  }
+  for (const root of roots) {
+    if (!root.endsWith('.*')) {
+      queue.push(root)
+      continue
+    }
+    const listed = await resolver.list(root.slice(0, -2))
+    if (!listed.length) throw new ResolutionError(`${root}: its authority publishes no lexicons under it`)
+    for (const published of listed) add(published)
+  }
+  for (let nsid = queue.shift(); nsid !== undefined; nsid = queue.shift()) {
+    if (!pulled.has(nsid)) add(await resolver.get(nsid))
+  }
+  return new Map([...pulled].sort(([a], [b]) => (a < b ? -1 : 1)))
+}
+
+/**
+ * The generator's own parser over what was pulled, with the lexicons at hand: each document valid,
+ * every ref resolving. Problems name the record's AT URI; a `LexiconError` reaches the CLI, which
+ * prints them and that nothing was written.
+ */
+function checkSet(pulled: Map<string, Published>, local: LocalSources): void {
+  const published = [...pulled.values()].map(({ uri, doc }) => ({ file: uri, text: JSON.stringify(doc) }))
+  const others = local.sources.filter(({ text }) => !pulled.has(idOf(text) ?? ''))
+  const bundled = local.bundled.filter(({ text }) => !pulled.has(idOf(text) ?? ''))
+  loadLexicons([...published, ...others], { bundled })
+}
+
+/** Files that are missing or are not, byte for byte, what pull writes for the published document. */
+async function staleFiles(out: string, pulled: Map<string, Published>): Promise<StaleFile[]> {
+  const stale: StaleFile[] = []
+  for (const [nsid, { doc }] of pulled) {
+    const file = documentFile(out, nsid)
+    const text = await readFile(file, 'utf8').catch(() => undefined)
+    if (text !== documentText(doc)) stale.push({ nsid, file, missing: text === undefined })
+  }
+  return stale
+}
+
+interface StaleFile {
+  nsid: string
+  file: string
+  missing: boolean
+}
+
+function describeChanges(changes: ReturnType<typeof diffPins>): string[] {
+  return [
+    ...changes.added.map((nsid) => `added ${nsid}`),
+    ...changes.changed.map(({ nsid, before, after }) =>
+      before.did === after.did
+        ? `changed ${nsid} (${before.cid} → ${after.cid})`
+        : `changed ${nsid} (now published by ${after.did}, was ${before.did})`,
+    ),
+    ...changes.removed.map((nsid) => `removed ${nsid} (no longer published or referred to)`),
+  ]
+}
+
+function check(
+  lockFile: string,
+  lock: Lockfile,
+  roots: string[],
+  changes: ReturnType<typeof diffPins>,
+  stale: StaleFile[],
+): number {
+  const differences = [
+    ...changes.added.map((nsid) => `${nsid}: published, not pinned`),
+    ...changes.changed.map(({ nsid, before, after }) => `${nsid}: pinned ${before.cid}, published ${after.cid}`),
+    ...changes.removed.map((nsid) => `${nsid}: pinned, no longer published or referred to`),
+    ...stale.map(({ nsid, file, missing }) =>
+      missing ? `${nsid}: ${file} is missing` : `${nsid}: ${file} differs from the published document`,
+    ),
+  ]
+  const askedFor = roots.filter((root) => !lock.pull.includes(root))
+  differences.push(...askedFor.map((root) => `${root}: not among what ${lockFile} pulls`))
+  if (!differences.length) {
+    const count = Object.keys(lock.lexicons).length
+    console.log(`${count} lexicon${count === 1 ? '' : 's'} match ${lockFile} and the published records`)
+    return 0
+  }
+  console.error(`${differences.length} difference${differences.length === 1 ? '' : 's'} from ${lockFile}:`)
+  for (const line of differences) console.error(`  ${printable(line)}`)
+  console.error('Nothing was written; `blueskysdk-codegen update` takes the published versions.')
+  return 1
+}
