@@ -31,7 +31,9 @@ Generates TypeScript types, validators and endpoint descriptors from lexicon JSO
 Lexicons from the network (each with --help):
   blueskysdk-codegen pull <nsid | authority.*>… [--out DIR] [--lock FILE] [--check]
   blueskysdk-codegen update [<nsid | authority.*>…]
-  blueskysdk-codegen publish DIR [--service URL]`
+  blueskysdk-codegen publish DIR [--service URL]
+
+Comparing lexicons: blueskysdk-codegen diff OLD NEW [--json] (exit 1 when a change is breaking)`
 
 /** A mistake in how the command was called: one line on stderr, exit code 2. */
 class UsageProblem extends Error {}

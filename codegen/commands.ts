@@ -15,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
     return (argv, usage) => lexiconPull('update', argv, usage)
   },
   publish: async () => (await import('./lexicon-publish.js')).lexiconPublish,
+  diff: async () => (await import('./diff-command.js')).runDiff,
 }
 
 /** The command `argv` starts with, if it names one. */

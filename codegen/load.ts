@@ -78,6 +78,12 @@ export interface LoadOptions {
    * app's other documents refer to; bundled modules keep their own). Unset, such a copy is a problem.
    */
   prefer?: 'bundled' | 'own'
+  /**
+   * Leave refs to documents that are not in the set unchecked (a ref to a missing def of a document
+   * in the set is still a problem): for reading one folder on its own, as `diff` does, whose refs
+   * may point at lexicons published elsewhere.
+   */
+  allowExternalRefs?: boolean
 }
 
 /**
@@ -147,9 +153,11 @@ export function loadLexicons(sources: readonly LexiconSource[], options: LoadOpt
   for (const { file, doc } of documents) {
     forEachRef(doc, (ref, keys, inUnion) => {
       const target = set.resolve(doc.id, ref)
+      const targetId = ref.startsWith('#') ? doc.id : ref.split('#')[0]
+      if (!target && options.allowExternalRefs && !set.documents.has(targetId)) return
       const message = refProblem(target, inUnion)
       if (!message) return
-      const hint = target ? '' : missingDocumentHint(set, ref.startsWith('#') ? doc.id : ref.split('#')[0], options)
+      const hint = target ? '' : missingDocumentHint(set, targetId, options)
       problems.push({ file, path: jsonPath(keys), message: `${message}: ${ref}${hint}` })
     })
   }

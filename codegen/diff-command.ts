@@ -1,0 +1,136 @@
+import { stat } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { LexiconError, type LexiconProblem } from './errors.js'
+import type { LexiconDocument } from './lexicon-document.js'
+import { type LexiconChange, diffLexicons } from './lexicon-diff.js'
+import { loadLexicons, readLexiconDir } from './load.js'
+
+export const DIFF_USAGE = `Usage: blueskysdk-codegen diff OLD NEW [--json]
+
+Compares two folders of lexicon JSON (searched recursively) and classifies every change by the
+lexicon evolution rules. Exit code 0: no breaking change; 1: a breaking change, or an invalid
+document; 2: a wrong call.
+
+  --json       the changes as JSON
+  -h, --help   print this help`
+
+/**
+ * `blueskysdk-codegen diff OLD NEW`: prints the changes and returns the exit code. A wrong call is
+ * thrown as what `usageProblem` makes, so the CLI answers it as it answers its other ones.
+ */
+export async function runDiff(argv: string[], usageProblem: (message: string) => Error): Promise<number> {
+  let values, positionals
+  try {
+    ;({ values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }))
+  } catch (error) {
+    throw usageProblem(`diff: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
+  }
+  if (values.help) {
+    console.log(DIFF_USAGE)
+    return 0
+  }
+  if (positionals.length !== 2) throw usageProblem('diff needs two folders: diff OLD NEW')
+  for (const dir of positionals) {
+    const found = await stat(dir).catch(() => undefined)
+    if (!found) throw usageProblem(`diff ${dir}: no such folder`)
+    if (!found.isDirectory()) throw usageProblem(`diff ${dir}: not a folder`)
+  }
+  const [oldDir, newDir] = positionals as [string, string]
+
+  let result: FolderDiff
+  try {
+    result = await diffFolders(oldDir, newDir)
+  } catch (error) {
+    // The generator's message (every problem by file and JSON path), without its "Nothing was written".
+    if (!(error instanceof LexiconError)) throw error
+    console.error(error.message)
+    return 1
+  }
+  const { changes, documents } = result
+  const breaking = changes.filter((change) => change.breaking).length
+  if (values.json) {
+    const summary = { breaking, compatible: changes.length - breaking }
+    console.log(JSON.stringify({ old: oldDir, new: newDir, documents, ...summary, changes }, null, 2))
+  } else {
+    console.log(report(changes, documents.old, documents.new))
+  }
+  return breaking ? 1 : 0
+}
+
+export interface FolderDiff {
+  changes: LexiconChange[]
+  /** How many documents each folder holds. */
+  documents: { old: number; new: number }
+}
+
+/** The changes between two folders of lexicon JSON; invalid documents (in either) throw one `LexiconError`. */
+export async function diffFolders(oldDir: string, newDir: string): Promise<FolderDiff> {
+  const [old, next] = await loadFolders(oldDir, newDir)
+  return { changes: diffLexicons(old, next), documents: { old: old.length, new: next.length } }
+}
+
+/** Both folders, each on its own (refs to lexicons outside it are fine); the problems of both in one error. */
+async function loadFolders(oldDir: string, newDir: string): Promise<[LexiconDocument[], LexiconDocument[]]> {
+  const problems: LexiconProblem[] = []
+  const [old, next] = await Promise.all(
+    [oldDir, newDir].map(async (dir) => {
+      try {
+        const set = loadLexicons(await readLexiconDir(dir), { allowExternalRefs: true })
+        return [...set.documents.values()].map(({ doc }) => doc)
+      } catch (error) {
+        if (!(error instanceof LexiconError)) throw error
+        problems.push(...error.problems)
+        return []
+      }
+    }),
+  )
+  if (problems.length) throw new LexiconError(problems)
+  return [old!, next!]
+}
+
+function report(changes: readonly LexiconChange[], oldCount: number, newCount: number): string {
+  const lines: string[] = []
+  for (const breaking of [true, false]) {
+    const group = changes.filter((change) => change.breaking === breaking)
+    if (!group.length) continue
+    lines.push(`${breaking ? 'Breaking' : 'Compatible'} changes (${group.length}):`)
+    for (const change of group) lines.push(`  ${line(change)}`)
+  }
+  const breakingCount = changes.filter((change) => change.breaking).length
+  const documents = new Set(changes.map((change) => change.nsid)).size
+  lines.push(
+    changes.length
+      ? `${count(changes.length, 'change')} in ${count(documents, 'document')}: ${breakingCount} breaking, ${changes.length - breakingCount} compatible`
+      : `No changes (${count(oldCount, 'document')} before, ${newCount} after)`,
+  )
+  return lines.join('\n')
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+/** `com.example.note#main.record.properties.text.maxLength: 3000 → 300 (breaking: constraint tightened)` */
+export function line(change: LexiconChange): string {
+  const { before, after } = change
+  const what =
+    before === undefined && after === undefined
+      ? ''
+      : before === undefined
+        ? `: added ${show(after)}`
+        : after === undefined
+          ? `: removed ${show(before)}`
+          : `: ${show(before)} → ${show(after)}`
+  return `${change.location}${what} (${change.breaking ? 'breaking' : 'compatible'}: ${change.rule})`
+}
+
+/** A value on one line, long ones (descriptions) cut short: the JSON output has them whole. */
+function show(value: unknown): string {
+  const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text
+}
