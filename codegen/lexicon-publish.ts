@@ -63,7 +63,8 @@ export async function lexiconPublish(argv: string[], usage: (message: string) =>
   }
   if (values.service !== undefined && !/^https?:\/\//.test(values.service))
     throw usage(`--service ${values.service}: not an http(s) URL`)
-  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc)) throw usage(`--plc ${values.plc}: not an http(s) URL`)
+  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc))
+    throw usage(`--plc ${values.plc}: not an http(s) URL`)
   for (const server of values.dns ?? [])
     if (!isDnsServer(server)) throw usage(`--dns ${server}: say an IP address, with :PORT if not 53`)
   const identifier = values.identifier ?? process.env.BLUESKY_IDENTIFIER
@@ -97,7 +98,9 @@ export async function lexiconPublish(argv: string[], usage: (message: string) =>
     await session.authenticate(identifier, password)
   } catch (error) {
     // The SDK's messages carry neither the password nor tokens; the server's part is made printable.
-    console.error(`blueskysdk-codegen: could not log in as ${printable(identifier)}: ${printable((error as Error).message)}`)
+    console.error(
+      `blueskysdk-codegen: could not log in as ${printable(identifier)}: ${printable((error as Error).message)}`,
+    )
     return 1
   }
   try {
@@ -113,7 +116,11 @@ export async function lexiconPublish(argv: string[], usage: (message: string) =>
         console.error(`  ${id}: not published: ${printable((error as Error).message)}`)
       }
     }
-    await printTxtRecords(txt, did, documents.map((d) => authorityOf(d.id)))
+    await printTxtRecords(
+      txt,
+      did,
+      documents.map((d) => authorityOf(d.id)),
+    )
     return failed ? 1 : 0
   } finally {
     await session.logout().catch(() => {})
@@ -177,7 +184,11 @@ async function printTxtRecords(txt: TxtLookup, did: string, authorities: string[
       const dids = didsOfTxt(await txt(name))
       if (dids.length === 1 && dids[0] === did) state = 'present'
       else if (!dids.length) state = 'missing'
-      else state = `wrong: it names ${dids.filter((d) => d !== did).map((d) => printable(d)).join(', ')}`
+      else
+        state = `wrong: it names ${dids
+          .filter((d) => d !== did)
+          .map((d) => printable(d))
+          .join(', ')}`
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       state = code === 'ENOTFOUND' || code === 'ENODATA' ? 'missing' : `not checked (${printable(String(code))})`

@@ -75,7 +75,8 @@ export async function lexiconPull(mode: Mode, argv: string[], usage: (message: s
   }
   for (const server of values.dns ?? [])
     if (!isDnsServer(server)) throw usage(`--dns ${server}: say an IP address, with :PORT if not 53`)
-  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc)) throw usage(`--plc ${values.plc}: not an http(s) URL`)
+  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc))
+    throw usage(`--plc ${values.plc}: not an http(s) URL`)
   for (const dir of values.lexicons) {
     const found = await stat(dir).catch(() => undefined)
     if (!found?.isDirectory()) throw usage(`--lexicons ${dir}: no such folder`)
@@ -135,7 +136,10 @@ export async function lexiconPull(mode: Mode, argv: string[], usage: (message: s
   for (const line of lines) console.log(`  ${line}`)
   const moved = new Set([...changes.added, ...changes.changed.map((c) => c.nsid)])
   for (const { nsid, file, missing } of stale)
-    if (!moved.has(nsid)) console.log(`  ${missing ? 'wrote' : 'rewrote'} ${file} (${missing ? 'it was missing' : 'it was not the published document'})`)
+    if (!moved.has(nsid))
+      console.log(
+        `  ${missing ? 'wrote' : 'rewrote'} ${file} (${missing ? 'it was missing' : 'it was not the published document'})`,
+      )
   return 0
 }
 

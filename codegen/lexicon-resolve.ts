@@ -84,7 +84,9 @@ export class LexiconResolver {
     const dids = didsOfTxt(records)
     if (dids.length === 0) throw new ResolutionError(`${authority}: ${name} has no did=<DID> TXT record`)
     if (dids.length > 1)
-      throw new ResolutionError(`${authority}: ${name} names several DIDs (${dids.map((d) => printable(d)).join(', ')})`)
+      throw new ResolutionError(
+        `${authority}: ${name} names several DIDs (${dids.map((d) => printable(d)).join(', ')})`,
+      )
     return dids[0]
   }
 
@@ -174,6 +176,8 @@ function checkRecord(nsid: string, did: string, data: { uri?: unknown; cid?: unk
   if ($type !== SCHEMA_COLLECTION)
     throw new ResolutionError(`${nsid}: ${uri} is a ${printable(String($type))} record, not a ${SCHEMA_COLLECTION}`)
   if (doc.id !== nsid)
-    throw new ResolutionError(`${nsid}: ${uri} holds the lexicon ${printable(JSON.stringify(doc.id) ?? '')}, not ${nsid}`)
+    throw new ResolutionError(
+      `${nsid}: ${uri} holds the lexicon ${printable(JSON.stringify(doc.id) ?? '')}, not ${nsid}`,
+    )
   return { nsid, did, uri, cid: data.cid, doc }
 }
