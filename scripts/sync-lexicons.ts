@@ -1,25 +1,46 @@
 /**
  * Sync lexicons/<nsid path>.json from the schemaDict bundled in the pinned
- * @atproto/api devDependency.
+ * @atproto/api devDependency, merged with folders of published lexicon JSON
+ * (`--from DIR`, repeatable: a checkout of the atproto repo's lexicons/, or
+ * what `blueskysdk-codegen pull` wrote); a folder's document replaces
+ * @atproto/api's of the same id, and a later folder an earlier one's.
+ * `--out DIR` syncs another folder than lexicons/.
  *
  * The file is read as data, never imported: @atproto/api requires Node 22,
  * and executing a dependency just to read constants is needless risk.
- * Everything is computed in memory first, so a failure while parsing or
- * checking leaves the existing lexicons/ tree untouched.
+ * Everything is computed in memory first and checked with the generator's
+ * parser, so a failure while parsing or checking leaves the existing
+ * lexicons/ tree untouched.
  */
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import ts from 'typescript'
+import { LexiconError } from '../codegen/errors.js'
+import { loadLexicons } from '../codegen/load.js'
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type Doc = { [key: string]: Json }
 
 const PKG = '@atproto/api'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const LEXICONS_DIR = path.join(ROOT, 'lexicons')
+function parseCli() {
+  try {
+    return parseArgs({
+      options: { from: { type: 'string', multiple: true, default: [] }, out: { type: 'string' } },
+      strict: true,
+    }).values
+  } catch (error) {
+    // A usage mistake: one line, exit code 2.
+    console.error(`lexicons:sync: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
+    process.exit(2)
+  }
+}
+const args = parseCli()
+const LEXICONS_DIR = path.resolve(args.out ?? path.join(ROOT, 'lexicons'))
 // Letters/digits/hyphens, at least 3 segments. Also guarantees the id is
 // safe to turn into a path (no '/', '..', etc.).
 const NSID_RE = /^[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z0-9-]+){2,}$/
@@ -164,6 +185,28 @@ async function pruneEmptyDirs(dir: string): Promise<boolean> {
 
 const nsidOf = (rel: string): string => rel.slice(0, -'.json'.length).split(path.sep).join('.')
 
+/** The documents of a --from folder (every `*.json` under it), by id; published JSON, taken as it is. */
+async function readFromDir(dir: string): Promise<Map<string, { doc: Doc; file: string }>> {
+  if (!(await fs.stat(dir).catch(() => undefined))?.isDirectory()) throw new Error(`--from ${dir}: no such folder`)
+  const docs = new Map<string, { doc: Doc; file: string }>()
+  for (const rel of (await listJsonFiles(dir)).sort()) {
+    const file = path.join(dir, rel)
+    let doc: Json
+    try {
+      doc = JSON.parse(await fs.readFile(file, 'utf8')) as Json
+    } catch (error) {
+      throw new Error(`${file}: not JSON (${(error as Error).message})`)
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof doc.id !== 'string') {
+      throw new Error(`${file}: not a lexicon document with a string id`)
+    }
+    if (!NSID_RE.test(doc.id)) throw new Error(`${file}: invalid NSID: ${JSON.stringify(doc.id)}`)
+    if (docs.has(doc.id)) throw new Error(`${file}: duplicate document id ${doc.id} in ${dir}`)
+    docs.set(doc.id, { doc, file })
+  }
+  return docs
+}
+
 async function main(): Promise<void> {
   const pkg = await findPackage()
   const source = path.join(pkg.dir, 'dist', 'client', 'lexicons.js')
@@ -171,7 +214,8 @@ async function main(): Promise<void> {
 
   // 1. Compute the full new tree in memory: relative path -> file content.
   const next = new Map<string, string>()
-  const perNamespace = new Map<string, number>()
+  // Where each document came from, for the parser's messages.
+  const origin = new Map<string, string>()
   for (const raw of rawDocs) {
     const id = raw.id as string
     if (!NSID_RE.test(id)) throw new Error(`invalid NSID: ${JSON.stringify(id)}`)
@@ -180,9 +224,29 @@ async function main(): Promise<void> {
     const rel = path.join(...id.split('.')) + '.json'
     if (next.has(rel)) throw new Error(`duplicate document id: ${id}`)
     next.set(rel, JSON.stringify(doc, null, 2) + '\n')
-    const ns = id.split('.').slice(0, 2).join('.')
+    origin.set(rel, `${PKG} schemaDict ${id}`)
+  }
+  // The --from folders, each over what came before it.
+  const sources: string[] = []
+  for (const dir of args.from) {
+    const docs = await readFromDir(dir)
+    let replacing = 0
+    for (const [id, { doc, file }] of docs) {
+      const rel = path.join(...id.split('.')) + '.json'
+      if (next.has(rel)) replacing++
+      next.set(rel, JSON.stringify(doc, null, 2) + '\n')
+      origin.set(rel, file)
+    }
+    sources.push(`${dir}: ${docs.size} documents (${replacing} replacing a copy from before)`)
+  }
+  const perNamespace = new Map<string, number>()
+  for (const rel of next.keys()) {
+    const ns = nsidOf(rel).split('.').slice(0, 2).join('.')
     perNamespace.set(ns, (perNamespace.get(ns) ?? 0) + 1)
   }
+  // The merged set must be one the generator takes (valid documents, every ref resolving): checked
+  // here, before anything is written, rather than by the next `npm run codegen`.
+  loadLexicons([...next].map(([rel, text]) => ({ file: origin.get(rel)!, text })))
 
   // 2. Diff against the current tree before touching anything.
   const existing = new Set(await listJsonFiles(LEXICONS_DIR))
@@ -218,6 +282,7 @@ async function main(): Promise<void> {
 
   // 4. Summary.
   console.log(`${PKG} ${pkg.version} (${path.relative(ROOT, source)})`)
+  for (const line of sources) console.log(`--from ${line}`)
   console.log(`${next.size} lexicon documents`)
   for (const [ns, n] of [...perNamespace].sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${ns} ${n}`)
   if (toWrite.length + removed.length === 0) {
@@ -236,6 +301,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`lexicons:sync failed: ${err instanceof Error ? err.message : String(err)}`)
+  // A LexiconError's message lists every problem, by file and JSON path.
+  const message = err instanceof LexiconError ? `${err.message}\nNothing was written.` : undefined
+  console.error(`lexicons:sync failed: ${message ?? (err instanceof Error ? err.message : String(err))}`)
   process.exitCode = 1
 })
