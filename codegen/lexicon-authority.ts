@@ -25,10 +25,13 @@ export function isAuthority(value: string): boolean {
   return isNsid(`${value}.x`)
 }
 
+// The DID syntax (atproto.com/specs/did): also what keeps a TXT record's bytes out of messages and paths.
+const DID = /^did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}$/
+
 /** The DIDs a `_lexicon` TXT answer names (`did=…`; a record's strings are one value, joined). */
 export function didsOfTxt(records: string[][]): string[] {
   const values = records.map((chunks) => chunks.join('')).filter((value) => value.startsWith('did='))
-  return [...new Set(values.map((value) => value.slice('did='.length)).filter((did) => /^did:[a-z]+:\S+$/.test(did)))]
+  return [...new Set(values.map((value) => value.slice('did='.length)).filter((did) => DID.test(did)))]
 }
 
 /** A DID document's `#atproto_pds` endpoint, if `https:` (or `http:` to this machine, for a local PDS). */

@@ -322,11 +322,15 @@ describe.skipIf(skip)('publish, pull, check and update lexicons', () => {
     await writeFile(file, original)
   })
 
-  it('pull of an NSID its authority does not publish fails, writing nothing', async () => {
+  it('pull of an NSID its authority does not publish, or of one published by an account DNS does not name, fails, writing nothing', async () => {
     const out = path.join(work, 'none/lexicons')
     const result = await codegen(viaTestNetwork(['pull', 'com.example.nothing', '--out', out]))
     expect(result.code).toBe(1)
     expect(result.stderr).toContain(`com.example.nothing: ${account.did} publishes no such lexicon`)
+    // The account publishes org.example.status, but example.org's DNS names another DID: DNS decides.
+    const other = await codegen(viaTestNetwork(['pull', 'org.example.status', '--out', out]))
+    expect(other.code).toBe(1)
+    expect(other.stderr).toContain('No DID document for did:plc:aaaaaaaaaaaaaaaaaaaaaaaa')
     await expect(readdir(path.join(work, 'none'))).rejects.toThrow()
   })
 
