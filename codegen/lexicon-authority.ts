@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { isNsid } from './names.js'
 
 /**
@@ -58,7 +59,10 @@ export function printable(text: string, limit = 300): string {
   return clean.length > limit ? `${clean.slice(0, limit)}…` : clean
 }
 
-/** A DNS server option (`127.0.0.1:5353`, `[::1]:53`, `10.0.0.1`): what Node's resolver takes. */
+/** A DNS server option (`127.0.0.1:5353`, `[::1]:53`, `10.0.0.1`, `::1`): what Node's resolver takes. */
 export function isDnsServer(value: string): boolean {
-  return /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(value) || /^[0-9a-fA-F:]+$/.test(value)
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value)
+  const withPort = /^([\d.]+):(\d{1,5})$/.exec(value)
+  const [host, port] = bracketed ? [bracketed[1], bracketed[2]] : withPort ? [withPort[1], withPort[2]] : [value]
+  return isIP(host) !== 0 && (port === undefined || (Number(port) > 0 && Number(port) < 65_536))
 }

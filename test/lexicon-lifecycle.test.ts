@@ -214,6 +214,20 @@ describe.skipIf(skip)('publish, pull, check and update lexicons', () => {
     expect(result.stderr).toContain('BLUESKY_PASSWORD')
   })
 
+  it('pull and update: usage mistakes are one line and exit 2', async () => {
+    for (const [args, message] of [
+      [['pull', 'not-an-nsid'], 'pull: not-an-nsid is neither an NSID nor an authority.* pattern'],
+      [['pull', 'com.example.*', '--dns', 'dns.example.com:53'], '--dns dns.example.com:53: say an IP address'],
+      [['update', '--check'], '--check goes with pull'],
+    ] as const) {
+      const result = await codegen([...args, '--out', path.join(work, 'usage/lexicons')])
+      expect(result.code).toBe(2)
+      expect(result.stderr.trim().split('\n')).toHaveLength(1)
+      expect(result.stderr).toContain(message)
+    }
+    await expect(readdir(path.join(work, 'usage'))).rejects.toThrow()
+  })
+
   let starOut: string
   let starLock: string
 
