@@ -1,14 +1,16 @@
 import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { LexiconError, type LexiconProblem } from './errors.js'
+import { readRevisionFolder, revisionSpec } from './git-revision.js'
 import type { LexiconDocument } from './lexicon-document.js'
 import { type LexiconChange, diffLexicons } from './lexicon-diff.js'
-import { loadLexicons, readLexiconDir } from './load.js'
+import { type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
 
 export const DIFF_USAGE = `Usage: blueskysdk-codegen diff OLD NEW [--json]
 
 Compares two folders of lexicon JSON (searched recursively) and classifies every change by the
-lexicon evolution rules. Exit code 0: no breaking change; 1: a breaking change, or an invalid
+lexicon evolution rules. Either may be a folder as a git commit holds it, in git's REV:PATH
+spelling (main:lexicons, HEAD~1:lexicons): what a change did to a committed lexicon folder. Exit code 0: no breaking change; 1: a breaking change, or an invalid
 document; 2: a wrong call.
 
   --json       the changes as JSON
@@ -35,16 +37,12 @@ export async function runDiff(argv: string[], usageProblem: (message: string) =>
     return 0
   }
   if (positionals.length !== 2) throw usageProblem('diff needs two folders: diff OLD NEW')
-  for (const dir of positionals) {
-    const found = await stat(dir).catch(() => undefined)
-    if (!found) throw usageProblem(`diff ${dir}: no such folder`)
-    if (!found.isDirectory()) throw usageProblem(`diff ${dir}: not a folder`)
-  }
+  const [oldSources, newSources] = await Promise.all(positionals.map((arg) => sourcesOf(arg, usageProblem)))
   const [oldDir, newDir] = positionals as [string, string]
 
   let result: FolderDiff
   try {
-    result = await diffFolders(oldDir, newDir)
+    result = await diffSources(oldSources!, newSources!)
   } catch (error) {
     // The generator's message (every problem by file and JSON path), without its "Nothing was written".
     if (!(error instanceof LexiconError)) throw error
@@ -68,27 +66,40 @@ export interface FolderDiff {
   documents: { old: number; new: number }
 }
 
+/** A folder on disk, else a folder in a git revision (`REV:PATH`); neither is a wrong call. */
+async function sourcesOf(arg: string, usageProblem: (message: string) => Error): Promise<LexiconSource[]> {
+  const found = await stat(arg).catch(() => undefined)
+  if (found?.isDirectory()) return readLexiconDir(arg)
+  if (found) throw usageProblem(`diff ${arg}: not a folder`)
+  const spec = revisionSpec(arg)
+  const sources = spec && (await readRevisionFolder(spec.rev, spec.path))
+  if (!sources) throw usageProblem(`diff ${arg}: no such folder${spec ? ', nor a folder of that git revision' : ''}`)
+  return sources
+}
+
 /** The changes between two folders of lexicon JSON; invalid documents (in either) throw one `LexiconError`. */
 export async function diffFolders(oldDir: string, newDir: string): Promise<FolderDiff> {
-  const [old, next] = await loadFolders(oldDir, newDir)
+  return diffSources(...(await Promise.all([readLexiconDir(oldDir), readLexiconDir(newDir)])))
+}
+
+async function diffSources(oldSources: LexiconSource[], newSources: LexiconSource[]): Promise<FolderDiff> {
+  const [old, next] = loadBoth(oldSources, newSources)
   return { changes: diffLexicons(old, next), documents: { old: old.length, new: next.length } }
 }
 
-/** Both folders, each on its own (refs to lexicons outside it are fine); the problems of both in one error. */
-async function loadFolders(oldDir: string, newDir: string): Promise<[LexiconDocument[], LexiconDocument[]]> {
+/** Both sets, each on its own (refs to lexicons outside it are fine); the problems of both in one error. */
+function loadBoth(...sets: [LexiconSource[], LexiconSource[]]): [LexiconDocument[], LexiconDocument[]] {
   const problems: LexiconProblem[] = []
-  const [old, next] = await Promise.all(
-    [oldDir, newDir].map(async (dir) => {
-      try {
-        const set = loadLexicons(await readLexiconDir(dir), { allowExternalRefs: true })
-        return [...set.documents.values()].map(({ doc }) => doc)
-      } catch (error) {
-        if (!(error instanceof LexiconError)) throw error
-        problems.push(...error.problems)
-        return []
-      }
-    }),
-  )
+  const [old, next] = sets.map((sources) => {
+    try {
+      const set = loadLexicons(sources, { allowExternalRefs: true })
+      return [...set.documents.values()].map(({ doc }) => doc)
+    } catch (error) {
+      if (!(error instanceof LexiconError)) throw error
+      problems.push(...error.problems)
+      return []
+    }
+  })
   if (problems.length) throw new LexiconError(problems)
   return [old!, next!]
 }

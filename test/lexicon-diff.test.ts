@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -671,6 +671,56 @@ describe('lexicon diff CLI', () => {
       const result = await diff(...args)
       expect(result.code).toBe(2)
       expect(result.stderr).toBe(`blueskysdk-codegen: ${message} (see --help)\n`)
+    }
+  })
+
+  it('reads a folder as a git revision holds it (REV:PATH), run from the repository or a folder in it', async () => {
+    const repo = await tempDir()
+    const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo })
+    await git('init', '-q')
+    await writeFolder(path.join(repo, 'lexicons'), [
+      text({ maxLength: 3000 }),
+      lexicon({ main: emptyObject }, {}, 'com.example.gone'),
+    ])
+    await git('add', '.')
+    await git('commit', '-qm', 'lexicons')
+    await rm(path.join(repo, 'lexicons/com/example/gone.json'))
+    await writeFolder(path.join(repo, 'lexicons'), text({ maxLength: 300 }))
+    const inRepo = (...args: string[]) =>
+      run(tsx, [cli, 'diff', ...args], { cwd: repo }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      )
+    const expected = [
+      'Breaking changes (2):',
+      '  com.example.gone (breaking: document removed)',
+      `  ${R}.text.maxLength: 3000 → 300 (breaking: constraint tightened)`,
+      '2 changes in 2 documents: 2 breaking, 0 compatible',
+      '',
+    ].join('\n')
+    expect(await inRepo('HEAD:lexicons', 'lexicons')).toMatchObject({ code: 1, stdout: expected })
+    // From a folder inside the repository, REV:PATH is relative to it, as git reads `./PATH`.
+    const fromSub = await run(tsx, [cli, 'diff', 'HEAD:.', '.'], { cwd: path.join(repo, 'lexicons') }).catch(
+      (error: { code: number; stdout: string }) => error,
+    )
+    expect(fromSub).toMatchObject({ code: 1, stdout: expected })
+    // The same revision on both sides: nothing changed.
+    expect(await inRepo('HEAD:lexicons', 'HEAD:lexicons')).toMatchObject({
+      code: 0,
+      stdout: 'No changes (2 documents before, 2 after)\n',
+    })
+    // A problem in a committed document is named by revision and path.
+    await writeFile(path.join(repo, 'lexicons/com/example/note.json'), '{"lexicon": 1, "id": "com.example.note"}')
+    await git('commit', '-qam', 'broken')
+    const broken = await inRepo('HEAD:lexicons', 'HEAD~1:lexicons')
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toContain('HEAD:lexicons/com/example/note.json: $')
+    // An unknown revision, or a path the revision lacks, is a wrong call.
+    for (const arg of ['nope:lexicons', 'HEAD:missing']) {
+      expect(await inRepo(arg, 'lexicons')).toMatchObject({
+        code: 2,
+        stderr: `blueskysdk-codegen: diff ${arg}: no such folder, nor a folder of that git revision (see --help)\n`,
+      })
     }
   })
 
