@@ -19,7 +19,7 @@ async function newestSource(dirs: string[]): Promise<number> {
 /**
  * The package as a user gets it, in `dir`: package.json, the built `dist/` and a `node_modules` link to
  * the repo's dependencies. `dist/` is copied when `npm run build` output is present and newer than
- * every source; otherwise the same tsc build runs into `dir` (the repo's `dist/` is left alone either way,
+ * every source; otherwise the same build (scripts/build/build.mjs) runs into `dir` (the repo's `dist/` is left alone either way,
  * so a concurrent `npm run build` cannot pull it out from under a run).
  */
 export async function preparePackage(dir: string): Promise<{ dir: string; built: 'copied' | 'compiled' }> {
@@ -32,12 +32,6 @@ export async function preparePackage(dir: string): Promise<{ dir: string; built:
     await cp('dist', path.join(dir, 'dist'), { recursive: true })
     return { dir, built: 'copied' }
   }
-  await run(process.execPath, [
-    'node_modules/typescript/bin/tsc',
-    '-p',
-    'tsconfig.build.json',
-    '--outDir',
-    path.join(dir, 'dist'),
-  ])
+  await run(process.execPath, ['scripts/build/build.mjs', path.join(dir, 'dist')])
   return { dir, built: 'compiled' }
 }
