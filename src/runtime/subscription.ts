@@ -188,7 +188,8 @@ export interface WebSocketLike {
   resume?(): void
   ping?(): void
   terminate?(): void
-  on?(event: 'pong', listener: () => void): unknown
+  // ws's events: `message` (data and whether it is binary) instead of `onmessage`, and `pong`.
+  on?(event: 'message' | 'pong', listener: (...args: any[]) => void): unknown
 }
 
 /** A WebSocket class: the global one, or `ws`'s (`import WebSocket from 'ws'`), which takes options third. */

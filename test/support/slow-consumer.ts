@@ -1,11 +1,11 @@
 // A consumer of the local PDS's firehose far slower than the stream, in its own process so that its
 // memory is its own (the test's process holds the PDS). Reads seqs (from, until] with
-// maxBufferedMessages 100, taking `slowMs` over each of its first 300 messages while sampling RSS,
-// and the rest at full speed. Prints a JSON report.
+// maxBufferedMessages 100, taking `slowMs` over each of its first `slowMessages` messages while
+// sampling RSS, and the rest at full speed. Prints a JSON report.
 import WebSocket from 'ws'
 import { Client, type WebSocketConstructor } from '../../src/index.js'
 
-const [pdsUrl, fromArg, untilArg, slowArg] = process.argv.slice(2)
+const [pdsUrl, fromArg, untilArg, slowArg, slowMessagesArg] = process.argv.slice(2)
 const from = Number(fromArg)
 const until = Number(untilArg)
 const webSocket = ((globalThis as { WebSocket?: unknown }).WebSocket ?? WebSocket) as WebSocketConstructor
@@ -14,6 +14,7 @@ const client = new Client({ service: pdsUrl })
 const reconnect = { minDelayMs: 20, maxDelayMs: 200 }
 
 const slowMs = Number(slowArg)
+const slowMessages = Number(slowMessagesArg)
 
 // RSS, and the memory the process holds after a full GC (heap, buffers): what buffering would grow.
 let baseline = { rss: 0, live: 0 }
@@ -46,7 +47,7 @@ for await (const message of sub) {
   last = seq
   seqs++
   peakBuffered = Math.max(peakBuffered, sub.stats.buffered)
-  if (seqs <= 300) await new Promise((resolve) => setTimeout(resolve, slowMs))
+  if (seqs <= slowMessages) await new Promise((resolve) => setTimeout(resolve, slowMs))
   else clearInterval(sampler)
   if (seq >= until) break
 }

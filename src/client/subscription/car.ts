@@ -1,4 +1,4 @@
-import { decodeFirst } from '@atcute/cbor'
+import { decode } from '@atcute/cbor'
 
 /**
  * A commit's `blocks`: a CAR v1 file (a header naming its roots, then CID and bytes, block after
@@ -71,22 +71,23 @@ export class InvalidCarError extends Error {
 
 const CID_BYTES = 36
 
-export function readCar(bytes: Uint8Array): { roots: readonly unknown[]; blocks: CarBlocks } {
+/** A CAR: its blocks, and its roots (decoded when asked for: only verification reads them). */
+export interface CarRead {
+  roots(): readonly unknown[]
+  blocks: CarBlocks
+}
+
+export function readCar(bytes: Uint8Array): CarRead {
   const blocks = new CarBlocks(bytes)
-  if (bytes.length === 0) return { roots: [], blocks }
-  let [length, position] = varint(bytes, 0)
+  if (bytes.length === 0) return { roots: () => [], blocks }
+  let length = varint(bytes, 0)
+  let position = varintEnd
   if (position + length > bytes.length) throw new InvalidCarError('its header runs past its end')
-  let header: { version?: unknown; roots?: unknown }
-  try {
-    header = decodeFirst(bytes.subarray(position, position + length))[0]
-  } catch (error) {
-    throw new InvalidCarError(`its header is not DAG-CBOR (${(error as Error).message})`)
-  }
-  if (header?.version !== 1 || !Array.isArray(header.roots))
-    throw new InvalidCarError('its header is not a CAR v1 header')
+  const roots = readHeader(bytes.subarray(position, position + length))
   position += length
   while (position < bytes.length) {
-    ;[length, position] = varint(bytes, position)
+    length = varint(bytes, position)
+    position = varintEnd
     const end = position + length
     if (length < CID_BYTES || end > bytes.length) throw new InvalidCarError('a block runs past its end')
     const version = bytes[position]
@@ -101,17 +102,65 @@ export function readCar(bytes: Uint8Array): { roots: readonly unknown[]; blocks:
     blocks.add(position, end)
     position = end
   }
-  return { roots: header.roots, blocks }
+  return { roots, blocks }
 }
 
-/** An unsigned LEB128 varint at `position`: its value and the position after it (at most 7 bytes, far past any frame). */
-function varint(bytes: Uint8Array, position: number): [value: number, next: number] {
+/**
+ * The header every repo event's CAR has, `{ roots: [<one CID>], version: 1 }` as DAG-CBOR, byte for
+ * byte up to the CID's 36 bytes: matched in place rather than decoded on every frame.
+ */
+const ONE_ROOT_HEAD = [0xa2, 0x65, ...'roots'.split('').map((c) => c.charCodeAt(0)), 0x81, 0xd8, 0x2a, 0x58, 0x25, 0x00]
+const ONE_ROOT_TAIL = [0x67, ...'version'.split('').map((c) => c.charCodeAt(0)), 0x01]
+const ONE_ROOT_LENGTH = ONE_ROOT_HEAD.length + CID_BYTES + ONE_ROOT_TAIL.length
+
+/** The roots of a CAR header, checked now and decoded then, or (the one-root header) decoded when asked for. */
+function readHeader(header: Uint8Array): () => readonly unknown[] {
+  if (isOneRootHeader(header)) return () => decodeHeader(header).roots
+  const { roots } = decodeHeader(header)
+  return () => roots
+}
+
+function isOneRootHeader(header: Uint8Array): boolean {
+  if (header.length !== ONE_ROOT_LENGTH) return false
+  for (let i = 0; i < ONE_ROOT_HEAD.length; i++) if (header[i] !== ONE_ROOT_HEAD[i]) return false
+  const tail = ONE_ROOT_HEAD.length + CID_BYTES
+  for (let i = 0; i < ONE_ROOT_TAIL.length; i++) if (header[tail + i] !== ONE_ROOT_TAIL[i]) return false
+  const cid = ONE_ROOT_HEAD.length
+  // The root, a CID of the data model (else the general decoder has the last word on it).
+  return (
+    header[cid] === 1 &&
+    (header[cid + 1] === 0x71 || header[cid + 1] === 0x55) &&
+    header[cid + 2] === 0x12 &&
+    header[cid + 3] === 32
+  )
+}
+
+function decodeHeader(header: Uint8Array): { roots: unknown[] } {
+  let decoded: { version?: unknown; roots?: unknown }
+  try {
+    decoded = decode(header)
+  } catch (error) {
+    throw new InvalidCarError(`its header is not DAG-CBOR (${(error as Error).message})`)
+  }
+  if (decoded?.version !== 1 || !Array.isArray(decoded.roots))
+    throw new InvalidCarError('its header is not a CAR v1 header')
+  return { roots: decoded.roots }
+}
+
+/** Where the last varint read ended: a module variable, so that reading one allocates nothing. */
+let varintEnd = 0
+
+/** An unsigned LEB128 varint at `position` (at most 7 bytes, far past any frame); `varintEnd` is set to the position after it. */
+function varint(bytes: Uint8Array, position: number): number {
   let value = 0
   for (let shift = 0; shift < 49; shift += 7) {
     if (position >= bytes.length) throw new InvalidCarError('it ends inside a length')
     const byte = bytes[position++]
     value += (byte & 0x7f) * 2 ** shift
-    if (byte < 0x80) return [value, position]
+    if (byte < 0x80) {
+      varintEnd = position
+      return value
+    }
   }
   throw new InvalidCarError('a length longer than any frame')
 }

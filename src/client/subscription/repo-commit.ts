@@ -67,10 +67,13 @@ export function recordOperations(
 
 /** The collections a commit's ops write to: whose schemas `recordOperations` needs. */
 export function collectionsOf(commit: { ops: readonly LexiconRepoOp[] }): string[] {
-  return commit.ops.map((op) => {
-    const slash = op.path.indexOf('/')
-    return slash < 0 ? op.path : op.path.slice(0, slash)
-  })
+  return commit.ops.map((op) => collectionOf(op.path))
+}
+
+/** The collection of a repo path (`collection/rkey`). */
+export function collectionOf(path: string): string {
+  const slash = path.indexOf('/')
+  return slash < 0 ? path : path.slice(0, slash)
 }
 
 /** The lexicon's op as validated: `cid` a link in its binary form (or JSON form). */

@@ -4,8 +4,8 @@ import type { LexSchema } from '../../runtime/schema/core.js'
 import { validate } from '../../runtime/schema/core.js'
 import { NetworkError } from '../errors.js'
 import { decodeFrame, InvalidFrameError } from './frames.js'
-import { InvalidCarError, readCar } from './car.js'
-import { collectionsOf, InvalidEventError, recordOperations } from './repo-commit.js'
+import { type CarRead, InvalidCarError, readCar } from './car.js'
+import { collectionOf, collectionsOf, InvalidEventError, recordOperations } from './repo-commit.js'
 import { verifyLabels, verifyRepoEvent } from './verify-commit.js'
 import { frameBytes, openSocket, webSocketUrl } from './socket.js'
 import {
@@ -37,9 +37,14 @@ export interface ResolvedSubscribeOptions {
   verify: SignatureChecker | undefined
 }
 
-type Item =
-  | { kind: 'message'; type: string; body: Record<string, unknown>; seq: number | undefined; size: number }
-  | { kind: 'invalid'; error: InvalidMessageError; seq: number | undefined; size: number }
+type MessageItem = {
+  kind: 'message'
+  type: string
+  body: Record<string, unknown>
+  seq: number | undefined
+  size: number
+}
+type Item = MessageItem | { kind: 'invalid'; error: InvalidMessageError; seq: number | undefined; size: number }
 
 /** Error frames after which the server's stream is still there to come back to. */
 const RESUMABLE_ERRORS = new Set(['ConsumerTooSlow'])
@@ -128,23 +133,42 @@ export class SubscriptionStream {
     return this.#committed
   }
 
-  async next(): Promise<IteratorResult<unknown, undefined>> {
+  next(): Promise<IteratorResult<unknown, undefined>> {
     this.commit()
+    // A message waiting whose delivery awaits nothing (the common case on a busy stream) is handed
+    // over without an async frame: a firehose delivers tens of thousands a second.
     try {
-      return await this.#next()
+      while (!this.#closed) {
+        const item = this.#take()
+        if (!item) break
+        if (this.#mustAwait(item)) return this.#ending(this.#next(item))
+        const value = this.#deliverNow(item)
+        if (value !== undefined) return Promise.resolve({ done: false, value })
+      }
     } catch (error) {
-      // A stream that throws is over (for-await calls no `return()` after a throwing `next()`).
+      return this.#ending(Promise.reject(error))
+    }
+    return this.#ending(this.#next())
+  }
+
+  /** A stream that throws is over (for-await calls no `return()` after a throwing `next()`). */
+  async #ending(result: Promise<IteratorResult<unknown, undefined>>): Promise<IteratorResult<unknown, undefined>> {
+    try {
+      return await result
+    } catch (error) {
       await this.close()
       throw error
     }
   }
 
-  async #next(): Promise<IteratorResult<unknown, undefined>> {
+  /** The next message, waiting for one (or, given `taken`, delivering it first) and awaiting what delivery needs. */
+  async #next(taken?: Item): Promise<IteratorResult<unknown, undefined>> {
     for (;;) {
       if (this.#closed) return { done: true, value: undefined }
-      const item = this.#take()
+      const item = taken ?? this.#take()
+      taken = undefined
       if (item) {
-        const value = await this.#deliver(item)
+        const value = this.#mustAwait(item) ? await this.#deliverAwaited(item) : this.#deliverNow(item)
         if (value !== undefined) return { done: false, value }
         continue
       }
@@ -199,11 +223,14 @@ export class SubscriptionStream {
     }
     this.#socket = socket
     this.#lastHeard = Date.now()
-    socket.onmessage = (event: { data: unknown }) => {
+    const onData = (data: unknown) => {
       if (socket !== this.#socket) return
       this.#lastHeard = Date.now()
-      this.#onFrame(event.data)
+      this.#onFrame(data)
     }
+    // ws's own event hands over the data as it is; its `onmessage` wraps each in a MessageEvent first.
+    if (socket.on) socket.on('message', (data: unknown, isBinary: boolean) => onData(isBinary ? data : String(data)))
+    else socket.onmessage = (event: { data: unknown }) => onData(event.data)
     socket.onclose = (event: { code: number; reason: string }) => {
       if (socket !== this.#socket) return
       this.#socket = undefined
@@ -402,62 +429,110 @@ export class SubscriptionStream {
 
   // --- delivery --------------------------------------------------------------------------------
 
-  /** The message of `item`, validated and (a repo commit) read into record operations; undefined if it was reported as invalid. */
-  async #deliver(item: Item): Promise<unknown> {
-    if (item.kind === 'invalid') return this.#reportInvalid(item.error, item.seq)
-    const { body, type, seq } = item
-    body.$type = type
-    const nsid = this.#endpoint.nsid
-    const { message } = this.#endpoint
-    if (this.#options.validate && message) {
-      const result = validate(message as LexSchema<unknown>, body)
-      if (!result.success)
-        return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, undefined, result.issues), seq)
+  /**
+   * Whether delivering `item` awaits something: a signature or proof to verify, or a record lexicon
+   * not loaded yet. Otherwise it is delivered synchronously (`#deliverNow`).
+   */
+  #mustAwait(item: Item): boolean {
+    if (item.kind !== 'message') return false
+    const { type, body } = item
+    const repoEvent = (type === REPO_COMMIT && Array.isArray(body.ops)) || type === REPO_SYNC
+    if (this.#options.verify && (repoEvent || type === LABELS)) return true
+    if (!this.#options.validate || type !== REPO_COMMIT || !repoEvent) return false
+    for (const op of body.ops as unknown[]) {
+      const path = (op as { path?: unknown } | null)?.path
+      if (typeof path === 'string' && !this.#schemas.has(collectionOf(path))) return true
     }
-    if (type === LABELS && this.#options.verify && Array.isArray(body.labels)) {
+    return false
+  }
+
+  /**
+   * The message of `item`, validated and (a repo commit) read into record operations; undefined if
+   * it was reported as invalid. For an item that awaits nothing (`#mustAwait`).
+   */
+  #deliverNow(item: Item): unknown {
+    if (item.kind === 'invalid') return this.#reportInvalid(item.error, item.seq)
+    if (!this.#checkMessage(item)) return undefined
+    const blocks = this.#blocksOf(item)
+    if (blocks === null) return undefined
+    return this.#complete(item, blocks)
+  }
+
+  /** `#deliverNow` with what it awaits: the event verified, the record lexicons loaded. */
+  async #deliverAwaited(item: Item): Promise<unknown> {
+    if (item.kind === 'invalid') return this.#reportInvalid(item.error, item.seq)
+    if (!this.#checkMessage(item)) return undefined
+    const { body, type, seq } = item
+    const nsid = this.#endpoint.nsid
+    const { verify } = this.#options
+    if (type === LABELS && verify && Array.isArray(body.labels)) {
       try {
-        await verifyLabels(body.labels as Record<string, unknown>[], this.#options.verify)
+        await verifyLabels(body.labels as Record<string, unknown>[], verify)
       } catch (error) {
         if (!(error instanceof InvalidEventError)) throw error
         return this.#reportInvalid(new LabelVerificationError(nsid, seq, type, error.message, []), seq)
       }
     }
-    if ((type === REPO_COMMIT && Array.isArray(body.ops)) || type === REPO_SYNC) {
-      let car
+    const blocks = this.#blocksOf(item)
+    if (blocks === null) return undefined
+    if (blocks && verify) {
+      const repo = type === REPO_COMMIT ? body.repo : body.did
+      const event = { did: repo as string, rev: body.rev as string, commit: body.commit }
+      const ops = type === REPO_COMMIT && !body.tooBig ? (body.ops as { path: string; cid: unknown }[]) : undefined
       try {
-        car = readCar(bytesOf(body.blocks))
+        await verifyRepoEvent({ ...event, ops }, blocks.roots(), blocks.blocks, verify)
       } catch (error) {
-        if (!(error instanceof InvalidCarError)) throw error
-        const reason = `its blocks are not a CAR file: ${error.message}`
-        return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, reason, []), seq)
+        if (!(error instanceof InvalidEventError)) throw error
+        return this.#reportInvalid(new RepoVerificationError(nsid, seq, type, error.message, []), seq)
       }
-      const { verify } = this.#options
-      if (verify) {
-        const repo = type === REPO_COMMIT ? body.repo : body.did
-        const event = { did: repo as string, rev: body.rev as string, commit: body.commit }
-        const ops = type === REPO_COMMIT && !body.tooBig ? (body.ops as { path: string; cid: unknown }[]) : undefined
-        try {
-          await verifyRepoEvent({ ...event, ops }, car.roots, car.blocks, verify)
-        } catch (error) {
-          if (!(error instanceof InvalidEventError)) throw error
-          return this.#reportInvalid(new RepoVerificationError(nsid, seq, type, error.message, []), seq)
-        }
+    }
+    if (blocks && type === REPO_COMMIT && this.#options.validate) {
+      const collections = collectionsOf(body as unknown as Parameters<typeof collectionsOf>[0])
+      // Cleared before, never between, the loads: each of this commit's collections must be there after.
+      if (this.#schemas.size + collections.length > SCHEMA_CACHE_LIMIT) this.#schemas.clear()
+      for (const collection of collections) {
+        if (!this.#schemas.has(collection)) this.#schemas.set(collection, await this.#options.recordSchema(collection))
       }
-      if (type === REPO_COMMIT) {
-        const commit = body as unknown as Parameters<typeof recordOperations>[0]
-        if (this.#options.validate) {
-          for (const collection of collectionsOf(commit)) {
-            if (this.#schemas.has(collection)) continue
-            if (this.#schemas.size >= SCHEMA_CACHE_LIMIT) this.#schemas.clear()
-            this.#schemas.set(collection, await this.#options.recordSchema(collection))
-          }
-        }
-        try {
-          body.ops = recordOperations(commit, car.blocks, this.#options.validate ? this.#schemaOf : undefined)
-        } catch (error) {
-          if (!(error instanceof InvalidEventError)) throw error
-          return this.#reportInvalid(new InvalidMessageError(nsid, seq, type, error.message, []), seq)
-        }
+    }
+    return this.#complete(item, blocks)
+  }
+
+  /** The message against its lexicon (with its `$type` set); false if it was reported as invalid. */
+  #checkMessage(item: MessageItem): boolean {
+    const { body, type, seq } = item
+    body.$type = type
+    const { message } = this.#endpoint
+    if (!this.#options.validate || !message) return true
+    const result = validate(message as LexSchema<unknown>, body)
+    if (result.success) return true
+    this.#reportInvalid(new InvalidMessageError(this.#endpoint.nsid, seq, type, undefined, result.issues), seq)
+    return false
+  }
+
+  /** A repo event's CAR, read (undefined for other messages; null if it was reported as invalid). */
+  #blocksOf(item: MessageItem): CarRead | undefined | null {
+    const { body, type, seq } = item
+    if (!((type === REPO_COMMIT && Array.isArray(body.ops)) || type === REPO_SYNC)) return undefined
+    try {
+      return readCar(bytesOf(body.blocks))
+    } catch (error) {
+      if (!(error instanceof InvalidCarError)) throw error
+      const reason = `its blocks are not a CAR file: ${error.message}`
+      this.#reportInvalid(new InvalidMessageError(this.#endpoint.nsid, seq, type, reason, []), seq)
+      return null
+    }
+  }
+
+  /** A commit's ops as record operations (their lexicons loaded), and the message marked delivered. */
+  #complete(item: MessageItem, blocks: CarRead | undefined): unknown {
+    const { body, type, seq } = item
+    if (blocks && type === REPO_COMMIT) {
+      const commit = body as unknown as Parameters<typeof recordOperations>[0]
+      try {
+        body.ops = recordOperations(commit, blocks.blocks, this.#options.validate ? this.#schemaOf : undefined)
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error
+        return this.#reportInvalid(new InvalidMessageError(this.#endpoint.nsid, seq, type, error.message, []), seq)
       }
     }
     if (seq !== undefined) this.#delivered = seq

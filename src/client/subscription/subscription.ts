@@ -57,10 +57,11 @@ export class WebSocketSubscription<M> implements Subscription<M> {
     return this
   }
 
-  async next(): Promise<IteratorResult<M, undefined>> {
-    if (this.#closed || this.#options.signal?.aborted) return { done: true, value: undefined }
-    const stream = await (this.#stream ??= this.#open())
-    return stream.next() as Promise<IteratorResult<M, undefined>>
+  next(): Promise<IteratorResult<M, undefined>> {
+    if (this.#closed || this.#options.signal?.aborted) return Promise.resolve({ done: true, value: undefined })
+    // Once open, straight to the engine: no async frame of its own per message.
+    if (this.#engine) return this.#engine.next() as Promise<IteratorResult<M, undefined>>
+    return (this.#stream ??= this.#open()).then((stream) => stream.next() as Promise<IteratorResult<M, undefined>>)
   }
 
   /** Ends the loop (for-await calls this on `break` and on a throw): the message being handled stays uncommitted. */
