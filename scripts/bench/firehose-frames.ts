@@ -1,4 +1,7 @@
-/** The firehose bench's recording on disk: each frame as a 4-byte big-endian length, then its bytes. */
+/**
+ * The firehose bench's recording on disk: each frame as a 4-byte big-endian length, then its bytes;
+ * beside it, the DID documents of the repos the frames name (as the PLC directory served them), by DID.
+ */
 import { readFile, writeFile } from 'node:fs/promises'
 
 export async function writeFrames(file: string, frames: Buffer[]): Promise<void> {
@@ -21,4 +24,14 @@ export async function readFrames(file: string): Promise<Buffer[]> {
     at += 4 + length
   }
   return frames
+}
+
+export type DidDocuments = Record<string, unknown>
+
+export async function writeDocuments(file: string, documents: DidDocuments): Promise<void> {
+  await writeFile(file, JSON.stringify(documents))
+}
+
+export async function readDocuments(file: string): Promise<DidDocuments> {
+  return JSON.parse(await readFile(file, 'utf8')) as DidDocuments
 }

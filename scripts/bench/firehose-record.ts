@@ -2,7 +2,9 @@
  * Records a real `com.atproto.sync.subscribeRepos` stream for the firehose bench: a local PDS
  * (`startNetwork()`), several accounts writing a mix of Bluesky records in parallel through the
  * SDK's client, then the PDS's own frames from cursor 0, exactly as its WebSocket sent them, kept in
- * a length-prefixed file (4-byte big-endian length, then the frame) for the replay server.
+ * a length-prefixed file (4-byte big-endian length, then the frame) for the replay server, and the
+ * DID document of every repo the frames name, as the local PLC serves it (for `verify` at replay,
+ * when that PLC is gone).
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -11,13 +13,16 @@ import { promisify } from 'node:util'
 import { decodeFirst } from '@atcute/cbor'
 import WebSocket from 'ws'
 import { startNetwork, type Account, type TestNetwork } from '../../test/network/index.js'
-import { writeFrames } from './firehose-frames.js'
+import { type DidDocuments, writeDocuments, writeFrames } from './firehose-frames.js'
 import type { WriterJob } from './firehose-writer.js'
 
 const run = promisify(execFile)
 
 export interface Recording {
   file: string
+  /** The DID documents of the repos (./firehose-frames.ts `readDocuments`), and how many. */
+  documentsFile: string
+  dids: number
   frames: number
   bytes: number
   /** Frames by the header's `t` (`#commit`, `#identity`, …). */
@@ -78,25 +83,56 @@ export async function recordFirehose(file: string, targetCommits = 10_000, accou
 
     const types: Record<string, number> = {}
     const ops: Record<string, number> = {}
+    const dids = new Set<string>()
     let lastSeq = 0
     let bytes = 0
     for (const frame of frames) {
       bytes += frame.length
       const [header, rest] = decodeFirst(frame) as [{ t?: string; op?: number }, Uint8Array]
-      const [body] = decodeFirst(rest) as [{ seq?: number; ops?: { action: string }[] }, Uint8Array]
+      const [body] = decodeFirst(rest) as [
+        { seq?: number; ops?: { action: string }[]; repo?: unknown; did?: unknown },
+        Uint8Array,
+      ]
       const type = header.op === 1 ? (header.t ?? '?') : `error ${header.op}`
       types[type] = (types[type] ?? 0) + 1
       if (typeof body.seq === 'number') lastSeq = body.seq
       for (const op of body.ops ?? []) ops[op.action] = (ops[op.action] ?? 0) + 1
+      for (const did of [body.repo, body.did]) if (typeof did === 'string') dids.add(did)
     }
     if ((types['#commit'] ?? 0) < writes)
       throw new Error(`captured ${types['#commit'] ?? 0} commit frames for ${writes} writes: the stream was cut short`)
 
     await writeFrames(file, frames)
-    return { file, frames: frames.length, bytes, types, ops, lastSeq, accounts, writes, writeMs, captureMs }
+    const documentsFile = `${file}.dids.json`
+    await writeDocuments(documentsFile, await fetchDocuments(network.plcUrl, dids))
+    return {
+      file,
+      documentsFile,
+      dids: dids.size,
+      frames: frames.length,
+      bytes,
+      types,
+      ops,
+      lastSeq,
+      accounts,
+      writes,
+      writeMs,
+      captureMs,
+    }
   } finally {
     await network.close()
   }
+}
+
+/** Each DID's document from the PLC directory at `plcUrl` (`GET /<did>`), exactly as it answered. */
+async function fetchDocuments(plcUrl: string, dids: Set<string>): Promise<DidDocuments> {
+  const documents: DidDocuments = {}
+  for (const did of dids) {
+    const response = await fetch(`${plcUrl}/${did}`)
+    if (!response.ok) throw new Error(`the PLC has no document for ${did} (${response.status})`)
+    documents[did] = await response.json()
+  }
+  return documents
 }
 
 /** Every binary frame of `url` until it has been quiet for `quietMs` (the end of the backfill). */

@@ -13,7 +13,14 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import WebSocket from 'ws'
 
-export const CONSUMERS = ['blueskysdk', 'blueskysdk (validate: false)', '@atproto/sync', '@skyware/firehose'] as const
+export const CONSUMERS = [
+  'blueskysdk',
+  'blueskysdk (validate: false)',
+  'blueskysdk (verify)',
+  '@atproto/sync',
+  '@atproto/sync (authenticated)',
+  '@skyware/firehose',
+] as const
 /** Not a consumer: a `ws` client that only counts, for what the replay and the socket deliver at most. */
 export const BASELINE = 'ws (count only)'
 export type Consumer = (typeof CONSUMERS)[number] | typeof BASELINE
@@ -23,6 +30,8 @@ export interface WorkerJob {
   packageDir: string
   /** The replay server: `http://127.0.0.1:<port>` (the consumers that want `ws://` get it). */
   service: string
+  /** The replay's PLC directory (`http://127.0.0.1:<port>`): the repos' DID documents, for the verifying consumers. */
+  plcUrl: string
   /** Frames in the replay. */
   frames: number
   /** Writes a V8 CPU profile of the consumption (from the subscription's start to its end) here. */
@@ -66,17 +75,18 @@ const tick = (c: Counter) => {
 
 async function loadOurs(packageDir: string) {
   const entry = (file: string) => pathToFileURL(path.join(packageDir, 'dist', file)).href
-  const [{ Client }, { isCommit }] = await Promise.all([
+  const [{ Client }, { isCommit }, { signatureVerifier }] = await Promise.all([
     import(entry('src/index.js')) as Promise<typeof import('../../src/index.js')>,
     import(entry('generated/com/atproto/sync/subscribeRepos.js')) as Promise<
       typeof import('../../generated/com/atproto/sync/subscribeRepos.js')
     >,
+    import(entry('src/verify.js')) as Promise<typeof import('../../src/verify.js')>,
   ])
-  return { Client, isCommit }
+  return { Client, isCommit, signatureVerifier }
 }
 
-async function blueskysdk(job: WorkerJob, validate: boolean): Promise<Counter> {
-  const { Client, isCommit } = await loadOurs(job.packageDir)
+async function blueskysdk(job: WorkerJob, validate: boolean, verify: boolean): Promise<Counter> {
+  const { Client, isCommit, signatureVerifier } = await loadOurs(job.packageDir)
   const c = counter()
   const subscription = new Client({ service: job.service }).com.atproto.sync.subscribeRepos(
     { cursor: 0 },
@@ -84,6 +94,8 @@ async function blueskysdk(job: WorkerJob, validate: boolean): Promise<Counter> {
       webSocket: WebSocket,
       reconnect: false,
       validate,
+      // Keys from the replay's PLC over HTTP, each DID's document once (the resolver caches it).
+      verify: verify ? signatureVerifier({ plcUrl: job.plcUrl }) : undefined,
       onInvalidMessage: (error) => {
         tick(c)
         note(c, error)
@@ -109,18 +121,29 @@ async function blueskysdk(job: WorkerJob, validate: boolean): Promise<Counter> {
   return c
 }
 
-async function atprotoSync(job: WorkerJob): Promise<Counter> {
+async function atprotoSync(job: WorkerJob, authenticated: boolean): Promise<Counter> {
   const { Firehose } = await import('@atproto/sync')
+  const { IdResolver, MemoryCache } = await import('@atproto/identity')
   type Options = ConstructorParameters<typeof Firehose>[0]
   const c = counter()
   let lastSeq: number | undefined
   let failed: unknown
   const firehose = new Firehose({
     service: job.service.replace(/^http/, 'ws'),
-    // No identity lookups: an #identity event gets no DID document or handle check (the replay's PLC is gone).
-    idResolver: { did: { resolve: async () => null } } as unknown as Options['idResolver'],
-    unauthenticatedCommits: true, // no signature check, so no key lookup: the commit's blocks are still read and their CIDs checked
-    unauthenticatedHandles: true,
+    idResolver: authenticated
+      ? // The replay's PLC, each document cached as a deployment would (without a cache it asks per commit).
+        new IdResolver({ plcUrl: job.plcUrl, didCache: new MemoryCache() })
+      : // No identity lookups: an #identity event gets no DID document.
+        ({ did: { resolve: async () => null } } as unknown as Options['idResolver']),
+    // Unauthenticated: no signature check, so no key lookup; the commit's blocks are still read and their CIDs checked.
+    // Authenticated: the commit's signature by the repo's key, and each op by an MST proof (verifyProofs).
+    unauthenticatedCommits: !authenticated,
+    unauthenticatedHandles: true, // a handle check asks DNS or the handle's host: .test handles have neither
+    // Its keep-alive drops a connection whose pong has not come back in 10 s; verifying at its pace, the
+    // pong waits behind megabytes of frames already sent (the replay's and the kernel's buffers), and a
+    // reconnection would start the stream over. The heartbeat kept, but longer than that wait (the
+    // option is passed on to its WebSocketKeepAlive; its own type does not list it).
+    ...({ heartbeatIntervalMs: 120_000 } as object),
     handleEvent: (event) => {
       tick(c)
       if (event.seq !== lastSeq) {
@@ -215,11 +238,15 @@ async function baseline(job: WorkerJob): Promise<Counter> {
 const consume = (consumer: Consumer, job: WorkerJob): Promise<Counter> => {
   switch (consumer) {
     case 'blueskysdk':
-      return blueskysdk(job, true)
+      return blueskysdk(job, true, false)
     case 'blueskysdk (validate: false)':
-      return blueskysdk(job, false)
+      return blueskysdk(job, false, false)
+    case 'blueskysdk (verify)':
+      return blueskysdk(job, true, true)
     case '@atproto/sync':
-      return atprotoSync(job)
+      return atprotoSync(job, false)
+    case '@atproto/sync (authenticated)':
+      return atprotoSync(job, true)
     case '@skyware/firehose':
       return skyware(job)
     case BASELINE:
@@ -235,7 +262,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const job = JSON.parse(process.argv[3]) as WorkerJob
   // Loaded before the profiler starts: what is measured is the consumption, not the imports.
   if (consumer.startsWith('blueskysdk')) await loadOurs(job.packageDir)
-  if (consumer === '@atproto/sync') await import('@atproto/sync')
+  if (consumer.startsWith('@atproto/sync')) await Promise.all([import('@atproto/sync'), import('@atproto/identity')])
   if (consumer === '@skyware/firehose') await import('@skyware/firehose')
   let session: Session | undefined
   if (job.profile) {

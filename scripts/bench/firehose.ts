@@ -24,12 +24,23 @@ function pinning(): ((core: number) => string[]) | undefined {
 
 interface Replay {
   service: string
+  /** Its PLC directory, serving the recording's DID documents. */
+  plcUrl: string
   close(): Promise<void>
 }
 
 /** The replay server (./firehose-replay.ts) in its own process; it exits when its stdin closes. */
-async function startReplay(file: string, pin: string[]): Promise<Replay> {
-  const [command, ...args] = [...pin, process.execPath, '--import', 'tsx', 'scripts/bench/firehose-replay.ts', file]
+async function startReplay(recording: Recording, pin: string[]): Promise<Replay> {
+  const script = 'scripts/bench/firehose-replay.ts'
+  const [command, ...args] = [
+    ...pin,
+    process.execPath,
+    '--import',
+    'tsx',
+    script,
+    recording.file,
+    recording.documentsFile,
+  ]
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
@@ -37,9 +48,10 @@ async function startReplay(file: string, pin: string[]): Promise<Replay> {
       createInterface({ input: child.stdout! }).once('line', resolve)
       child.once('exit', (code) => reject(new Error(`the replay server exited (${code}) before listening`)))
     })
-    const { port } = JSON.parse(line) as { port: number }
+    const { port, plcPort } = JSON.parse(line) as { port: number; plcPort: number }
     return {
       service: `http://127.0.0.1:${port}`,
+      plcUrl: `http://127.0.0.1:${plcPort}`,
       async close() {
         child.stdin!.end()
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
@@ -105,9 +117,9 @@ export async function replaySection(
 ): Promise<Section> {
   await compileWorker(packageDir)
   const pin = pinning()
-  const replay = await startReplay(recording.file, pin?.(1) ?? [])
+  const replay = await startReplay(recording, pin?.(1) ?? [])
   try {
-    const job: WorkerJob = { packageDir, service: replay.service, frames: recording.frames }
+    const job: WorkerJob = { packageDir, service: replay.service, plcUrl: replay.plcUrl, frames: recording.frames }
     const load = os.loadavg()[0]
     const all: Consumer[] = [...CONSUMERS, BASELINE]
     const runs = new Map<Consumer, Result[]>(all.map((consumer) => [consumer, []]))
@@ -117,24 +129,27 @@ export async function replaySection(
       for (const consumer of order) runs.get(consumer)!.push(await consume(consumer, job, pin?.(0) ?? []))
     }
     const rate = (consumer: Consumer) => median(runs.get(consumer)!.map((r) => r.perSecond))
-    const [validating, decoding, sync, skyware] = CONSUMERS.map(rate)
+    const [validating, decoding, verifying, sync, syncAuthenticated, skyware] = CONSUMERS.map(rate)
     const rows: Section['rows'] = [
       { name: 'decode + validate + record ops', values: [validating, sync, skyware] },
       { name: 'decode + record ops, no validation', values: [decoding, sync, skyware] },
+      // @skyware/firehose verifies nothing: no figure in this row.
+      { name: 'decode + validate + verify + record ops', values: [verifying, syncAuthenticated, undefined] },
     ]
 
     const notes = findings(runs, rate, load)
     const fastest = Math.max(sync, skyware)
-    for (const [consumer, ours] of [
-      ['blueskysdk', validating],
-      ['blueskysdk (validate: false)', decoding],
+    for (const [consumer, ours, anchor, mode, file] of [
+      ['blueskysdk', validating, fastest, 'validating', 'validate'],
+      ['blueskysdk (validate: false)', decoding, fastest, 'validate: false', 'decode'],
+      ['blueskysdk (verify)', verifying, syncAuthenticated, 'verifying', 'verify'],
     ] as const) {
-      if (ours >= 2 * fastest) continue
-      const file = path.join(dir, `${consumer === 'blueskysdk' ? 'validate' : 'decode'}.cpuprofile`)
-      const profiled = await consume(consumer, { ...job, profile: file }, pin?.(0) ?? [])
+      if (ours >= 2 * anchor) continue
+      const profile = path.join(dir, `${file}.cpuprofile`)
+      const profiled = await consume(consumer, { ...job, profile }, pin?.(0) ?? [])
       notes.push(
-        `Where ours (${consumer === 'blueskysdk' ? 'validating' : 'validate: false'}) spends its time: ${format(ours / fastest)}× the fastest anchor, short of 2×. ` +
-          describeProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, profiled),
+        `Where ours (${mode}) spends its time: ${format(ours / anchor)}× the fastest anchor, short of 2×. ` +
+          describeProfile(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, profiled),
       )
     }
     return {
@@ -146,8 +161,11 @@ export async function replaySection(
         `A loopback \`ws\` server in its own process replays them over a real WebSocket as fast as each consumer reads (it waits on socket backpressure), then closes. ` +
         `Each consumer runs in a fresh plain \`node\` process (ours from the built package's \`dist/\`, as an app runs it)${pin ? ' pinned to core 0 (`taskset -c 0`; the replay server on core 1)' : ''}, ${rounds} interleaved rounds, the median; timed from the first message its code gets to the last. ` +
         'Ours: `client.com.atproto.sync.subscribeRepos({ cursor: 0 }, { webSocket: ws, reconnect: false })` in a `for await` loop, which decodes each frame, validates the message against the lexicon and reads each `#commit` into ops with records decoded from its CAR blocks and validated against their collections; `validate: false` skips both validations. ' +
-        '`@atproto/sync` `Firehose` with `unauthenticatedCommits` and `unauthenticatedHandles` and a resolver that looks nothing up: it decodes each frame, validates the message against its lexicon (`@atproto/lexicon`), reads the CAR with every block’s CID checked (sha-256), and hands each op to `handleEvent` with its record (`cborToLexRecord`); it has no mode without that validation, so its figure is in both rows. ' +
-        '`@skyware/firehose` `Firehose({ relay, cursor: "0", ws, autoReconnect: false })`: decodes each frame and every block of a commit’s CAR (records, MST nodes and the commit), keyed by CID string, and validates nothing, so its figure is in both rows. ' +
+        `With \`verify: signatureVerifier({ plcUrl })\` (\`blueskysdk/verify\`) it also checks each \`#commit\` and \`#sync\` against what its repo signed: the commit block hashes to the event's CID, its DID and rev are the event's, its signature is by the \`#atproto\` key of the repo's DID document, and each op is proven by the signed MST (every node on its path and its record hashed, sha-256). ` +
+        `The documents: at record time the ${thousands(recording.dids)} repos' DID documents were read from the local PLC (\`GET /<did>\`); at replay an HTTP server on loopback, in the replay server's process, answers the PLC directory's \`GET /<did>\` with them, and the verifying consumers are pointed at it (\`plcUrl\`), so each fetches each document over HTTP once and caches it. ` +
+        '`@atproto/sync` 0.1.40 `Firehose` with `unauthenticatedCommits` and `unauthenticatedHandles` and a resolver that looks nothing up: it decodes each frame, validates the message against its lexicon (`@atproto/lexicon`), reads the CAR with every block’s CID checked (sha-256), and hands each op to `handleEvent` with its record (`cborToLexRecord`); it has no mode without that validation, so its figure is in both of the first rows. ' +
+        "Authenticated (the verify row's anchor): the same without `unauthenticatedCommits`, with `IdResolver({ plcUrl, didCache: new MemoryCache() })` on the same served documents: each commit's signature checked by its repo's key and each op by an MST proof (`verifyProofs`); it checks no `#sync` signature, and handles stay unauthenticated (the `.test` handles have no DNS or host to ask). " +
+        '`@skyware/firehose` `Firehose({ relay, cursor: "0", ws, autoReconnect: false })`: decodes each frame and every block of a commit’s CAR (records, MST nodes and the commit), keyed by CID string, and validates nothing, so its figure is in the first two rows; it verifies nothing, so it has none in the third. ' +
         'Every consumer counts messages, ops and the records they carry.',
       unit: 'frames/s',
       columns: ['blueskysdk', '@atproto/sync', '@skyware/firehose'],
@@ -184,7 +202,7 @@ function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => n
     (r) =>
       r.ops === first.ops &&
       r.records === first.records &&
-      (r.consumer === '@atproto/sync' || r.messages === first.messages),
+      (r.consumer.startsWith('@atproto/sync') || r.messages === first.messages),
   )
   const invalid = results.filter((r) => r.invalid > 0)
   const syncSeqs = runs.get('@atproto/sync')![0].messages
@@ -194,7 +212,11 @@ function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => n
   const reported = invalid.length
     ? ` Reported as invalid or failed: ${invalid.map((r) => `${r.consumer} ${r.invalid} (${r.errors.slice(0, 2).join('; ')})`).join('; ')}.`
     : ' None reported a message or a record as invalid.'
-  const [validating, decoding] = [rate('blueskysdk'), rate('blueskysdk (validate: false)')]
+  const [validating, decoding, verifying] = [
+    rate('blueskysdk'),
+    rate('blueskysdk (validate: false)'),
+    rate('blueskysdk (verify)'),
+  ]
   const each = ([...consumers, BASELINE] as Consumer[])
     .map(
       (consumer) =>
@@ -206,11 +228,10 @@ function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => n
     .join('; ')
   return [
     read + reported,
-    `Validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without. ` +
+    `Validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without; verifying on top of it (a signature per commit, an MST proof per op) ${((1 - verifying / validating) * 100).toFixed(0)}% more (${thousands(verifying)} frames/s). ` +
       `Frames/s of each run, round by round: ${each} (load average ${load.toFixed(1)} as the runs began; the machine is shared). ` +
       `The last, a \`ws\` client that only counts messages, is the ceiling the socket and the replay server leave.`,
-    "Not measured: `@atproto/sync` 0.3 and later (they need Node 22; 0.1.40 is the newest for Node 20), `@atcute/jetstream` and `@skyware/jetstream` (they read Jetstream's JSON, not these frames); there is no `@atcute/firehose` on the registry. " +
-      "Nor ours with `verify` (`blueskysdk/verify`'s signature and MST checks), nor `@atproto/sync` authenticated: both need the repos' DID documents, which the replay has no PLC for.",
+    "Not measured: `@atproto/sync` 0.3 and later (they need Node 22; 0.1.40 is the newest for Node 20), `@atcute/jetstream` and `@skyware/jetstream` (they read Jetstream's JSON, not these frames); there is no `@atcute/firehose` on the registry.",
   ]
 }
 
