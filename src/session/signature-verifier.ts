@@ -1,4 +1,10 @@
-import { type FoundPublicKey, getPublicKeyFromDidController, verifySig } from '@atcute/crypto'
+import {
+  type FoundPublicKey,
+  getPublicKeyFromDidController,
+  P256PublicKey,
+  type PublicKey,
+  Secp256k1PublicKey,
+} from '@atcute/crypto'
 import type { SignatureChecker } from '../runtime/subscription.js'
 import { IdentityResolver, verificationMethodOf } from './identity.js'
 
@@ -9,7 +15,7 @@ export interface SignatureVerifierOptions {
   plcUrl?: string
 }
 
-/** Parsed keys kept, by their type and multibase form; past this many the map starts over (a relay sees millions of repos). */
+/** Imported keys kept, by their type and multibase form; past this many the map starts over (a relay sees millions of repos). */
 const KEY_CACHE_LIMIT = 50_000
 
 /** How often a DID's document may be fetched again after a key fails (a rotation is rare; a forger may be fast). */
@@ -23,7 +29,8 @@ const FRESH_INTERVAL_MS = 60_000
  */
 export function signatureVerifier(options: SignatureVerifierOptions = {}): SignatureChecker {
   const resolver = options.resolver ?? new IdentityResolver({ plcUrl: options.plcUrl })
-  const keys = new Map<string, FoundPublicKey>()
+  // Imported once each: importing (on Node, a KeyObject from DER) cost as much as the verification itself.
+  const keys = new Map<string, PublicKey>()
   // When each DID's document was last asked for afresh: a stream of bad signatures must not turn
   // into a request to the directory per message.
   const refreshed = new Map<string, number>()
@@ -43,16 +50,23 @@ export function signatureVerifier(options: SignatureVerifierOptions = {}): Signa
       let key = keys.get(id)
       if (!key) {
         try {
-          key = compressed(getPublicKeyFromDidController(method))
+          key = await importKey(compressed(getPublicKeyFromDidController(method)))
         } catch {
           return false // a key of a kind atproto doesn't sign with
         }
         if (keys.size >= KEY_CACHE_LIMIT) keys.clear()
         keys.set(id, key)
       }
-      return verifySig(key, sig as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
+      // Low-S signatures only (the verifier's default, as atproto requires).
+      return key.verify(sig as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
     },
   }
+}
+
+function importKey(key: FoundPublicKey): Promise<PublicKey> {
+  return key.type === 'p256'
+    ? P256PublicKey.importRaw(key.publicKeyBytes)
+    : Secp256k1PublicKey.importRaw(key.publicKeyBytes)
 }
 
 /**
