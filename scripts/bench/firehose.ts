@@ -228,7 +228,7 @@ function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => n
     .join('; ')
   return [
     read + reported,
-    `Validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without; verifying on top of it (a signature per commit, an MST proof per op) ${((1 - verifying / validating) * 100).toFixed(0)}% more (${thousands(verifying)} frames/s). ` +
+    `Validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without. Verifying as well (a signature per commit, an MST proof per op) leaves ${thousands(verifying)} frames/s, ${((1 - verifying / validating) * 100).toFixed(0)}% less than validating alone. ` +
       `Frames/s of each run, round by round: ${each} (load average ${load.toFixed(1)} as the runs began; the machine is shared). ` +
       `The last, a \`ws\` client that only counts messages, is the ceiling the socket and the replay server leave.`,
     "Not measured: `@atproto/sync` 0.3 and later (they need Node 22; 0.1.40 is the newest for Node 20), `@atcute/jetstream` and `@skyware/jetstream` (they read Jetstream's JSON, not these frames); there is no `@atcute/firehose` on the registry.",
