@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { stat } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
+import { parseCommandArgs } from './arguments.js'
 import { ownPackage } from './bundled.js'
 import { commandOf } from './commands.js'
 import { LexiconError, OutputDirectoryError } from './errors.js'
@@ -41,31 +41,26 @@ class UsageProblem extends Error {}
 async function main(argv: string[]): Promise<number> {
   const command = commandOf(argv)
   if (command) return (await command())(argv.slice(1), (message) => new UsageProblem(message))
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        lexicons: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        runtime: { type: 'string' },
-        client: { type: 'string' },
-        'no-client': { type: 'boolean' },
-        bundled: { type: 'string' },
-        'no-bundled': { type: 'boolean' },
-        prefer: { type: 'string' },
-        'no-format': { type: 'boolean' },
-        force: { type: 'boolean' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (error) {
-    // node:util's messages name the option and say what is wrong with it; drop its hint about `--`.
-    throw new UsageProblem((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
-  }
+  const { values } = parseCommandArgs(
+    undefined,
+    argv,
+    {
+      lexicons: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      runtime: { type: 'string' },
+      client: { type: 'string' },
+      'no-client': { type: 'boolean' },
+      bundled: { type: 'string' },
+      'no-bundled': { type: 'boolean' },
+      prefer: { type: 'string' },
+      'no-format': { type: 'boolean' },
+      force: { type: 'boolean' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    (message) => new UsageProblem(message),
+    { allowPositionals: false },
+  )
   if (values.help) {
     console.log(USAGE)
     return 0

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
+import { parseCommandArgs } from './arguments.js'
 import { LexiconError, type LexiconProblem } from './errors.js'
 import { readRevisionFolder, revisionSpec } from './git-revision.js'
 import type { LexiconDocument } from './lexicon-document.js'
@@ -21,17 +21,12 @@ document; 2: a wrong call.
  * thrown as what `usageProblem` makes, so the CLI answers it as it answers its other ones.
  */
 export async function runDiff(argv: string[], usageProblem: (message: string) => Error): Promise<number> {
-  let values, positionals
-  try {
-    ;({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }))
-  } catch (error) {
-    throw usageProblem(`diff: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
-  }
+  const { values, positionals } = parseCommandArgs(
+    'diff',
+    argv,
+    { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    usageProblem,
+  )
   if (values.help) {
     console.log(DIFF_USAGE)
     return 0

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
+import { parseCommandArgs } from './arguments.js'
 import { BUNDLED_LEXICONS_DIR } from './bundled.js'
 import {
   authorityOf,
@@ -30,27 +30,21 @@ authority needs (_lexicon.<domain> "did=<your DID>") and whether it is there.
   -h, --help         print this help`
 
 export async function lexiconPublish(argv: string[], usage: (message: string) => Error): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        service: { type: 'string' },
-        identifier: { type: 'string' },
-        password: { type: 'string' },
-        lexicons: { type: 'string', multiple: true, default: [] },
-        'no-bundled': { type: 'boolean' },
-        plc: { type: 'string' },
-        dns: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
-  } catch (error) {
-    throw usage(`publish: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
-  }
-  const { values, positionals } = parsed
+  const { values, positionals } = parseCommandArgs(
+    'publish',
+    argv,
+    {
+      service: { type: 'string' },
+      identifier: { type: 'string' },
+      password: { type: 'string' },
+      lexicons: { type: 'string', multiple: true, default: [] },
+      'no-bundled': { type: 'boolean' },
+      plc: { type: 'string' },
+      dns: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    usage,
+  )
   if (values.help) {
     console.log(USAGE)
     return 0

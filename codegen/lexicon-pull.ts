@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseCommandArgs } from './arguments.js'
 import { BUNDLED_LEXICONS_DIR } from './bundled.js'
 import { isAuthority, isDnsServer, printable } from './lexicon-authority.js'
 import { documentFile, documentText, removeDocumentFile, writeFileAtomic } from './lexicon-files.js'
@@ -43,27 +43,21 @@ const MAX_DOCUMENTS = 2_000
 type Mode = 'pull' | 'update'
 
 export async function lexiconPull(mode: Mode, argv: string[], usage: (message: string) => Error): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string', default: 'lexicons' },
-        lock: { type: 'string' },
-        lexicons: { type: 'string', multiple: true, default: [] },
-        'no-bundled': { type: 'boolean' },
-        check: { type: 'boolean' },
-        plc: { type: 'string' },
-        dns: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
-  } catch (error) {
-    throw usage(`${mode}: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
-  }
-  const { values, positionals: targets } = parsed
+  const { values, positionals: targets } = parseCommandArgs(
+    mode,
+    argv,
+    {
+      out: { type: 'string', default: 'lexicons' },
+      lock: { type: 'string' },
+      lexicons: { type: 'string', multiple: true, default: [] },
+      'no-bundled': { type: 'boolean' },
+      check: { type: 'boolean' },
+      plc: { type: 'string' },
+      dns: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    usage,
+  )
   if (values.help) {
     console.log(USAGE)
     return 0
