@@ -7,14 +7,16 @@ import {
   SCHEMA_COLLECTION,
 } from './lexicon-authority.js'
 import { isNsid } from './names.js'
+import { recordCid } from './record-cid.js'
 import type { Sdk, SdkClient, SdkIdentityResolver, TxtLookup } from './sdk.js'
 
 /**
  * Lexicons from the network: NSID → authority's `_lexicon` TXT record → DID → its document (the
  * SDK's `IdentityResolver`) → its PDS → the `com.atproto.lexicon.schema` record (the SDK's client).
  * Every answer is untrusted: the identity lookups and the client bound sizes and time out, records
- * must be the asked-for one (the DID's repo, the collection, the NSID as key) with a CID, and the
- * number of records listed is bounded.
+ * must be the asked-for one (the DID's repo, the collection, the NSID as key) with the CID their
+ * content hashes to (what the lockfile pins is then the content itself), and the number of records
+ * listed is bounded.
  */
 
 /** A lexicon as published: the document (the record less its `$type`) and where it came from. */
@@ -125,7 +127,7 @@ export class LexiconResolver {
           : `${nsid}: ${printable((error as Error).message)}`,
       )
     }
-    return checkRecord(nsid, did, data as { uri?: unknown; cid?: unknown; value?: unknown })
+    return checkRecord(nsid, did, data as RecordData)
   }
 
   /** Every lexicon the authority publishes (`authority.*`: its own NSIDs, none under sub-authorities). */
@@ -152,7 +154,7 @@ export class LexiconResolver {
         const rkey = typeof record?.uri === 'string' ? record.uri.slice(record.uri.lastIndexOf('/') + 1) : ''
         // The repo may hold other authorities' lexicons: only this one's, by exact authority.
         if (!isNsid(rkey) || authorityOf(rkey).toLowerCase() !== authority.toLowerCase()) continue
-        found.push(checkRecord(rkey, did, record))
+        found.push(await checkRecord(rkey, did, record))
       }
       const next = typeof page.cursor === 'string' && records.length > 0 ? page.cursor : undefined
       if (next !== undefined && next === cursor) break // a server repeating its cursor would never end
@@ -162,8 +164,13 @@ export class LexiconResolver {
   }
 }
 
-/** The record must be the one asked for, in the DID's repo, with a CID; its document's id must be the NSID. */
-function checkRecord(nsid: string, did: string, data: { uri?: unknown; cid?: unknown; value?: unknown }): Published {
+type RecordData = { uri?: unknown; cid?: unknown; value?: unknown }
+
+/**
+ * The record must be the one asked for, in the DID's repo, with the CID of its content; its
+ * document's id must be the NSID.
+ */
+async function checkRecord(nsid: string, did: string, data: RecordData): Promise<Published> {
   const uri = `at://${did}/${SCHEMA_COLLECTION}/${nsid}`
   if (data?.uri !== uri)
     throw new ResolutionError(`${nsid}: the PDS answered with another record (${printable(String(data?.uri))})`)
@@ -179,5 +186,8 @@ function checkRecord(nsid: string, did: string, data: { uri?: unknown; cid?: unk
     throw new ResolutionError(
       `${nsid}: ${uri} holds the lexicon ${printable(JSON.stringify(doc.id) ?? '')}, not ${nsid}`,
     )
-  return { nsid, did, uri, cid: data.cid, doc }
+  const cid = await recordCid(value)
+  if (cid !== data.cid)
+    throw new ResolutionError(`${nsid}: ${uri} does not hash to the CID the PDS gave (${data.cid}, not ${cid})`)
+  return { nsid, did, uri, cid, doc }
 }

@@ -2,12 +2,15 @@
  * The lexicon lifecycle through the generator's CLI, against real parts: an account on the local
  * PDS publishes a com.example set (`blueskysdk-codegen publish`), a real DNS server (dnsmasq on
  * loopback) serves `_lexicon.example.com` naming the account, and `pull` resolves the set through
- * DNS, the local PLC and the PDS into files and a lockfile of the CIDs the PDS reports; `--check`
- * and `update` follow a change; the pulled set is generated and its client writes a record of it.
+ * DNS, the local PLC and the PDS into files and a lockfile of the CIDs the PDS reports (and the
+ * records' content hashes to); `--check` and `update` follow a change; the pulled set is generated
+ * and its client writes a record of it.
  * Also `lexicons:sync --from DIR`, on a temp copy of lexicons/.
  */
 import { execFile } from 'node:child_process'
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -113,6 +116,48 @@ async function published(): Promise<Map<string, { uri: string; cid: string; valu
 const withoutType = ({ $type, ...doc }: Record<string, unknown>) => {
   expect($type).toBe(SCHEMA)
   return doc
+}
+
+interface LyingPds {
+  url: string
+  /** getRecord calls it answered. */
+  records: number
+  /** Pass records on as the PDS gave them. */
+  honest: boolean
+  close(): Promise<void>
+}
+
+/**
+ * A loopback server that is the account's PLC directory (its real document, the PDS endpoint
+ * pointed here) and its PDS: XRPC calls go to the real PDS, getRecord's answers through `getRecord`.
+ */
+async function startLyingPds(getRecord: (url: string) => Promise<unknown>): Promise<LyingPds> {
+  const liar: LyingPds = { url: '', records: 0, honest: false, close: async () => {} }
+  const server = http.createServer((request, response) => {
+    const url = request.url ?? '/'
+    const answer = async (): Promise<unknown> => {
+      if (url === `/${account.did}`) {
+        const doc = (await (await fetch(`${network.plcUrl}/${account.did}`)).json()) as {
+          service: { id: string; serviceEndpoint: string }[]
+        }
+        for (const service of doc.service) if (service.id === '#atproto_pds') service.serviceEndpoint = liar.url
+        return doc
+      }
+      if (url.startsWith('/xrpc/com.atproto.repo.getRecord?')) {
+        liar.records++
+        return liar.honest ? (await fetch(new URL(url, network.pdsUrl))).json() : getRecord(url)
+      }
+      return (await fetch(new URL(url, network.pdsUrl))).json()
+    }
+    answer().then(
+      (body) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      () => response.writeHead(502).end(),
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  liar.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  liar.close = () => new Promise((resolve) => server.close(() => resolve()))
+  return liar
 }
 
 function viaTestNetwork(args: string[]): string[] {
@@ -346,6 +391,40 @@ describe.skipIf(skip)('publish, pull, check and update lexicons', () => {
     expect(other.code).toBe(1)
     expect(other.stderr).toContain('No DID document for did:plc:aaaaaaaaaaaaaaaaaaaaaaaa')
     await expect(readdir(path.join(work, 'none'))).rejects.toThrow()
+  })
+
+  it('pull refuses a record whose content does not hash to the CID its PDS gives, writing nothing', async () => {
+    // A PDS that lies, which a real one cannot be made to do: a loopback server standing in for the
+    // PLC (the account's real document, its PDS endpoint pointed at this server) and for the PDS (the
+    // real one's answers, but the bookmark lexicon's description changed under the same CID).
+    const liar = await startLyingPds(async (url) => {
+      const answer = await fetch(new URL(url, network.pdsUrl))
+      const body = (await answer.json()) as { value?: { description?: string } }
+      if (url.includes('rkey=com.example.bookmark') && body.value) body.value.description = 'Changed in transit.'
+      return body
+    })
+    try {
+      const out = path.join(work, 'lied/lexicons')
+      const args = ['pull', 'com.example.bookmark', '--out', out, '--plc', liar.url, '--dns', dns.address]
+      const result = await codegen(args)
+      expect(result.code).toBe(1)
+      const cid = (await published()).get('com.example.bookmark')!.cid
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `com\\.example\\.bookmark: at://${account.did}/${SCHEMA}/com\\.example\\.bookmark does not hash to the CID the PDS gave \\(${cid}, not b[a-z2-7]+\\)`,
+        ),
+      )
+      expect(liar.records).toBeGreaterThan(0) // the pull did go through the liar
+      await expect(readdir(path.join(work, 'lied'))).rejects.toThrow()
+      // The same server passing the record on unchanged is believed: the check is of the content.
+      liar.honest = true
+      const honest = await codegen(args)
+      expect(honest.stderr).toBe('')
+      expect(honest.code).toBe(0)
+      expect(JSON.parse(await readFile(path.join(out, 'com/example/bookmark.json'), 'utf8'))).toEqual(bookmark)
+    } finally {
+      await liar.close()
+    }
   })
 
   it('the pulled set generates, and its client writes a record of it validated against the pulled lexicon', async () => {
