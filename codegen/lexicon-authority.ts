@@ -35,20 +35,6 @@ export function didsOfTxt(records: string[][]): string[] {
   return [...new Set(values.map((value) => value.slice('did='.length)).filter((did) => DID.test(did)))]
 }
 
-/** A DID document's `#atproto_pds` endpoint, if `https:` (or `http:` to this machine, for a local PDS). */
-export function pdsOfDocument(document: { service?: unknown }): string | undefined {
-  const services = Array.isArray(document.service) ? document.service : []
-  for (const service of services as { id?: unknown; type?: unknown; serviceEndpoint?: unknown }[]) {
-    if (typeof service?.id !== 'string' || !service.id.endsWith('#atproto_pds')) continue
-    if (service.type !== 'AtprotoPersonalDataServer' || typeof service.serviceEndpoint !== 'string') return undefined
-    const url = URL.canParse(service.serviceEndpoint) ? new URL(service.serviceEndpoint) : undefined
-    if (url?.protocol === 'https:') return url.href
-    if (url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return url.href
-    return undefined
-  }
-  return undefined
-}
-
 /**
  * Text from the network, fit for a terminal: no control characters (an escape sequence in a server's
  * error message must not reach it) and a bounded length.

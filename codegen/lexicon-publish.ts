@@ -1,16 +1,10 @@
 import { stat } from 'node:fs/promises'
 import { parseCommandArgs } from './arguments.js'
 import { BUNDLED_LEXICONS_DIR } from './bundled.js'
-import {
-  authorityOf,
-  didsOfTxt,
-  isDnsServer,
-  lexiconTxtName,
-  printable,
-  SCHEMA_COLLECTION,
-} from './lexicon-authority.js'
+import { authorityOf, didsOfTxt, lexiconTxtName, printable, SCHEMA_COLLECTION } from './lexicon-authority.js'
 import { documentText } from './lexicon-files.js'
 import { type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
+import { checkNetworkOptions, NETWORK_OPTIONS } from './network-options.js'
 import { loadSdk, MissingSdkError, type Sdk, type SdkClient, type TxtLookup } from './sdk.js'
 
 const USAGE = `Usage: blueskysdk-codegen publish DIR [options]
@@ -37,11 +31,7 @@ export async function lexiconPublish(argv: string[], usage: (message: string) =>
       service: { type: 'string' },
       identifier: { type: 'string' },
       password: { type: 'string' },
-      lexicons: { type: 'string', multiple: true, default: [] },
-      'no-bundled': { type: 'boolean' },
-      plc: { type: 'string' },
-      dns: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
+      ...NETWORK_OPTIONS,
     },
     usage,
   )
@@ -51,16 +41,10 @@ export async function lexiconPublish(argv: string[], usage: (message: string) =>
   }
   if (positionals.length !== 1) throw usage('publish: name one folder of lexicon documents')
   const [dir] = positionals
-  for (const folder of [dir, ...values.lexicons]) {
-    const found = await stat(folder).catch(() => undefined)
-    if (!found?.isDirectory()) throw usage(`${folder === dir ? 'publish' : '--lexicons'} ${folder}: no such folder`)
-  }
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw usage(`publish ${dir}: no such folder`)
+  await checkNetworkOptions(values, usage)
   if (values.service !== undefined && !/^https?:\/\//.test(values.service))
     throw usage(`--service ${values.service}: not an http(s) URL`)
-  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc))
-    throw usage(`--plc ${values.plc}: not an http(s) URL`)
-  for (const server of values.dns ?? [])
-    if (!isDnsServer(server)) throw usage(`--dns ${server}: say an IP address, with :PORT if not 53`)
   const identifier = values.identifier ?? process.env.BLUESKY_IDENTIFIER
   const password = values.password ?? process.env.BLUESKY_PASSWORD
   if (!identifier) throw usage('publish: no account: set BLUESKY_IDENTIFIER or give --identifier')
@@ -129,23 +113,15 @@ interface Document {
 
 /** The generator's parser over the folder (with the lexicons its refs need); a `LexiconError` reaches the CLI. */
 function validate(sources: LexiconSource[], others: LexiconSource[], bundled: LexiconSource[]): Document[] {
-  const set = loadLexicons([...sources, ...others], { bundled })
-  const own = new Set(sources.map((s) => s.file))
-  const documents: Document[] = []
-  for (const { file, doc } of set.documents.values()) {
-    if (!own.has(file)) continue
-    const text = sources.find((s) => s.file === file)!.text
-    // Published as written in the file, not as parsed (the parser fills in defaults).
-    documents.push({ id: doc.id, file, json: JSON.parse(text) as Record<string, unknown> })
-  }
-  // A file identical to a bundled document merges into it: published all the same.
-  for (const source of sources) {
-    if (own.has(source.file) && !documents.some((d) => d.file === source.file)) {
-      const json = JSON.parse(source.text) as Record<string, unknown>
-      documents.push({ id: json.id as string, file: source.file, json })
-    }
-  }
-  return documents.sort((a, b) => (a.id < b.id ? -1 : 1))
+  loadLexicons([...sources, ...others], { bundled }) // throws, naming every problem
+  // Published as written in each file, not as parsed (the parser fills in defaults). Every file of the
+  // folder is one: a file identical to a bundled document, merged into it by the parser, all the same.
+  return sources
+    .map(({ file, text }) => {
+      const json = JSON.parse(text) as Record<string, unknown>
+      return { id: json.id as string, file, json }
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
 }
 
 /** putRecord (idempotent by key) unless the record already holds this document; swapRecord guards a concurrent change. */

@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseCommandArgs } from './arguments.js'
 import { BUNDLED_LEXICONS_DIR } from './bundled.js'
-import { isAuthority, isDnsServer, printable } from './lexicon-authority.js'
+import { isAuthority, printable } from './lexicon-authority.js'
 import { documentFile, documentText, removeDocumentFile, writeFileAtomic } from './lexicon-files.js'
 import { LexiconResolver, type Published, ResolutionError } from './lexicon-resolve.js'
 import { forEachRef, type LexiconSource, loadLexicons, readLexiconDir } from './load.js'
@@ -16,6 +16,7 @@ import {
   readLockfile,
 } from './lockfile.js'
 import { isNsid } from './names.js'
+import { checkNetworkOptions, NETWORK_OPTIONS } from './network-options.js'
 import { loadSdk, MissingSdkError } from './sdk.js'
 
 const USAGE = `Usage: blueskysdk-codegen pull <nsid | authority.*>… [options]
@@ -49,12 +50,8 @@ export async function lexiconPull(mode: Mode, argv: string[], usage: (message: s
     {
       out: { type: 'string', default: 'lexicons' },
       lock: { type: 'string' },
-      lexicons: { type: 'string', multiple: true, default: [] },
-      'no-bundled': { type: 'boolean' },
       check: { type: 'boolean' },
-      plc: { type: 'string' },
-      dns: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
+      ...NETWORK_OPTIONS,
     },
     usage,
   )
@@ -67,14 +64,7 @@ export async function lexiconPull(mode: Mode, argv: string[], usage: (message: s
     const ok = target.endsWith('.*') ? isAuthority(target.slice(0, -2)) : isNsid(target)
     if (!ok) throw usage(`${mode}: ${target} is neither an NSID nor an authority.* pattern`)
   }
-  for (const server of values.dns ?? [])
-    if (!isDnsServer(server)) throw usage(`--dns ${server}: say an IP address, with :PORT if not 53`)
-  if (values.plc !== undefined && !/^https?:\/\//.test(values.plc))
-    throw usage(`--plc ${values.plc}: not an http(s) URL`)
-  for (const dir of values.lexicons) {
-    const found = await stat(dir).catch(() => undefined)
-    if (!found?.isDirectory()) throw usage(`--lexicons ${dir}: no such folder`)
-  }
+  await checkNetworkOptions(values, usage)
   const out = values.out
   const lockFile = values.lock ?? defaultLockfile(out)
 

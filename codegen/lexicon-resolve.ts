@@ -1,11 +1,4 @@
-import {
-  authorityOf,
-  didsOfTxt,
-  lexiconTxtName,
-  pdsOfDocument,
-  printable,
-  SCHEMA_COLLECTION,
-} from './lexicon-authority.js'
+import { authorityOf, didsOfTxt, lexiconTxtName, printable, SCHEMA_COLLECTION } from './lexicon-authority.js'
 import { isNsid } from './names.js'
 import { recordCid } from './record-cid.js'
 import type { Sdk, SdkClient, SdkIdentityResolver, TxtLookup } from './sdk.js'
@@ -98,7 +91,7 @@ export class LexiconResolver {
     if (!client) {
       client = this.#identity.resolveDid(did).then(
         (document) => {
-          const pds = pdsOfDocument(document)
+          const pds = this.#sdk.pdsOf(document)
           if (!pds) throw new ResolutionError(`${did}: its DID document names no usable PDS (#atproto_pds)`)
           return new this.#sdk.Client({ service: pds, auth: this.#sdk.noAuth })
         },

@@ -44,6 +44,7 @@ export interface Sdk {
   PasswordSession: new (options: { service?: string; identity?: SdkIdentityResolver }) => SdkPasswordSession
   IdentityResolver: new (options: { plcUrl?: string; txt?: TxtLookup; timeoutMs?: number }) => SdkIdentityResolver
   noAuth: unknown
+  pdsOf: (document: unknown) => string | undefined
   nodeDnsTxt: (options?: { servers?: string[]; timeoutMs?: number }) => TxtLookup
 }
 
@@ -62,25 +63,20 @@ export function loadSdk(): Promise<Sdk> {
 }
 
 async function importSdk(): Promise<Sdk> {
-  const main = PACKAGE
-  const node = `${PACKAGE}/node`
+  // Run from its sources in this repository (tsx codegen/cli.ts), the generator takes the runtime's
+  // sources beside it: the package's own name would resolve to dist/, which may be older.
+  const sources = new URL('../src/', import.meta.url)
+  const [main, node] =
+    import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(new URL('index.ts', sources)))
+      ? [new URL('index.ts', sources).href, new URL('node.ts', sources).href]
+      : [PACKAGE, `${PACKAGE}/node`]
   try {
     const [sdk, nodeEntry] = await Promise.all([import(main), import(node)])
     return { ...sdk, nodeDnsTxt: nodeEntry.nodeDnsTxt } as Sdk
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
-    // In this repository the generator runs from its sources (tsx codegen/cli.ts), where the runtime
-    // is not installed under its name: its sources sit beside the generator's.
-    const sources = new URL('../src/', import.meta.url)
-    if (!import.meta.url.endsWith('.ts') || !existsSync(fileURLToPath(new URL('index.ts', sources)))) {
-      throw new MissingSdkError(
-        `this command needs the ${PACKAGE} package (the runtime, this generator's peer): npm install ${PACKAGE}`,
-      )
-    }
-    const [sdk, nodeEntry] = await Promise.all([
-      import(new URL('index.ts', sources).href),
-      import(new URL('node.ts', sources).href),
-    ])
-    return { ...sdk, nodeDnsTxt: nodeEntry.nodeDnsTxt } as Sdk
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || main !== PACKAGE) throw error
+    throw new MissingSdkError(
+      `this command needs the ${PACKAGE} package (the runtime, this generator's peer): npm install ${PACKAGE}`,
+    )
   }
 }

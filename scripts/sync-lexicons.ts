@@ -17,8 +17,8 @@ import { existsSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import ts from 'typescript'
+import { parseCommandArgs } from '../codegen/arguments.js'
 import { LexiconError } from '../codegen/errors.js'
 import { loadLexicons } from '../codegen/load.js'
 
@@ -29,13 +29,16 @@ const PKG = '@atproto/api'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 function parseCli() {
   try {
-    return parseArgs({
-      options: { from: { type: 'string', multiple: true, default: [] }, out: { type: 'string' } },
-      strict: true,
+    const options = {
+      from: { type: 'string', multiple: true, default: [] as string[] },
+      out: { type: 'string' },
+    } as const
+    return parseCommandArgs('lexicons:sync', process.argv.slice(2), options, (message) => new Error(message), {
+      allowPositionals: false,
     }).values
   } catch (error) {
     // A usage mistake: one line, exit code 2.
-    console.error(`lexicons:sync: ${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`)
+    console.error((error as Error).message)
     process.exit(2)
   }
 }

@@ -23,6 +23,7 @@ export {
   type Identity,
   type IdentityResolverOptions,
 } from './session/identity.js'
+export { pdsOf } from './session/did-doc.js'
 export { OAuthScope, oauthScope, type RecordCollection, type RepoAction } from './client/oauth-scope.js'
 /** The lexicon set bundled with the SDK (what every `Client` knows): for `OAuthScope#check` and `createClient({ lexicons })`. */
 export { lexicons as bundledLexicons } from '../generated/client.js'
