@@ -12,7 +12,13 @@ import os from 'node:os'
 import path from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FutureCursorError, isCommit, isIdentity } from '../generated/com/atproto/sync/subscribeRepos.js'
+import {
+  FutureCursorError,
+  isAccount,
+  isCommit,
+  isIdentity,
+  isInfo,
+} from '../generated/com/atproto/sync/subscribeRepos.js'
 import {
   Client,
   InvalidMessageError,
@@ -221,6 +227,52 @@ describe('subscribeRepos on the local PDS', () => {
     expect(error).toBeInstanceOf(FutureCursorError)
     expect(error).toMatchObject({ error: 'FutureCursor', nsid: 'com.atproto.sync.subscribeRepos' })
     expect((await sub.next()).done).toBe(true)
+  })
+
+  it('tells a consumer whose cursor is older than the backfill window: #info OutdatedCursor, then what is kept', async () => {
+    const before = await headSeq()
+    // Everything so far falls out of a one-second window; a post written now is inside it.
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    network.setRepoBackfillLimit(1_000)
+    try {
+      const kept = await post('inside the backfill window')
+      const sub = new Client({ service: network.pdsUrl }).com.atproto.sync.subscribeRepos({ cursor: 0 }, base)
+      const messages: { $type: string }[] = []
+      for await (const message of sub) {
+        messages.push(message)
+        if (isCommit(message) && message.rev === kept.commit?.rev) break
+      }
+      const [info, ...rest] = messages
+      expect(isInfo(info)).toBe(true)
+      expect(info).toMatchObject({ $type: 'com.atproto.sync.subscribeRepos#info', name: 'OutdatedCursor' })
+      // The stream went on from the oldest event the window keeps: the post, nothing from before it.
+      expect(rest.map((message) => message.$type)).toEqual(['com.atproto.sync.subscribeRepos#commit'])
+      expect(seqOf(rest[0])).toBeGreaterThan(before)
+      expect(sub.stats.invalid).toBe(0)
+    } finally {
+      network.setRepoBackfillLimit(undefined)
+    }
+  })
+
+  it('surfaces account status changes as typed #account messages', async () => {
+    const from = await headSeq()
+    const carol = await network.createAccount()
+    const session = new PasswordSession({ service: network.pdsUrl })
+    await session.authenticate(carol.handle, carol.password)
+    const carolClient = new Client({ auth: session })
+    await carolClient.com.atproto.server.deactivateAccount({})
+    await carolClient.com.atproto.server.activateAccount()
+
+    const statuses: { active: boolean; status?: string }[] = []
+    const sub = new Client({ service: network.pdsUrl }).com.atproto.sync.subscribeRepos({ cursor: from }, base)
+    for await (const message of sub) {
+      if (!isAccount(message) || message.did !== carol.did) continue
+      statuses.push({ active: message.active, ...(message.status && { status: message.status }) })
+      if (statuses.length === 3) break
+    }
+    // Created (active), deactivated, activated again: each typed by its $type, validated.
+    expect(statuses).toEqual([{ active: true }, { active: false, status: 'deactivated' }, { active: true }])
+    expect(sub.stats.invalid).toBe(0)
   })
 
   it('says what to do where the runtime has no WebSocket', async () => {

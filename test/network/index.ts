@@ -54,6 +54,11 @@ export interface TestNetwork {
   processAll(): Promise<void>
   /** `token` re-signed with the server's secret and another `exp` (Unix seconds): to make sessions expire. */
   reissueToken(token: string, exp: number): string
+  /**
+   * Sets how far back the PDS's firehose replays (PDS_REPO_BACKFILL_LIMIT_MS, a day by default;
+   * `undefined` restores that) while it runs: a cursor older than that gets `#info OutdatedCursor`.
+   */
+  setRepoBackfillLimit(ms: number | undefined): void
   /** Stops every server, drops the AppView's schemas and removes the temp dir; idempotent. */
   close(): Promise<void>
 }
@@ -126,6 +131,7 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
   }
 
   const pdsUrl = network.pds.url
+  const defaultBackfillLimitMs = network.pds.ctx.cfg.subscription.repoBackfillLimitMs
   let closing: Promise<void> | undefined
   return {
     pdsUrl,
@@ -147,6 +153,9 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
     },
     processAll: () => network.processAll(),
     reissueToken: (token, exp) => reissueToken(token, exp, jwtSecret),
+    setRepoBackfillLimit(ms) {
+      network.pds.ctx.cfg.subscription.repoBackfillLimitMs = ms ?? defaultBackfillLimitMs
+    },
     close() {
       closing ??= network.close().finally(cleanUp)
       return closing
