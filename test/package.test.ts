@@ -36,11 +36,10 @@ const bin = (name: string) => path.join(repoRoot, 'node_modules/.bin', name)
 const BIG = { maxBuffer: 16 * 1024 * 1024 }
 
 /**
- * The runtime package's promise: an app that installs it gets at most this much in node_modules.
- * 3 MB for the SDK and ky, and 0.25 MB more since subscriptions: their code, and the firehose's DAG-CBOR
- * decoder (@atcute/cbor and its three small dependencies, ~115 KB).
+ * The runtime package's promise: an app that installs it gets at most this much in node_modules (the
+ * SDK, ky, and the firehose's DAG-CBOR decoder: @atcute/cbor and its three small dependencies).
  */
-const RUNTIME_INSTALL_LIMIT = 3.25 * 1000 * 1000
+const RUNTIME_INSTALL_LIMIT = 3 * 1000 * 1000
 /** Packages that are build tools: none belongs in a runtime-only app. */
 const BUILD_TOOLS = ['prettier', 'typescript', 'ts-morph', '@ts-morph', 'code-block-writer', 'jsonc-parser', 'valibot']
 
