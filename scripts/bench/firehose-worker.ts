@@ -132,7 +132,9 @@ async function atprotoSync(job: WorkerJob, authenticated: boolean): Promise<Coun
     service: job.service.replace(/^http/, 'ws'),
     idResolver: authenticated
       ? // The replay's PLC, each document cached as a deployment would (without a cache it asks per commit).
-        new IdResolver({ plcUrl: job.plcUrl, didCache: new MemoryCache() })
+        // Node's own fetch: since @atproto/identity 0.5 the default one refuses IP hosts (the replay's PLC
+        // is on 127.0.0.1); older versions ignore the option.
+        new IdResolver({ plcUrl: job.plcUrl, didCache: new MemoryCache(), ...({ fetch: globalThis.fetch } as object) })
       : // No identity lookups: an #identity event gets no DID document.
         ({ did: { resolve: async () => null } } as unknown as Options['idResolver']),
     // Unauthenticated: no signature check, so no key lookup; the commit's blocks are still read and their CIDs checked.

@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { transform } from 'esbuild'
 import { recordFirehose, type Recording } from './firehose-record.js'
 import { BASELINE, type Consumer, CONSUMERS, type Result, type WorkerJob } from './firehose-worker.js'
+import { installPackages, NODE_22, nodeBinary } from './newer-node.js'
 import { median, type Section } from './report.js'
 
 const run = promisify(execFile)
@@ -66,22 +67,48 @@ async function startReplay(recording: Recording, pin: string[]): Promise<Replay>
   }
 }
 
-async function consume(consumer: Consumer, job: WorkerJob, pin: string[]): Promise<Result> {
-  const [command, ...args] = [...pin, process.execPath, workerScript(job.packageDir), consumer, JSON.stringify(job)]
-  const { stdout } = await run(command, args, { timeout: 120_000, maxBuffer: 1 << 20 })
+/**
+ * A Node the consumers run on: its binary, and the folder the worker is compiled into, whose
+ * node_modules the anchors are imported from (ours always comes from the built package's `dist/`).
+ */
+interface Runtime {
+  /** `Node 20`, as the rows name it. */
+  label: string
+  node: string
+  /** `v22.23.3`. */
+  version: string
+  workerDir: string
+}
+
+/**
+ * The anchors' newest releases need Node 22 (`@atproto/sync` 0.3 and later): that Node from the
+ * registry, with them installed apart from the repository's node_modules.
+ */
+const NODE_22_ANCHORS = ['@atproto/sync@0.4.11', '@atproto/identity@^0.5.14', '@skyware/firehose@0.5.2', 'ws@^8.18']
+
+async function node22Runtime(dir: string): Promise<Runtime> {
+  const node = await nodeBinary(NODE_22)
+  const workerDir = path.join(dir, 'node22')
+  await installPackages(workerDir, node, NODE_22_ANCHORS)
+  return { label: `Node ${NODE_22.split('.')[0]}`, node, version: `v${NODE_22}`, workerDir }
+}
+
+async function consume(consumer: Consumer, job: WorkerJob, pin: string[], runtime: Runtime): Promise<Result> {
+  const [command, ...args] = [...pin, runtime.node, workerScript(runtime.workerDir), consumer, JSON.stringify(job)]
+  const { stdout } = await run(command, args, { timeout: 180_000, maxBuffer: 1 << 20 })
   return JSON.parse(stdout) as Result
 }
 
-const workerScript = (packageDir: string) => path.join(packageDir, 'firehose-worker.mjs')
+const workerScript = (workerDir: string) => path.join(workerDir, 'firehose-worker.mjs')
 
-/** The worker compiled next to the package, so that its imports resolve through the package's node_modules link. */
-async function compileWorker(packageDir: string): Promise<void> {
+/** The worker compiled into `workerDir`, so that its imports resolve through the node_modules there. */
+async function compileWorker(workerDir: string): Promise<void> {
   const { code } = await transform(await readFile('scripts/bench/firehose-worker.ts', 'utf8'), {
     loader: 'ts',
     format: 'esm',
     target: 'node20',
   })
-  await writeFile(workerScript(packageDir), code)
+  await writeFile(workerScript(workerDir), code)
 }
 
 /**
@@ -96,62 +123,55 @@ export async function firehoseSection(
 ): Promise<Section> {
   const dir = await mkdtemp(path.join(scratch, 'firehose-'))
   try {
-    // The package builds (when its dist/ is stale) while the PDS records: tsc on the other core.
-    const [recording, built] = await Promise.all([recordFirehose(path.join(dir, 'frames.bin')), packageDir()])
+    // The package builds (when its dist/ is stale) and Node 22's anchors install while the PDS records.
+    const [recording, built, node22] = await Promise.all([
+      recordFirehose(path.join(dir, 'frames.bin')),
+      packageDir(),
+      node22Runtime(dir),
+    ])
     if (recording.frames < 10_000) throw new Error(`recorded only ${recording.frames} frames`)
     console.error(
       `  recorded ${recording.frames.toLocaleString('en-US')} frames (${(recording.bytes / 1e6).toFixed(1)} MB) in ${(recording.writeMs / 1000).toFixed(0)} s of writes`,
     )
-    return await replaySection(recording, built, dir, rounds)
+    return await replaySection(recording, built, dir, rounds, [node22])
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-/** The measuring half of the section: `recording` replayed to every consumer; profiles go in `dir`. */
+/**
+ * The measuring half of the section: `recording` replayed to every consumer on the machine's Node,
+ * then on each of `newer` (the anchors' newest releases); profiles go in `dir`.
+ */
 export async function replaySection(
   recording: Recording,
   packageDir: string,
   dir: string,
   rounds = 3,
+  newer: Runtime[] = [],
 ): Promise<Section> {
-  await compileWorker(packageDir)
+  const machine: Runtime = {
+    label: `Node ${process.versions.node.split('.')[0]}`,
+    node: process.execPath,
+    version: process.version,
+    workerDir: packageDir,
+  }
+  const runtimes = [machine, ...newer]
+  for (const runtime of runtimes) await compileWorker(runtime.workerDir)
   const pin = pinning()
   const replay = await startReplay(recording, pin?.(1) ?? [])
   try {
     const job: WorkerJob = { packageDir, service: replay.service, plcUrl: replay.plcUrl, frames: recording.frames }
-    const load = os.loadavg()[0]
-    const all: Consumer[] = [...CONSUMERS, BASELINE]
-    const runs = new Map<Consumer, Result[]>(all.map((consumer) => [consumer, []]))
-    for (let round = 0; round < rounds; round++) {
-      // Each round starts with another consumer, so that drift over the run hits all alike.
-      const order = all.map((_, i) => all[(i + round) % all.length])
-      for (const consumer of order) runs.get(consumer)!.push(await consume(consumer, job, pin?.(0) ?? []))
+    const rows: Section['rows'] = []
+    const notes: string[] = []
+    for (const runtime of runtimes) {
+      const measured = await measure(runtime, job, pin, rounds, dir)
+      rows.push(...measured.rows)
+      notes.push(...measured.notes)
     }
-    const rate = (consumer: Consumer) => median(runs.get(consumer)!.map((r) => r.perSecond))
-    const [validating, decoding, verifying, sync, syncAuthenticated, skyware] = CONSUMERS.map(rate)
-    const rows: Section['rows'] = [
-      { name: 'decode + validate + record ops', values: [validating, sync, skyware] },
-      { name: 'decode + record ops, no validation', values: [decoding, sync, skyware] },
-      // @skyware/firehose verifies nothing: no figure in this row.
-      { name: 'decode + validate + verify + record ops', values: [verifying, syncAuthenticated, undefined] },
-    ]
-
-    const notes = findings(runs, rate, load)
-    const fastest = Math.max(sync, skyware)
-    for (const [consumer, ours, anchor, mode, file] of [
-      ['blueskysdk', validating, fastest, 'validating', 'validate'],
-      ['blueskysdk (validate: false)', decoding, fastest, 'validate: false', 'decode'],
-      ['blueskysdk (verify)', verifying, syncAuthenticated, 'verifying', 'verify'],
-    ] as const) {
-      if (ours >= 2 * anchor) continue
-      const profile = path.join(dir, `${file}.cpuprofile`)
-      const profiled = await consume(consumer, { ...job, profile }, pin?.(0) ?? [])
-      notes.push(
-        `Where ours (${mode}) spends its time: ${format(ours / anchor)}× the fastest anchor, short of 2×. ` +
-          describeProfile(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, profiled),
-      )
-    }
+    notes.push(
+      "`@atcute/jetstream` and `@skyware/jetstream` are not measured: they read Jetstream's JSON, not these frames; there is no `@atcute/firehose` on the registry.",
+    )
     return {
       title: 'Firehose throughput',
       method:
@@ -163,7 +183,8 @@ export async function replaySection(
         'Ours: `client.com.atproto.sync.subscribeRepos({ cursor: 0 }, { webSocket: ws, reconnect: false })` in a `for await` loop, which decodes each frame, validates the message against the lexicon and reads each `#commit` into ops with records decoded from its CAR blocks and validated against their collections; `validate: false` skips both validations. ' +
         `With \`verify: signatureVerifier({ plcUrl })\` (\`blueskysdk/verify\`) it also checks each \`#commit\` and \`#sync\` against what its repo signed: the commit block hashes to the event's CID, its DID and rev are the event's, its signature is by the \`#atproto\` key of the repo's DID document, and each op is proven by the signed MST (every node on its path and its record hashed, sha-256). ` +
         `The documents: at record time the ${thousands(recording.dids)} repos' DID documents were read from the local PLC (\`GET /<did>\`); at replay an HTTP server on loopback, in the replay server's process, answers the PLC directory's \`GET /<did>\` with them, and the verifying consumers are pointed at it (\`plcUrl\`), so each fetches each document over HTTP once and caches it. ` +
-        '`@atproto/sync` 0.1.40 `Firehose` with `unauthenticatedCommits` and `unauthenticatedHandles` and a resolver that looks nothing up: it decodes each frame, validates the message against its lexicon (`@atproto/lexicon`), reads the CAR with every block’s CID checked (sha-256), and hands each op to `handleEvent` with its record (`cborToLexRecord`); it has no mode without that validation, so its figure is in both of the first rows. ' +
+        `Each consumer runs on the machine's Node (${process.version}) and on ${newer.map((runtime) => `${runtime.label} (${runtime.version})`).join(', ')} from the npm registry's \`node-linux\` package, where the anchors are their newest releases, installed for it apart from the repository (\`@atproto/sync\` 0.3 and later need Node 22). Anchors' versions: ${(await Promise.all(runtimes.map(async (runtime) => `on ${runtime.label}, ${await anchorVersions(runtime)}`))).join('; ')}. ` +
+        '`@atproto/sync` `Firehose` with `unauthenticatedCommits` and `unauthenticatedHandles` and a resolver that looks nothing up: it decodes each frame, validates the message against its lexicon (`@atproto/lexicon`), reads the CAR with every block’s CID checked (sha-256), and hands each op to `handleEvent` with its record (`cborToLexRecord`); it has no mode without that validation, so its figure is in both of the first rows. ' +
         "Authenticated (the verify row's anchor): the same without `unauthenticatedCommits`, with `IdResolver({ plcUrl, didCache: new MemoryCache() })` on the same served documents: each commit's signature checked by its repo's key and each op by an MST proof (`verifyProofs`); it checks no `#sync` signature, and handles stay unauthenticated (the `.test` handles have no DNS or host to ask). " +
         '`@skyware/firehose` `Firehose({ relay, cursor: "0", ws, autoReconnect: false })`: decodes each frame and every block of a commit’s CAR (records, MST nodes and the commit), keyed by CID string, and validates nothing, so its figure is in the first two rows; it verifies nothing, so it has none in the third. ' +
         'Every consumer counts messages, ops and the records they carry.',
@@ -176,6 +197,58 @@ export async function replaySection(
   } finally {
     await replay.close()
   }
+}
+
+/** Every consumer on `runtime`, `rounds` interleaved rounds: its three rows and what it found. */
+async function measure(
+  runtime: Runtime,
+  job: WorkerJob,
+  pin: ((core: number) => string[]) | undefined,
+  rounds: number,
+  dir: string,
+): Promise<{ rows: Section['rows']; notes: string[] }> {
+  const load = os.loadavg()[0]
+  const all: Consumer[] = [...CONSUMERS, BASELINE]
+  const runs = new Map<Consumer, Result[]>(all.map((consumer) => [consumer, []]))
+  for (let round = 0; round < rounds; round++) {
+    // Each round starts with another consumer, so that drift over the run hits all alike.
+    const order = all.map((_, i) => all[(i + round) % all.length])
+    for (const consumer of order) runs.get(consumer)!.push(await consume(consumer, job, pin?.(0) ?? [], runtime))
+  }
+  const rate = (consumer: Consumer) => median(runs.get(consumer)!.map((r) => r.perSecond))
+  const [validating, decoding, verifying, sync, syncAuthenticated, skyware] = CONSUMERS.map(rate)
+  const on = `, ${runtime.label}`
+  const rows: Section['rows'] = [
+    { name: `decode + validate + record ops${on}`, values: [validating, sync, skyware] },
+    { name: `decode + record ops, no validation${on}`, values: [decoding, sync, skyware] },
+    // @skyware/firehose verifies nothing: no figure in this row.
+    { name: `decode + validate + verify + record ops${on}`, values: [verifying, syncAuthenticated, undefined] },
+  ]
+  const notes = findings(runs, rate, load, runtime)
+  const fastest = Math.max(sync, skyware)
+  for (const [consumer, ours, anchor, mode, file] of [
+    ['blueskysdk', validating, fastest, 'validating', 'validate'],
+    ['blueskysdk (validate: false)', decoding, fastest, 'validate: false', 'decode'],
+    ['blueskysdk (verify)', verifying, syncAuthenticated, 'verifying', 'verify'],
+  ] as const) {
+    if (ours >= 2 * anchor) continue
+    const profile = path.join(dir, `${file}-${runtime.label.replace(/\W/g, '')}.cpuprofile`)
+    const profiled = await consume(consumer, { ...job, profile }, pin?.(0) ?? [], runtime)
+    notes.push(
+      `Where ours (${mode}, ${runtime.label}) spends its time: ${format(ours / anchor)}× the fastest anchor, short of 2×. ` +
+        describeProfile(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, profiled),
+    )
+  }
+  return { rows, notes }
+}
+
+/** `@atproto/sync 0.4.11, @skyware/firehose 0.5.2`: as installed where `runtime`'s worker imports them from. */
+async function anchorVersions(runtime: Runtime): Promise<string> {
+  const versionOf = async (name: string) => {
+    const manifest = path.join(runtime.workerDir, 'node_modules', name, 'package.json')
+    return `\`${name}\` ${(JSON.parse(await readFile(manifest, 'utf8')) as { version: string }).version}`
+  }
+  return (await Promise.all(['@atproto/sync', '@skyware/firehose'].map(versionOf))).join(', ')
 }
 
 const format = (n: number) => n.toFixed(2)
@@ -192,9 +265,13 @@ function describeTypes(recording: Recording): string {
   return `${types}; ${ops} among the commits' ops`
 }
 
-/** What every consumer read (the same messages, ops and records, or the difference), and what it reported as invalid. */
 /** What the consumers read (the same, or where they differ), what validation costs ours, the runs, and what was left out. */
-function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => number, load: number): string[] {
+function findings(
+  runs: Map<Consumer, Result[]>,
+  rate: (consumer: Consumer) => number,
+  load: number,
+  runtime: Runtime,
+): string[] {
   const consumers: Consumer[] = [...CONSUMERS]
   const results = consumers.flatMap((consumer) => runs.get(consumer)!.map((result) => ({ consumer, ...result })))
   const [first] = results
@@ -207,8 +284,8 @@ function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => n
   const invalid = results.filter((r) => r.invalid > 0)
   const syncSeqs = runs.get('@atproto/sync')![0].messages
   const read = same
-    ? `Every consumer read every frame in every run: ${thousands(first.messages)} messages, ${thousands(first.ops)} commit ops, ${thousands(first.records)} records (\`@atproto/sync\` is counted by its events' distinct seqs, ${thousands(syncSeqs)}: a commit without ops gives it no event).`
-    : `The consumers did not read the same: ${results.map((r) => `${r.consumer} ${thousands(r.messages)} messages, ${thousands(r.ops)} ops, ${thousands(r.records)} records`).join('; ')}.`
+    ? `${runtime.label}: every consumer read every frame in every run: ${thousands(first.messages)} messages, ${thousands(first.ops)} commit ops, ${thousands(first.records)} records (\`@atproto/sync\` is counted by its events' distinct seqs, ${thousands(syncSeqs)}: a commit without ops gives it no event).`
+    : `${runtime.label}: the consumers did not read the same: ${results.map((r) => `${r.consumer} ${thousands(r.messages)} messages, ${thousands(r.ops)} ops, ${thousands(r.records)} records`).join('; ')}.`
   const reported = invalid.length
     ? ` Reported as invalid or failed: ${invalid.map((r) => `${r.consumer} ${r.invalid} (${r.errors.slice(0, 2).join('; ')})`).join('; ')}.`
     : ' None reported a message or a record as invalid.'
@@ -228,10 +305,9 @@ function findings(runs: Map<Consumer, Result[]>, rate: (consumer: Consumer) => n
     .join('; ')
   return [
     read + reported,
-    `Validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without. Verifying as well (a signature per commit, an MST proof per op) leaves ${thousands(verifying)} frames/s, ${((1 - verifying / validating) * 100).toFixed(0)}% less than validating alone. ` +
+    `${runtime.label}: validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without. Verifying as well (a signature per commit, an MST proof per op) leaves ${thousands(verifying)} frames/s, ${((1 - verifying / validating) * 100).toFixed(0)}% less than validating alone. ` +
       `Frames/s of each run, round by round: ${each} (load average ${load.toFixed(1)} as the runs began; the machine is shared). ` +
       `The last, a \`ws\` client that only counts messages, is the ceiling the socket and the replay server leave.`,
-    "Not measured: `@atproto/sync` 0.3 and later (they need Node 22; 0.1.40 is the newest for Node 20), `@atcute/jetstream` and `@skyware/jetstream` (they read Jetstream's JSON, not these frames); there is no `@atcute/firehose` on the registry.",
   ]
 }
 
