@@ -231,11 +231,13 @@ describe('subscribeRepos on the local PDS', () => {
 
   it('tells a consumer whose cursor is older than the backfill window: #info OutdatedCursor, then what is kept', async () => {
     const before = await headSeq()
-    // Everything so far falls out of a one-second window; a post written now is inside it.
+    // Everything so far ages by 1.2 s; the window then reaches back to half a second before the post
+    // written next, however long that write takes: the post is inside it, every older event outside.
     await new Promise((resolve) => setTimeout(resolve, 1_200))
-    network.setRepoBackfillLimit(1_000)
+    const writing = Date.now()
     try {
       const kept = await post('inside the backfill window')
+      network.setRepoBackfillLimit(Date.now() - writing + 500)
       const sub = new Client({ service: network.pdsUrl }).com.atproto.sync.subscribeRepos({ cursor: 0 }, base)
       const messages: { $type: string }[] = []
       for await (const message of sub) {

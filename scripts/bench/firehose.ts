@@ -72,13 +72,14 @@ async function startReplay(recording: Recording, pin: string[]): Promise<Replay>
  * node_modules the anchors are imported from (ours always comes from the built package's `dist/`).
  */
 interface Runtime {
-  /** `Node 20`, as the rows name it. */
-  label: string
   node: string
   /** `v22.23.3`. */
   version: string
   workerDir: string
 }
+
+/** `Node 22`, as the rows name a runtime. */
+const labelOf = (runtime: Runtime) => `Node ${runtime.version.slice(1).split('.')[0]}`
 
 /**
  * The anchors' newest releases need Node 22 (`@atproto/sync` 0.3 and later): that Node from the
@@ -90,7 +91,7 @@ async function node22Runtime(dir: string): Promise<Runtime> {
   const node = await nodeBinary(NODE_22)
   const workerDir = path.join(dir, 'node22')
   await installPackages(workerDir, node, NODE_22_ANCHORS)
-  return { label: `Node ${NODE_22.split('.')[0]}`, node, version: `v${NODE_22}`, workerDir }
+  return { node, version: `v${NODE_22}`, workerDir }
 }
 
 async function consume(consumer: Consumer, job: WorkerJob, pin: string[], runtime: Runtime): Promise<Result> {
@@ -150,12 +151,7 @@ export async function replaySection(
   rounds = 3,
   newer: Runtime[] = [],
 ): Promise<Section> {
-  const machine: Runtime = {
-    label: `Node ${process.versions.node.split('.')[0]}`,
-    node: process.execPath,
-    version: process.version,
-    workerDir: packageDir,
-  }
+  const machine: Runtime = { node: process.execPath, version: process.version, workerDir: packageDir }
   const runtimes = [machine, ...newer]
   for (const runtime of runtimes) await compileWorker(runtime.workerDir)
   const pin = pinning()
@@ -183,8 +179,8 @@ export async function replaySection(
         'Ours: `client.com.atproto.sync.subscribeRepos({ cursor: 0 }, { webSocket: ws, reconnect: false })` in a `for await` loop, which decodes each frame, validates the message against the lexicon and reads each `#commit` into ops with records decoded from its CAR blocks and validated against their collections; `validate: false` skips both validations. ' +
         `With \`verify: signatureVerifier({ plcUrl })\` (\`blueskysdk/verify\`) it also checks each \`#commit\` and \`#sync\` against what its repo signed: the commit block hashes to the event's CID, its DID and rev are the event's, its signature is by the \`#atproto\` key of the repo's DID document, and each op is proven by the signed MST (every node on its path and its record hashed, sha-256). ` +
         `The documents: at record time the ${thousands(recording.dids)} repos' DID documents were read from the local PLC (\`GET /<did>\`); at replay an HTTP server on loopback, in the replay server's process, answers the PLC directory's \`GET /<did>\` with them, and the verifying consumers are pointed at it (\`plcUrl\`), so each fetches each document over HTTP once and caches it. ` +
-        `Each consumer runs on the machine's Node (${process.version}) and on ${newer.map((runtime) => `${runtime.label} (${runtime.version})`).join(', ')} from the npm registry's \`node-linux\` package, where the anchors are their newest releases, installed for it apart from the repository (\`@atproto/sync\` 0.3 and later need Node 22). Anchors' versions: ${(await Promise.all(runtimes.map(async (runtime) => `on ${runtime.label}, ${await anchorVersions(runtime)}`))).join('; ')}. ` +
-        '`@atproto/sync` `Firehose` with `unauthenticatedCommits` and `unauthenticatedHandles` and a resolver that looks nothing up: it decodes each frame, validates the message against its lexicon (`@atproto/lexicon`), reads the CAR with every block’s CID checked (sha-256), and hands each op to `handleEvent` with its record (`cborToLexRecord`); it has no mode without that validation, so its figure is in both of the first rows. ' +
+        `Each consumer runs on the machine's Node (${process.version}) and on ${newer.map((runtime) => `${labelOf(runtime)} (${runtime.version})`).join(', ')} from the npm registry's \`node-linux\` package, where the anchors are their newest releases, installed for it apart from the repository (\`@atproto/sync\` 0.3 and later need Node 22). Anchors' versions: ${(await Promise.all(runtimes.map(async (runtime) => `on ${labelOf(runtime)}, ${await anchorVersions(runtime)}`))).join('; ')}. ` +
+        '`@atproto/sync` `Firehose` with `unauthenticatedCommits` and `unauthenticatedHandles` and a resolver that looks nothing up: it decodes each frame, validates the message against its lexicon (`@atproto/lexicon` in 0.1, `@atproto/lex` in 0.4), reads the CAR with every block’s CID checked (sha-256), and hands each op to `handleEvent` with its record (`cborToLexRecord`); it has no mode without that validation, so its figure is in both of the first rows. ' +
         "Authenticated (the verify row's anchor): the same without `unauthenticatedCommits`, with `IdResolver({ plcUrl, didCache: new MemoryCache() })` on the same served documents: each commit's signature checked by its repo's key and each op by an MST proof (`verifyProofs`); it checks no `#sync` signature, and handles stay unauthenticated (the `.test` handles have no DNS or host to ask). " +
         '`@skyware/firehose` `Firehose({ relay, cursor: "0", ws, autoReconnect: false })`: decodes each frame and every block of a commit’s CAR (records, MST nodes and the commit), keyed by CID string, and validates nothing, so its figure is in the first two rows; it verifies nothing, so it has none in the third. ' +
         'Every consumer counts messages, ops and the records they carry.',
@@ -217,7 +213,7 @@ async function measure(
   }
   const rate = (consumer: Consumer) => median(runs.get(consumer)!.map((r) => r.perSecond))
   const [validating, decoding, verifying, sync, syncAuthenticated, skyware] = CONSUMERS.map(rate)
-  const on = `, ${runtime.label}`
+  const on = `, ${labelOf(runtime)}`
   const rows: Section['rows'] = [
     { name: `decode + validate + record ops${on}`, values: [validating, sync, skyware] },
     { name: `decode + record ops, no validation${on}`, values: [decoding, sync, skyware] },
@@ -232,10 +228,10 @@ async function measure(
     ['blueskysdk (verify)', verifying, syncAuthenticated, 'verifying', 'verify'],
   ] as const) {
     if (ours >= 2 * anchor) continue
-    const profile = path.join(dir, `${file}-${runtime.label.replace(/\W/g, '')}.cpuprofile`)
+    const profile = path.join(dir, `${file}-${labelOf(runtime).replace(/\W/g, '')}.cpuprofile`)
     const profiled = await consume(consumer, { ...job, profile }, pin?.(0) ?? [], runtime)
     notes.push(
-      `Where ours (${mode}, ${runtime.label}) spends its time: ${format(ours / anchor)}× the fastest anchor, short of 2×. ` +
+      `Where ours (${mode}, ${labelOf(runtime)}) spends its time: ${format(ours / anchor)}× the fastest anchor, short of 2×. ` +
         describeProfile(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, profiled),
     )
   }
@@ -284,8 +280,8 @@ function findings(
   const invalid = results.filter((r) => r.invalid > 0)
   const syncSeqs = runs.get('@atproto/sync')![0].messages
   const read = same
-    ? `${runtime.label}: every consumer read every frame in every run: ${thousands(first.messages)} messages, ${thousands(first.ops)} commit ops, ${thousands(first.records)} records (\`@atproto/sync\` is counted by its events' distinct seqs, ${thousands(syncSeqs)}: a commit without ops gives it no event).`
-    : `${runtime.label}: the consumers did not read the same: ${results.map((r) => `${r.consumer} ${thousands(r.messages)} messages, ${thousands(r.ops)} ops, ${thousands(r.records)} records`).join('; ')}.`
+    ? `${labelOf(runtime)}: every consumer read every frame in every run: ${thousands(first.messages)} messages, ${thousands(first.ops)} commit ops, ${thousands(first.records)} records (\`@atproto/sync\` is counted by its events' distinct seqs, ${thousands(syncSeqs)}: a commit without ops gives it no event).`
+    : `${labelOf(runtime)}: the consumers did not read the same: ${results.map((r) => `${r.consumer} ${thousands(r.messages)} messages, ${thousands(r.ops)} ops, ${thousands(r.records)} records`).join('; ')}.`
   const reported = invalid.length
     ? ` Reported as invalid or failed: ${invalid.map((r) => `${r.consumer} ${r.invalid} (${r.errors.slice(0, 2).join('; ')})`).join('; ')}.`
     : ' None reported a message or a record as invalid.'
@@ -305,7 +301,7 @@ function findings(
     .join('; ')
   return [
     read + reported,
-    `${runtime.label}: validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without. Verifying as well (a signature per commit, an MST proof per op) leaves ${thousands(verifying)} frames/s, ${((1 - verifying / validating) * 100).toFixed(0)}% less than validating alone. ` +
+    `${labelOf(runtime)}: validation (the message, and each record against its collection's lexicon) costs ours ${((1 - validating / decoding) * 100).toFixed(0)}% of its throughput: ${thousands(validating)} frames/s validating, ${thousands(decoding)} without. Verifying as well (a signature per commit, an MST proof per op) leaves ${thousands(verifying)} frames/s, ${((1 - verifying / validating) * 100).toFixed(0)}% less than validating alone. ` +
       `Frames/s of each run, round by round: ${each} (load average ${load.toFixed(1)} as the runs began; the machine is shared). ` +
       `The last, a \`ws\` client that only counts messages, is the ceiling the socket and the replay server leave.`,
   ]

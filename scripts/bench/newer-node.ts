@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** The Node 22 that scripts/ci/node-matrix.sh tests on (its PINNED list). */
+/** The Node 22 that scripts/ci/node-matrix.sh tests on (its PINNED list): change both. */
 export const NODE_22 = '22.23.3'
 
 const cache = path.resolve(process.env.NODE_MATRIX_CACHE ?? 'node_modules/.cache/node-matrix')

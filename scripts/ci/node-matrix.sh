@@ -21,6 +21,7 @@ cd "$(dirname "$0")/../.."
 repo="$(pwd)"
 
 # The supported majors, pinned; by default every one but the machine's own major, which `npm test` covers.
+# The firehose bench runs on the same Node 22 (NODE_22 in scripts/bench/newer-node.ts): change both.
 PINNED=(20.20.2 22.23.3 24.21.0)
 # The PDS's SQLite binding on other Nodes than the machine's (Node-API 10: Node >= 22.14).
 SQLITE_VERSION=13.2.0
