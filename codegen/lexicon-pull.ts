@@ -158,7 +158,11 @@ function idOf(text: string): string | undefined {
   }
 }
 
-/** The roots and every lexicon they refer to that is not at hand, from the network. */
+/**
+ * The roots and every lexicon they refer to that is not at hand, from the network: a wave of lookups
+ * at a time (the roots, then what they refer to, …), several at once, so a set spread over many
+ * authorities and PDSes costs about as many round trips as its refs are deep, not as it has documents.
+ */
 async function resolveAll(
   roots: string[],
   known: ReadonlySet<string>,
@@ -166,30 +170,57 @@ async function resolveAll(
 ): Promise<Map<string, Published>> {
   const resolver = new LexiconResolver(await loadSdk(), options)
   const pulled = new Map<string, Published>()
-  const queue: string[] = []
+  // What is asked for next: the NSIDs among the roots, then what the documents pulled refer to.
+  const wanted = new Set(roots.filter((root) => !root.endsWith('.*')))
+  const tooMany = () =>
+    new ResolutionError(`more than ${MAX_DOCUMENTS} lexicons to pull: refusing to follow refs further`)
   const add = (published: Published) => {
     pulled.set(published.nsid, published)
-    if (pulled.size > MAX_DOCUMENTS)
-      throw new ResolutionError(`more than ${MAX_DOCUMENTS} lexicons to pull: refusing to follow refs further`)
+    if (pulled.size > MAX_DOCUMENTS) throw tooMany()
     forEachRef(published.doc.defs, (ref) => {
       const id = ref.startsWith('#') ? undefined : ref.split('#')[0]
       // An id that is not an NSID is never asked for: the parser refuses it when the set is checked.
-      if (id && isNsid(id) && !pulled.has(id) && !known.has(id)) queue.push(id)
+      if (id && isNsid(id) && !known.has(id)) wanted.add(id)
     })
   }
-  for (const root of roots) {
-    if (!root.endsWith('.*')) {
-      queue.push(root)
-      continue
-    }
-    const listed = await resolver.list(root.slice(0, -2))
-    if (!listed.length) throw new ResolutionError(`${root}: its authority publishes no lexicons under it`)
-    for (const published of listed) add(published)
-  }
-  for (let nsid = queue.shift(); nsid !== undefined; nsid = queue.shift()) {
-    if (!pulled.has(nsid)) add(await resolver.get(nsid))
+  const authorities = roots.filter((root) => root.endsWith('.*'))
+  const listings = await settledInOrder(authorities, (root) => resolver.list(root.slice(0, -2)))
+  listings.forEach((listed, index) => {
+    if (!listed.length) throw new ResolutionError(`${authorities[index]}: its authority publishes no lexicons under it`)
+    listed.forEach(add)
+  })
+  for (;;) {
+    const wave = [...wanted].filter((nsid) => !pulled.has(nsid)).sort()
+    wanted.clear()
+    if (!wave.length) break
+    if (pulled.size + wave.length > MAX_DOCUMENTS) throw tooMany() // before asking for any of them
+    for (const published of await settledInOrder(wave, (nsid) => resolver.get(nsid))) add(published)
   }
   return new Map([...pulled].sort(([a], [b]) => (a < b ? -1 : 1)))
+}
+
+/** Lookups in flight at once: enough to overlap round trips, few enough not to flood one PDS. */
+const CONCURRENT_LOOKUPS = 8
+
+/**
+ * `lookUp` over the items, at most CONCURRENT_LOOKUPS at a time. Every lookup settles before the first
+ * failure in the items' order is thrown, so the error a run reports does not depend on timing.
+ */
+async function settledInOrder<T>(items: string[], lookUp: (item: string) => Promise<T>): Promise<T[]> {
+  const settled: PromiseSettledResult<T>[] = []
+  let next = 0
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++)
+      settled[index] = await lookUp(items[index]).then(
+        (value) => ({ status: 'fulfilled', value }),
+        (reason: unknown) => ({ status: 'rejected', reason }),
+      )
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_LOOKUPS, items.length) }, worker))
+  return settled.map((result) => {
+    if (result.status === 'rejected') throw result.reason
+    return result.value
+  })
 }
 
 /**

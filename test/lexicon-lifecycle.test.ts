@@ -12,6 +12,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Client, PasswordSession, ValidationError } from '../src/index.js'
@@ -422,6 +423,38 @@ describe.skipIf(skip)('publish, pull, check and update lexicons', () => {
       expect(honest.stderr).toBe('')
       expect(honest.code).toBe(0)
       expect(JSON.parse(await readFile(path.join(out, 'com/example/bookmark.json'), 'utf8'))).toEqual(bookmark)
+    } finally {
+      await liar.close()
+    }
+  })
+
+  it('pull asks for the lexicons it needs at once, not one after another', async () => {
+    // The stand-in PDS holds each getRecord answer until a second is asked for (a pull asking one at
+    // a time gets its answer after 3 s instead), and counts how many it held at once.
+    let held = 0
+    let most = 0
+    let release = () => {}
+    const secondAsked = new Promise<void>((resolve) => (release = resolve))
+    const liar = await startLyingPds(async (url) => {
+      most = Math.max(most, ++held)
+      if (held === 2) release()
+      await Promise.race([secondAsked, delay(3_000)])
+      held--
+      return (await fetch(new URL(url, network.pdsUrl))).json()
+    })
+    try {
+      const out = path.join(work, 'together/lexicons')
+      const roots = ['com.example.bookmark', 'com.example.defs']
+      const result = await codegen(['pull', ...roots, '--out', out, '--plc', liar.url, '--dns', dns.address])
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      expect(liar.records).toBe(2) // bookmark's ref to defs was already being pulled: not asked twice
+      expect(most).toBe(2)
+      const records = await published()
+      for (const nsid of roots) {
+        const file = path.join(out, ...nsid.split('.')) + '.json'
+        expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(withoutType(records.get(nsid)!.value))
+      }
     } finally {
       await liar.close()
     }
