@@ -172,11 +172,8 @@ async function resolveAll(
   const pulled = new Map<string, Published>()
   // What is asked for next: the NSIDs among the roots, then what the documents pulled refer to.
   const wanted = new Set(roots.filter((root) => !root.endsWith('.*')))
-  const tooMany = () =>
-    new ResolutionError(`more than ${MAX_DOCUMENTS} lexicons to pull: refusing to follow refs further`)
   const add = (published: Published) => {
     pulled.set(published.nsid, published)
-    if (pulled.size > MAX_DOCUMENTS) throw tooMany()
     forEachRef(published.doc.defs, (ref) => {
       const id = ref.startsWith('#') ? undefined : ref.split('#')[0]
       // An id that is not an NSID is never asked for: the parser refuses it when the set is checked.
@@ -192,8 +189,10 @@ async function resolveAll(
   for (;;) {
     const wave = [...wanted].filter((nsid) => !pulled.has(nsid)).sort()
     wanted.clear()
+    // Checked before a wave is asked for (and after the listings, before an empty last wave).
+    if (pulled.size + wave.length > MAX_DOCUMENTS)
+      throw new ResolutionError(`more than ${MAX_DOCUMENTS} lexicons to pull: refusing to follow refs further`)
     if (!wave.length) break
-    if (pulled.size + wave.length > MAX_DOCUMENTS) throw tooMany() // before asking for any of them
     for (const published of await settledInOrder(wave, (nsid) => resolver.get(nsid))) add(published)
   }
   return new Map([...pulled].sort(([a], [b]) => (a < b ? -1 : 1)))
